@@ -1,0 +1,49 @@
+# The two commands a new user needs: `make demo` and `make test`. Everything installs itself.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PORT   ?= 8765
+
+.PHONY: install demo test lint typecheck pytest run sandbox node clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+# Node is optional: it runs the MCP Inspector CLI test, which is skipped without it.
+node:
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the MCP Inspector test will be skipped"; fi
+
+demo: install
+	$(BIN)/python -m mcp_servers.sentry_monitor.demo
+
+test: install node lint typecheck pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+pytest: install
+	@rm -f .coverage .coverage.*
+	$(BIN)/coverage run -m pytest
+	@$(BIN)/coverage combine -q
+	$(BIN)/coverage report
+
+run: install
+	$(BIN)/python -m mcp_servers.sentry_monitor
+
+sandbox: install
+	$(BIN)/python -m mcp_servers.sentry_sandbox --port $(PORT)
+
+clean:
+	rm -rf $(VENV) node_modules .coverage .coverage.* .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,454 @@
+"""The one Sentry HTTP client: auth, paths, retries, size limits, pagination and error mapping.
+
+`SentryClient` owns one `httpx.AsyncClient` (one connection pool) for the life of the server or the
+module context and caches what is learned once per process: the organization, its region host and
+project ids. Each operation talks to Sentry through a `SentryApi` view of it, which counts the
+requests that operation made.
+
+Operations never build URLs: they pass path segments, each validated by `identifiers` and
+percent-encoded here. Every failure leaves as one of the exceptions in `errors`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import anyio
+import httpx
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity.stop import stop_base
+from tenacity.wait import wait_random_exponential
+
+from .config import Settings
+from .errors import (
+    AuthFailed,
+    BadUpstreamResponse,
+    InvalidParameter,
+    MissingScope,
+    NetworkError,
+    NotFound,
+    OperationTimeout,
+    OrganizationAmbiguous,
+    OrganizationNotFound,
+    ProjectNotFound,
+    RateLimited,
+    ResponseTooLarge,
+    SentryMonitorError,
+    SentryUnavailable,
+    TransientError,
+    UnsupportedByServer,
+)
+from .links import next_cursor
+from .version import __version__
+
+USER_AGENT = f"sentry-error-monitor/{__version__}"
+Params = Mapping[str, str | int | Sequence[str]]
+# The longest server-requested wait we honour; the operation deadline caps it further.
+MAX_SERVER_WAIT_S = 60.0
+_BACKOFF = wait_random_exponential(multiplier=0.5, max=8)
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    status_code: int
+    data: Any
+    headers: httpx.Headers
+
+    @property
+    def next_cursor(self) -> str | None:
+        return next_cursor(self.headers.get("link"))
+
+    @property
+    def total_hits(self) -> int | None:
+        value = self.headers.get("x-hits")
+        return int(value) if value and value.isdigit() else None
+
+
+class SentryClient:
+    """One Sentry, one connection pool. Use as an async context manager, or call `aclose()`."""
+
+    def __init__(self, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.settings = settings
+        self._http = httpx.AsyncClient(
+            headers={
+                "Authorization": f"Bearer {settings.auth_token}",
+                "User-Agent": USER_AGENT,
+                "Accept": "application/json",
+            },
+            timeout=httpx.Timeout(settings.timeout, connect=min(10.0, settings.timeout)),
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+            follow_redirects=False,
+            transport=transport,
+        )
+        self._org: str | None = settings.org
+        self._region_base: str | None = None if settings.is_saas else settings.api_base
+        self._org_lock = anyio.Lock()
+        self._project_ids: dict[str, str] = {}
+
+    async def __aenter__(self) -> SentryClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    def api(self) -> SentryApi:
+        """A view for one operation, counting its requests."""
+        return SentryApi(self)
+
+    # -- one request, with retries -------------------------------------------------------------
+
+    async def send(
+        self,
+        api: SentryApi,
+        method: str,
+        base: str,
+        path: Sequence[str],
+        *,
+        params: Params | None = None,
+        body: Mapping[str, Any] | None = None,
+        not_found: type[NotFound] = NotFound,
+        scope: str = "event:read",
+        bad_request_field: str = "parameters",
+    ) -> ApiResponse:
+        url = base + "".join(quote(segment, safe="") + "/" for segment in path)
+        server_errors = 0
+
+        def should_retry(exc: BaseException) -> bool:
+            nonlocal server_errors
+            if isinstance(exc, SentryUnavailable) and exc.details.get("status_code") == 500:
+                server_errors += 1
+                return server_errors <= 1  # a 500 is retried exactly once
+            return isinstance(exc, TransientError) and not isinstance(exc, OperationTimeout)
+
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(should_retry),
+            wait=_wait,
+            stop=stop_after_attempt(self.settings.retry_attempts + 1) | _StopAtDeadline(),
+            sleep=anyio.sleep,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                api.api_calls += 1
+                return await self._send_once(method, url, params, body, not_found, scope, bad_request_field)
+        raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
+
+    async def _send_once(
+        self,
+        method: str,
+        url: str,
+        params: Params | None,
+        body: Mapping[str, Any] | None,
+        not_found: type[NotFound],
+        scope: str,
+        bad_request_field: str,
+    ) -> ApiResponse:
+        try:
+            async with self._http.stream(method, url, params=params, json=body) as response:
+                raw = await self._read_capped(response)
+        except httpx.TimeoutException:
+            raise OperationTimeout(
+                f"Sentry did not answer within {self.settings.timeout:g} s.", timeout_s=self.settings.timeout
+            ) from None
+        except httpx.TransportError as exc:
+            raise NetworkError(
+                f"Could not reach Sentry at {self.settings.host}: {type(exc).__name__}.", reason=type(exc).__name__
+            ) from None
+        return _interpret(response, raw, not_found=not_found, scope=scope, bad_request_field=bad_request_field)
+
+    async def _read_capped(self, response: httpx.Response) -> bytes:
+        limit = self.settings.max_response_bytes
+        declared = response.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise ResponseTooLarge(
+                f"Sentry's answer is {int(declared)} bytes, over the {limit}-byte limit.",
+                limit_bytes=limit,
+                size_bytes=int(declared),
+            )
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise ResponseTooLarge(f"Sentry's answer exceeded the {limit}-byte limit.", limit_bytes=limit)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    # -- what is learned once per process ------------------------------------------------------
+
+    async def organization(self, api: SentryApi) -> str:
+        """The organization slug: the configured one, or the only one the token sees."""
+        if self._org is not None and self._region_base is not None:
+            return self._org
+        async with self._org_lock:
+            if self._org is None:
+                response = await self.send(
+                    api,
+                    "GET",
+                    self.settings.api_base,
+                    ["organizations"],
+                    scope="org:read",
+                    not_found=OrganizationNotFound,
+                )
+                orgs = [org for org in _as_list(response.data) if isinstance(org, dict) and org.get("slug")]
+                if len(orgs) != 1:
+                    slugs = sorted(str(org["slug"]) for org in orgs)
+                    raise OrganizationAmbiguous(
+                        f"SENTRY_ORG is not set and the token sees {len(orgs)} organizations"
+                        + (f": {', '.join(slugs)}." if slugs else "."),
+                        organizations=slugs,
+                    )
+                self._org = str(orgs[0]["slug"])
+                self._region_base = self._region_base or _region_base(orgs[0], self.settings)
+            if self._region_base is None:
+                response = await self.send(
+                    api,
+                    "GET",
+                    self.settings.api_base,
+                    ["organizations", self._org],
+                    scope="org:read",
+                    not_found=OrganizationNotFound,
+                )
+                self._region_base = _region_base(response.data, self.settings)
+            return self._org
+
+    async def region_base(self, api: SentryApi) -> str:
+        await self.organization(api)
+        assert self._region_base is not None
+        return self._region_base
+
+    async def project_id(self, api: SentryApi, slug: str) -> str:
+        """The numeric id of a project slug, looked up once and cached."""
+        if slug not in self._project_ids:
+            org = await self.organization(api)
+            response = await api.get(["projects", org, slug], scope="project:read", not_found=ProjectNotFound)
+            project_id = str(response.data.get("id", "")) if isinstance(response.data, dict) else ""
+            if not project_id.isdigit():
+                raise BadUpstreamResponse(
+                    "Sentry's project answer has no numeric id.", status_code=response.status_code
+                )
+            self._project_ids[slug] = project_id
+        return self._project_ids[slug]
+
+
+class SentryApi:
+    """What an operation sees of Sentry: org-scoped requests, counted."""
+
+    def __init__(self, client: SentryClient) -> None:
+        self.client = client
+        self.api_calls = 0
+
+    @property
+    def settings(self) -> Settings:
+        return self.client.settings
+
+    async def organization(self) -> str:
+        return await self.client.organization(self)
+
+    async def project_id(self, slug: str) -> str:
+        return await self.client.project_id(self, slug)
+
+    async def check_organization(self, org: str | None, field: str) -> None:
+        """Refuse an issue URL of another organization than the configured one."""
+        if org is None:
+            return
+        configured = await self.organization()
+        if org.lower() != configured.lower():
+            raise InvalidParameter(
+                field,
+                f"The issue URL belongs to organization {org!r}, but this server works on {configured!r}.",
+                recovery="Pass an issue of the configured organization (SENTRY_ORG), or reconfigure SENTRY_ORG.",
+            )
+
+    async def get(self, path: Sequence[str], *, params: Params | None = None, **options: Any) -> ApiResponse:
+        base = await self.client.region_base(self)
+        return await self.client.send(self, "GET", base, path, params=params, **options)
+
+    async def put(self, path: Sequence[str], *, body: Mapping[str, Any], **options: Any) -> ApiResponse:
+        base = await self.client.region_base(self)
+        return await self.client.send(self, "PUT", base, path, body=body, **options)
+
+
+# -- retry policy -------------------------------------------------------------------------------
+
+
+def _wait(state: RetryCallState) -> float:
+    """Honour the server's wait for a 429 (capped), else exponential backoff with jitter."""
+    exc = state.outcome.exception() if state.outcome else None
+    if isinstance(exc, RateLimited) and exc.details.get("retry_after_s") is not None:
+        return min(float(exc.details["retry_after_s"]), MAX_SERVER_WAIT_S)
+    return float(_BACKOFF(state))
+
+
+class _StopAtDeadline(stop_base):
+    """Stop retrying when the next wait would run past the operation deadline."""
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        deadline = anyio.current_effective_deadline()
+        if math.isinf(deadline):
+            return False
+        return anyio.current_time() + retry_state.upcoming_sleep + 0.05 >= deadline
+
+
+# -- status codes to errors -----------------------------------------------------------------------
+
+
+def _interpret(
+    response: httpx.Response, raw: bytes, *, not_found: type[NotFound], scope: str, bad_request_field: str
+) -> ApiResponse:
+    status = response.status_code
+    if 200 <= status < 300:
+        if status == 204 or not raw.strip():
+            return ApiResponse(status, None, response.headers)
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            raise BadUpstreamResponse(
+                f"Sentry answered {status} with a body that is not JSON: {_excerpt(raw)!r}",
+                status_code=status,
+                excerpt=_excerpt(raw),
+            ) from None
+        return ApiResponse(status, data, response.headers)
+
+    detail = _detail(raw)
+    said = f" Sentry said: {detail}" if detail else ""
+    if status == 400:
+        raise InvalidParameter(bad_request_field, f"Sentry refused the request (400).{said}", status_code=status)
+    if status == 401:
+        raise AuthFailed(f"Sentry rejected the auth token (401).{said}", status_code=status)
+    if status == 403:
+        raise MissingScope(
+            f"The token is not allowed to do this (403): it needs the {scope} scope and access to the project.{said}",
+            status_code=status,
+            required_scope=scope,
+        )
+    if status == 404:
+        raise not_found(f"Sentry has no such {_noun(not_found)} (404).{said}", status_code=status)
+    if status in (405, 410):
+        raise UnsupportedByServer(
+            f"This Sentry server does not offer this API (HTTP {status}).{said}",
+            status_code=status,
+            capability=response.request.url.path,
+        )
+    if status == 429:
+        retry_after = _retry_after(response.headers)
+        raise RateLimited(
+            "Sentry is rate-limiting this token (429)."
+            + (f" It asks to wait {retry_after:g} s." if retry_after is not None else ""),
+            status_code=status,
+            retry_after_s=retry_after,
+        )
+    if status >= 500:
+        error_id = _error_id(raw)
+        kind = "is unavailable" if status in (502, 503, 504) else "had an internal error"
+        raise SentryUnavailable(
+            f"Sentry {kind} (HTTP {status}).{said if status != 500 else ''}", status_code=status, error_id=error_id
+        )
+    if 300 <= status < 400:
+        raise BadUpstreamResponse(
+            f"Sentry answered with a redirect ({status}) to {response.headers.get('location', '?')}: "
+            "SENTRY_URL is probably not the API host.",
+            status_code=status,
+        )
+    raise BadUpstreamResponse(f"Sentry answered HTTP {status}.{said}", status_code=status, excerpt=_excerpt(raw))
+
+
+def _noun(error: type[SentryMonitorError]) -> str:
+    return {
+        "ISSUE_NOT_FOUND": "issue",
+        "PROJECT_NOT_FOUND": "project",
+        "EVENT_NOT_FOUND": "event",
+        "ORGANIZATION_NOT_FOUND": "organization",
+    }.get(error.code, "resource")
+
+
+def _retry_after(headers: httpx.Headers) -> float | None:
+    value = headers.get("retry-after")
+    if value:
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            pass
+    reset = headers.get("x-sentry-rate-limit-reset")
+    if reset:
+        try:
+            import time
+
+            return max(0.0, float(reset) - time.time())
+        except ValueError:
+            pass
+    return None
+
+
+def _parsed(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
+def _detail(raw: bytes) -> str:
+    data = _parsed(raw)
+    if isinstance(data, dict):
+        detail = data.get("detail", data.get("message"))
+        if isinstance(detail, dict):
+            detail = detail.get("message") or detail.get("code")
+        if isinstance(detail, str):
+            return detail[:300]
+        fields = [
+            f"{key}: {'; '.join(map(str, value)) if isinstance(value, list) else value}"
+            for key, value in data.items()
+            if key != "errorId"
+        ]
+        return ", ".join(fields)[:300]
+    return _excerpt(raw) if raw.strip() else ""
+
+
+def _error_id(raw: bytes) -> str | None:
+    data = _parsed(raw)
+    if isinstance(data, dict) and isinstance(data.get("errorId"), str):
+        return str(data["errorId"])
+    return None
+
+
+_TAG = re.compile(rb"<[^>]*>")
+
+
+def _excerpt(raw: bytes, limit: int = 200) -> str:
+    """A short, printable excerpt of a body: tags removed, whitespace folded."""
+    text = _TAG.sub(b" ", raw[:4096]).decode("utf-8", "replace")
+    text = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+    return text[:limit]
+
+
+def _as_list(data: Any) -> list[Any]:
+    return data if isinstance(data, list) else []
+
+
+def _region_base(org: Any, settings: Settings) -> str:
+    """The API root for org-scoped calls: the org's region on sentry.io, else SENTRY_URL as given.
+
+    Only a sentry.io https host is followed, so a forged regionUrl can never receive the token.
+    """
+    if settings.is_saas and isinstance(org, dict):
+        links = org.get("links")
+        region = links.get("regionUrl") if isinstance(links, dict) else None
+        if isinstance(region, str):
+            parts = urlsplit(region)
+            host = parts.hostname or ""
+            if (
+                parts.scheme == "https"
+                and (host == "sentry.io" or host.endswith(".sentry.io"))
+                and not parts.path.strip("/")
+            ):
+                return f"https://{host}/api/0/"
+    return settings.api_base

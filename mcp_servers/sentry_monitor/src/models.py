@@ -1,0 +1,178 @@
+"""Sentry API objects as we parse them: every field optional, extra fields ignored.
+
+Sentry's responses differ between sentry.io and self-hosted versions (older ones lack `substatus`,
+`priority`, `isUnhandled`; some send snake_case). These models take camelCase and snake_case alike and
+never fail on a missing field; the operations decide what a missing value means.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from pydantic.alias_generators import to_camel
+
+
+class SentryModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+class Release(SentryModel):
+    version: str | None = None
+    short_version: str | None = None
+    date_created: str | None = None
+
+
+class ProjectRef(SentryModel):
+    id: str | None = None
+    slug: str | None = None
+    name: str | None = None
+    platform: str | None = None
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_as_text(cls, value: Any) -> Any:
+        return None if value is None else str(value)
+
+
+class TagSummary(SentryModel):
+    key: str
+    name: str | None = None
+    total_values: int = 0
+
+
+class Issue(SentryModel):
+    id: str
+    short_id: str | None = None
+    title: str = ""
+    culprit: str | None = None
+    level: str | None = None
+    status: str | None = None
+    substatus: str | None = None
+    status_details: dict[str, Any] = Field(default_factory=dict)
+    count: int = 0
+    user_count: int = 0
+    first_seen: str | None = None
+    last_seen: str | None = None
+    is_unhandled: bool | None = None
+    permalink: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    assigned_to: dict[str, Any] | None = None
+    project: ProjectRef | None = None
+    stats: dict[str, list[list[float | None]] | None] = Field(default_factory=dict)
+    first_release: Release | None = None
+    last_release: Release | None = None
+    tags: list[TagSummary] = Field(default_factory=list)
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_as_text(cls, value: Any) -> Any:
+        return str(value)
+
+    @field_validator("count", "user_count", mode="before")
+    @classmethod
+    def _count(cls, value: Any) -> int:
+        return _int(value)  # `count` is a string in Sentry's API
+
+    @field_validator("status_details", "metadata", mode="before")
+    @classmethod
+    def _dict_or_empty(cls, value: Any) -> Any:
+        return value if isinstance(value, dict) else {}
+
+    @field_validator("assigned_to", mode="before")
+    @classmethod
+    def _assignee(cls, value: Any) -> Any:
+        return value if isinstance(value, dict) else None
+
+    @field_validator("first_release", "last_release", "project", mode="before")
+    @classmethod
+    def _object_or_none(cls, value: Any) -> Any:
+        return value if isinstance(value, dict) else None
+
+    @field_validator("stats", mode="before")
+    @classmethod
+    def _stats(cls, value: Any) -> Any:
+        return value if isinstance(value, dict) else {}
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _tags(cls, value: Any) -> Any:
+        return [tag for tag in value if isinstance(tag, dict) and tag.get("key")] if isinstance(value, list) else []
+
+    def series_total(self, key: str) -> int | None:
+        points = self.stats.get(key)
+        if not points:
+            return None
+        return sum(_int(point[1]) for point in points if len(point) > 1 and point[1] is not None)
+
+
+class Event(SentryModel):
+    """An event, in the list (simple) or the detail (full) shape."""
+
+    id: str | None = None
+    event_id: str | None = Field(default=None, validation_alias=AliasChoices("eventID", "event_id", "eventId"))
+    title: str = ""
+    message: str | None = None
+    culprit: str | None = None
+    location: str | None = None
+    platform: str | None = None
+    date_created: str | None = None
+    date_received: str | None = None
+    user: dict[str, Any] | None = None
+    tags: list[dict[str, Any]] = Field(default_factory=list)
+    contexts: dict[str, Any] = Field(default_factory=dict)
+    entries: list[dict[str, Any]] = Field(default_factory=list)
+    release: Release | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("user", "release", mode="before")
+    @classmethod
+    def _object_or_none(cls, value: Any) -> Any:
+        return value if isinstance(value, dict) else None
+
+    @field_validator("contexts", "metadata", mode="before")
+    @classmethod
+    def _dict_or_empty(cls, value: Any) -> Any:
+        return value if isinstance(value, dict) else {}
+
+    @field_validator("tags", "entries", mode="before")
+    @classmethod
+    def _list_of_objects(cls, value: Any) -> Any:
+        return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+    @property
+    def key(self) -> str:
+        return (self.event_id or self.id or "").replace("-", "")
+
+    def tag(self, key: str) -> str | None:
+        for tag in self.tags:
+            if tag.get("key") == key and tag.get("value") is not None:
+                return str(tag["value"])
+        return None
+
+    def entry(self, kind: str) -> dict[str, Any] | None:
+        for entry in self.entries:
+            if entry.get("type") == kind and isinstance(entry.get("data"), dict):
+                data: dict[str, Any] = entry["data"]
+                return data
+        return None
+
+
+class StatsGroup(SentryModel):
+    by: dict[str, Any] = Field(default_factory=dict)
+    totals: dict[str, float | None] = Field(default_factory=dict)
+    series: dict[str, list[float | None]] = Field(default_factory=dict)
+
+
+class StatsV2(SentryModel):
+    start: str | None = None
+    end: str | None = None
+    intervals: list[str] = Field(default_factory=list)
+    groups: list[StatsGroup] = Field(default_factory=list)

@@ -1,0 +1,78 @@
+"""What an operation is: everything about one tool, declared once.
+
+An operation module builds one `Operation`: its name, title, a description written for a model, its
+parameter and result models, its annotations and scopes, its handler and its text renderer. The
+registry collects them; the MCP server and the Python module API are both generated from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from mcp_servers.framework.contracts import SideEffect
+
+from .client import SentryApi
+from .config import Settings
+
+P = TypeVar("P", bound=BaseModel)
+R = TypeVar("R", bound=BaseModel)
+
+
+class Parameters(BaseModel):
+    """Base of every parameter model: unknown fields are refused, numbers accepted as id strings."""
+
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True, str_strip_whitespace=True)
+
+
+class Result(BaseModel):
+    """Base of every result model."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass
+class OperationContext:
+    """What a handler gets besides its parameters: Sentry, the settings, and where to report."""
+
+    api: SentryApi
+    warnings: list[str] = field(default_factory=list)
+    recommendations: list[str] = field(default_factory=list)
+    side_effects: list[SideEffect] = field(default_factory=list)
+    partial: bool = False
+
+    @property
+    def settings(self) -> Settings:
+        return self.api.settings
+
+    def warn(self, message: str, *, partial: bool = False) -> None:
+        """Say what is missing or was cut; `partial` makes the result a partial_success."""
+        self.warnings.append(message)
+        self.partial = self.partial or partial
+
+    def recommend(self, message: str) -> None:
+        self.recommendations.append(message)
+
+
+@dataclass(frozen=True)
+class Operation(Generic[P, R]):
+    name: str
+    title: str
+    description: str
+    params: type[P]
+    result: type[R]
+    handler: Callable[[OperationContext, P], Awaitable[R]]
+    render: Callable[[R], str]
+    scopes: tuple[str, ...]
+    read_only: bool = True
+    destructive: bool = False
+    idempotent: bool = True
+
+    async def run(self, context: OperationContext, raw: P) -> R:
+        return await self.handler(context, raw)
+
+    def render_data(self, data: dict[str, Any]) -> str:
+        return self.render(self.result.model_validate(data))

@@ -1,0 +1,111 @@
+"""get-error-events: the individual events of one issue, newest first, one page at a time."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from pydantic import Field, field_validator
+
+from .. import identifiers, models, render
+from ..errors import IssueNotFound
+from ..identifiers import issue_ref
+from ..operation import Operation, OperationContext, Result
+from ..results import UserInfo, text, user_info, user_label
+from ._issue_params import IssueIdParams
+
+
+class GetErrorEventsParams(IssueIdParams):
+    limit: int = Field(default=10, ge=1, le=100, description="Events per page (1-100).")
+    cursor: str | None = Field(
+        default=None, max_length=200, description="next_cursor from a previous result, for the next page."
+    )
+
+    @field_validator("cursor")
+    @classmethod
+    def _cursor(cls, value: str | None) -> str | None:
+        return identifiers.cursor(value)
+
+
+class EventSummary(Result):
+    event_id: str
+    timestamp: str | None
+    title: str
+    message: str | None
+    environment: str | None
+    release: str | None
+    user: UserInfo | None
+    location: str | None = Field(description="File (and line) where the error was raised, when known.")
+
+
+class ErrorEvents(Result):
+    events: list[EventSummary]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at the end.")
+
+
+async def get_error_events(ctx: OperationContext, params: GetErrorEventsParams) -> ErrorEvents:
+    ref = issue_ref(params.issue_id, ctx.settings)
+    await ctx.api.check_organization(ref.org, "issue_id")
+    org = await ctx.api.organization()
+    query: dict[str, str | int | list[str]] = {"per_page": params.limit}
+    if params.cursor:
+        query["cursor"] = params.cursor
+    response = await ctx.api.get(
+        ["organizations", org, "issues", ref.issue_id, "events"],
+        params=query,
+        not_found=IssueNotFound,
+        bad_request_field="cursor",
+    )
+    rows = response.data if isinstance(response.data, list) else []
+    events = [_summary(models.Event.model_validate(row)) for row in rows if isinstance(row, dict)]
+    result = ErrorEvents(events=events[: params.limit], next_cursor=response.next_cursor)
+    _recommend(ctx, params, result)
+    return result
+
+
+def _summary(event: models.Event) -> EventSummary:
+    return EventSummary(
+        event_id=event.key,
+        timestamp=event.date_created,
+        title=text(event.title) or "",
+        message=text(event.message) or None,
+        environment=event.tag("environment"),
+        release=event.release.version if event.release else event.tag("release"),
+        user=user_info(event.user),
+        location=text(event.location),
+    )
+
+
+def _recommend(ctx: OperationContext, params: GetErrorEventsParams, result: ErrorEvents) -> None:
+    if not result.events:
+        ctx.recommend("No events within retention: the issue may be old; check get-issue-details for its counts.")
+        return
+    releases = Counter(event.release for event in result.events if event.release)
+    environments = Counter(event.environment for event in result.events if event.environment)
+    users = {user_label(event.user) for event in result.events if user_label(event.user)}
+    spread = []
+    if releases:
+        spread.append(f"releases {', '.join(f'{name} ({n})' for name, n in releases.most_common(3))}")
+    if environments:
+        spread.append(f"environments {', '.join(f'{name} ({n})' for name, n in environments.most_common(3))}")
+    if spread:
+        ctx.recommend(f"These {len(result.events)} events span {'; '.join(spread)} and {len(users)} user(s).")
+    ctx.recommend(f"Read the full stack trace with get-issue-details(issue_id='{params.issue_id}').")
+    if result.next_cursor:
+        ctx.recommend(f"Older events: call get-error-events again with cursor='{result.next_cursor}'.")
+
+
+OPERATION = Operation(
+    name="get-error-events",
+    title="Get error events",
+    description=(
+        "List the individual events (occurrences) of one Sentry issue, newest first: event id, time, title, "
+        "message, environment, release, user and location. Use it to see whether an error hits one release, "
+        "environment or user or many, and how recently it happened; page with `cursor`. For a stack trace use "
+        "get-issue-details. `issue_id` takes a numeric id, a short id or the issue URL. At most 100 per call."
+    ),
+    params=GetErrorEventsParams,
+    result=ErrorEvents,
+    handler=get_error_events,
+    render=render.error_events,
+    scopes=("event:read",),
+)

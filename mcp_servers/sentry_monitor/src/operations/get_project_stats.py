@@ -1,0 +1,143 @@
+"""get-project-stats: a project's error volume over a period, by outcome, with peak and trend."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from .. import identifiers, models, render
+from ..errors import ProjectNotFound
+from ..operation import Operation, OperationContext, Parameters, Result
+
+INTERVALS = {"24h": "1h", "7d": "1d", "14d": "1d", "30d": "1d"}
+OUTCOMES = ("accepted", "filtered", "rate_limited", "invalid")
+
+
+class GetProjectStatsParams(Parameters):
+    project_slug: str = Field(
+        description="The project's slug, as in its Sentry URL (e.g. 'backend').", min_length=1, max_length=100
+    )
+    period: Literal["24h", "7d", "14d", "30d"] = Field(
+        default="24h", description="How far back: 24h (hourly buckets), 7d, 14d or 30d (daily buckets)."
+    )
+
+    @field_validator("project_slug")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        return identifiers.project_slug(value)
+
+
+class SeriesPoint(Result):
+    start: str
+    accepted: int
+
+
+class Trend(Result):
+    first_half: int = Field(description="Accepted errors in the first half of the period.")
+    second_half: int = Field(description="Accepted errors in the second half.")
+    change_pct: float | None = Field(
+        description="Change from first to second half in percent; null if the first half had none."
+    )
+
+
+class ProjectStats(Result):
+    period: str
+    interval: str
+    totals: dict[str, int] = Field(
+        description="Errors by outcome: accepted (stored), filtered (inbound filters), "
+        "rate_limited (quota), invalid, and any other outcome Sentry reports."
+    )
+    series: list[SeriesPoint] = Field(description="Accepted errors per interval, oldest first.")
+    peak: SeriesPoint | None = Field(description="The busiest interval; null when no errors were accepted.")
+    trend: Trend
+
+
+async def get_project_stats(ctx: OperationContext, params: GetProjectStatsParams) -> ProjectStats:
+    org = await ctx.api.organization()
+    project_id = await ctx.api.project_id(params.project_slug)
+    interval = INTERVALS[params.period]
+    response = await ctx.api.get(
+        ["organizations", org, "stats_v2"],
+        params={
+            "field": "sum(quantity)",
+            "category": "error",
+            "groupBy": "outcome",
+            "project": project_id,
+            "statsPeriod": params.period,
+            "interval": interval,
+        },
+        not_found=ProjectNotFound,
+        scope="org:read",
+        bad_request_field="period",
+    )
+    stats = models.StatsV2.model_validate(response.data if isinstance(response.data, dict) else {})
+    totals = dict.fromkeys(OUTCOMES, 0)
+    accepted = [0] * len(stats.intervals)
+    for group in stats.groups:
+        outcome = str(group.by.get("outcome") or "unknown")
+        series = [int(value or 0) for value in group.series.get("sum(quantity)", [])][: len(accepted)]
+        series += [0] * (len(accepted) - len(series))
+        total = group.totals.get("sum(quantity)")
+        totals[outcome] = totals.get(outcome, 0) + int(total if total is not None else sum(series))
+        if outcome == "accepted":
+            accepted = [a + b for a, b in zip(accepted, series, strict=True)]
+    points = [SeriesPoint(start=start, accepted=count) for start, count in zip(stats.intervals, accepted, strict=True)]
+    peak = max(points, key=lambda point: point.accepted) if any(p.accepted for p in points) else None
+    half = len(accepted) // 2
+    first, second = sum(accepted[:half]), sum(accepted[len(accepted) - half :])
+    change = round((second - first) / first * 100, 1) if first else None
+    result = ProjectStats(
+        period=params.period,
+        interval=interval,
+        totals=totals,
+        series=points,
+        peak=peak,
+        trend=Trend(first_half=first, second_half=second, change_pct=change),
+    )
+    _recommend(ctx, params, result)
+    return result
+
+
+def _recommend(ctx: OperationContext, params: GetProjectStatsParams, result: ProjectStats) -> None:
+    slug = params.project_slug
+    if result.totals["accepted"] == 0:
+        ctx.recommend(
+            f"No errors stored for {slug} in {params.period}: check the SDK's DSN and sample rate, or try a "
+            "longer period."
+        )
+        return
+    if result.trend.change_pct is not None and result.trend.change_pct >= 25:
+        ctx.recommend(
+            f"Errors rose {result.trend.change_pct:g}% in the second half of the period: call "
+            f"get-recent-issues(project_slug='{slug}', sort='freq') to find what drives it."
+        )
+    elif result.peak is not None:
+        ctx.recommend(
+            f"The peak was {result.peak.accepted} errors at {result.peak.start}: call "
+            f"get-recent-issues(project_slug='{slug}', sort='freq') to see the busiest issues."
+        )
+    dropped = result.totals["rate_limited"]
+    if dropped:
+        ctx.recommend(
+            f"{dropped} errors were dropped by rate limits: raise the project's quota or lower the SDK's "
+            "sample rate so they are not lost."
+        )
+
+
+OPERATION = Operation(
+    name="get-project-stats",
+    title="Get project error statistics",
+    description=(
+        "Count a Sentry project's errors over the last 24h, 7d, 14d or 30d from Sentry's usage stats: totals by "
+        "outcome (accepted = stored, filtered by inbound filters, rate_limited by quota, invalid), accepted "
+        "errors per hour (24h) or per day, the peak interval, and the trend between the first and second half "
+        "of the period. Use it to tell whether a project is getting worse, when a spike happened, and whether "
+        "errors are being dropped. Counts events, not issues; for which issues, call get-recent-issues."
+    ),
+    params=GetProjectStatsParams,
+    result=ProjectStats,
+    handler=get_project_stats,
+    render=render.project_stats,
+    scopes=("org:read", "project:read"),
+)

@@ -1,0 +1,126 @@
+"""get-recent-issues: a project's issues, newest activity first, one page at a time."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from .. import identifiers, models, render
+from ..errors import ProjectNotFound
+from ..operation import Operation, OperationContext, Parameters, Result
+from ..results import IssueSummary, issue_summary
+
+SEARCH_TERMS_MAX = 500
+
+
+class GetRecentIssuesParams(Parameters):
+    project_slug: str = Field(
+        description="The project's slug, as in its Sentry URL (e.g. 'backend').", min_length=1, max_length=100
+    )
+    limit: int = Field(default=25, ge=1, le=100, description="Issues per page (1-100).")
+    status: Literal["unresolved", "resolved", "ignored"] = Field(
+        default="unresolved", description="Which issues: unresolved (default), resolved, or ignored (archived)."
+    )
+    query: str | None = Field(
+        default=None,
+        max_length=SEARCH_TERMS_MAX,
+        description="Extra Sentry search terms, e.g. 'level:error release:1.2.0 environment:production'.",
+    )
+    sort: Literal["date", "freq", "new", "user"] = Field(
+        default="date", description="date = last seen, freq = most events, new = first seen, user = most users."
+    )
+    cursor: str | None = Field(
+        default=None, max_length=200, description="next_cursor from a previous result, for the next page."
+    )
+
+    @field_validator("project_slug")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        return identifiers.project_slug(value)
+
+    @field_validator("query")
+    @classmethod
+    def _query(cls, value: str | None) -> str | None:
+        if value is not None and not value.isprintable():
+            raise ValueError("query must not contain control characters")
+        return value or None
+
+    @field_validator("cursor")
+    @classmethod
+    def _cursor(cls, value: str | None) -> str | None:
+        return identifiers.cursor(value)
+
+
+class RecentIssues(Result):
+    issues: list[IssueSummary]
+    total_hits: int | None = Field(description="Sentry's (approximate) count of matching issues.")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at the end.")
+
+
+async def get_recent_issues(ctx: OperationContext, params: GetRecentIssuesParams) -> RecentIssues:
+    org = await ctx.api.organization()
+    project_id = await ctx.api.project_id(params.project_slug)
+    search = f"is:{params.status} {params.query or ''}".strip()
+    query: dict[str, str | int | list[str]] = {
+        "project": project_id,
+        "query": search,
+        "sort": params.sort,
+        "limit": params.limit,
+        "collapse": ["stats", "lifetime", "filtered"],
+    }
+    if params.cursor:
+        query["cursor"] = params.cursor
+    response = await ctx.api.get(
+        ["organizations", org, "issues"],
+        params=query,
+        not_found=ProjectNotFound,
+        bad_request_field="query" if params.query else "cursor",
+    )
+    rows = response.data if isinstance(response.data, list) else []
+    issues = [issue_summary(models.Issue.model_validate(row)) for row in rows if isinstance(row, dict) and "id" in row]
+    result = RecentIssues(
+        issues=issues[: params.limit], total_hits=response.total_hits, next_cursor=response.next_cursor
+    )
+    _recommend(ctx, params, result)
+    return result
+
+
+def _recommend(ctx: OperationContext, params: GetRecentIssuesParams, result: RecentIssues) -> None:
+    if not result.issues:
+        ctx.recommend(
+            f"No {params.status} issues match: try status='resolved' or 'ignored', drop the query, "
+            "or call get-project-stats to see whether events arrive at all."
+        )
+        return
+    busiest = max(result.issues, key=lambda issue: issue.count)
+    ctx.recommend(
+        f"Open the busiest issue with get-issue-details(issue_id='{busiest.short_id or busiest.id}') "
+        f"({busiest.count} events, {busiest.user_count} users)."
+    )
+    unhandled = [issue for issue in result.issues if issue.is_unhandled and issue is not busiest]
+    if unhandled:
+        ctx.recommend(
+            f"{len(unhandled)} other issue(s) crashed unhandled, e.g. {unhandled[0].short_id or unhandled[0].id}."
+        )
+    if result.next_cursor:
+        ctx.recommend(f"More issues: call get-recent-issues again with cursor='{result.next_cursor}'.")
+
+
+OPERATION = Operation(
+    name="get-recent-issues",
+    title="Get recent issues",
+    description=(
+        "List a Sentry project's issues (grouped errors), most recently seen first by default. Use it to see "
+        "what is failing now, to find an issue's id before get-issue-details, or to page through issues with "
+        "`cursor`. Filter by status (unresolved/resolved/ignored) and Sentry search terms in `query`; sort by "
+        "last seen, frequency, first seen or users. Returns per issue: id, short_id, title, culprit, level, "
+        "status, event and user counts, first/last seen, whether it crashed unhandled, error type and value, "
+        "assignee and permalink; plus total_hits and next_cursor. At most 100 issues per call."
+    ),
+    params=GetRecentIssuesParams,
+    result=RecentIssues,
+    handler=get_recent_issues,
+    render=render.recent_issues,
+    scopes=("org:read", "project:read", "event:read"),
+)

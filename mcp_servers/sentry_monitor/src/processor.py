@@ -1,0 +1,164 @@
+"""The Python module API: `SentryErrorMonitorModule().execute(ModuleInput(...))`, built from the registry.
+
+`execute` never raises: every outcome, a bug included, comes back as a `ModuleOutput`. Used as an
+async context manager the module keeps one HTTP connection pool for all calls; a bare `execute()`
+opens and closes one for that call.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import anyio
+import httpx
+from pydantic import ValidationError
+
+from mcp_servers.framework.contracts import ModuleInput, ModuleOutput, ModuleStatus, OutputMetadata
+
+from . import render
+from .client import SentryClient
+from .config import Settings, load_settings
+from .errors import ConfigurationError, InvalidParameter, OperationTimeout, SentryMonitorError, UnknownOperation
+from .operation import Operation, OperationContext
+from .registry import OPERATIONS
+
+logger = logging.getLogger("sentry_monitor")
+
+
+class SentryErrorMonitorModule:
+    """Sentry triage operations as a Python API.
+
+    Settings come from `settings`, else from `environ`/`flags` (default: the process environment). A
+    missing or invalid configuration does not raise here: every call then answers NOT_CONFIGURED or
+    INVALID_CONFIGURATION with the fix.
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        environ: Mapping[str, str] | None = None,
+        flags: Mapping[str, str | None] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._settings: Settings | None = settings
+        self._settings_error: ConfigurationError | None = None
+        if settings is None:
+            try:
+                self._settings = load_settings(environ, flags)
+            except ConfigurationError as exc:
+                self._settings_error = exc
+        self._transport = transport
+        self._client: SentryClient | None = None
+
+    @property
+    def settings(self) -> Settings | None:
+        return self._settings
+
+    @property
+    def operations(self) -> Mapping[str, Operation[Any, Any]]:
+        return OPERATIONS
+
+    async def __aenter__(self) -> SentryErrorMonitorModule:
+        if self._settings is not None and self._client is None:
+            self._client = SentryClient(self._settings, transport=self._transport)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def execute(self, module_input: ModuleInput) -> ModuleOutput:
+        """Run one operation; answers a ModuleOutput for every outcome and never raises."""
+        started = time.perf_counter()
+        context: OperationContext | None = None
+        name = module_input.operation
+        try:
+            operation = OPERATIONS.get(name)
+            if operation is None:
+                raise UnknownOperation(f"There is no operation {name!r}.", available=sorted(OPERATIONS))
+            if self._settings_error is not None:
+                raise self._settings_error
+            assert self._settings is not None
+            params = _validate(operation, module_input.parameters)
+            if self._client is not None:
+                context = OperationContext(api=self._client.api())
+                data = await self._run(operation, context, params)
+            else:
+                async with SentryClient(self._settings, transport=self._transport) as client:
+                    context = OperationContext(api=client.api())
+                    data = await self._run(operation, context, params)
+        except SentryMonitorError as exc:
+            return self._failed(name, exc, context, started)
+        except Exception as exc:
+            logger.exception("operation %s failed unexpectedly", name)
+            bug = SentryMonitorError(f"Unexpected {type(exc).__name__} while running {name}.")
+            return self._failed(name, bug, context, started)
+        return ModuleOutput(
+            status=ModuleStatus.PARTIAL_SUCCESS if context.partial else ModuleStatus.SUCCESS,
+            data=data,
+            side_effects=context.side_effects,
+            warnings=context.warnings,
+            recommendations=context.recommendations,
+            metadata=_metadata(name, started, context),
+        )
+
+    def render(self, module_output: ModuleOutput) -> str:
+        """The compact text a model reads for this output."""
+        operation = OPERATIONS.get(module_output.metadata.operation)
+        body = operation.render_data(module_output.data) if operation and module_output.data is not None else None
+        return render.output(module_output, body)
+
+    async def _run(self, operation: Operation[Any, Any], context: OperationContext, params: Any) -> dict[str, Any]:
+        assert self._settings is not None
+        timeout = self._settings.timeout
+        try:
+            with anyio.fail_after(timeout):
+                result = await operation.run(context, params)
+        except TimeoutError:
+            raise OperationTimeout(
+                f"{operation.name} did not finish within {timeout:g} s (SENTRY_MONITOR_TIMEOUT).", timeout_s=timeout
+            ) from None
+        data: dict[str, Any] = result.model_dump(mode="json")
+        return data
+
+    def _failed(
+        self, name: str, exc: SentryMonitorError, context: OperationContext | None, started: float
+    ) -> ModuleOutput:
+        secrets = (self._settings.auth_token,) if self._settings else ()
+        return ModuleOutput(
+            status=exc.status,
+            error=exc.to_detail(secrets),
+            side_effects=context.side_effects if context else [],
+            warnings=context.warnings if context else [],
+            metadata=_metadata(name, started, context),
+        )
+
+
+def _validate(operation: Operation[Any, Any], parameters: dict[str, Any]) -> Any:
+    try:
+        return operation.params.model_validate(parameters)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        field = ".".join(str(part) for part in first["loc"]) or "parameters"
+        message = first["msg"]
+        if first["type"] == "extra_forbidden":
+            allowed = ", ".join(operation.params.model_fields)
+            message = f"Unknown parameter {field!r}; {operation.name} takes: {allowed}."
+        elif first["type"] == "missing":
+            message = f"{field} is required."
+        else:
+            message = f"{field}: {message}."
+        raise InvalidParameter(field, message) from None
+
+
+def _metadata(name: str, started: float, context: OperationContext | None) -> OutputMetadata:
+    return OutputMetadata(
+        operation=name,
+        duration_ms=round((time.perf_counter() - started) * 1000, 2),
+        api_calls=context.api.api_calls if context else 0,
+    )

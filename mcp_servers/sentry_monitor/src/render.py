@@ -1,0 +1,159 @@
+"""Compact text for the model, one renderer per result type.
+
+The structured result carries everything; the text is what a model reads first, so it leads with
+what matters (titles, counts, the crashing in-app frame, permalinks, next steps), stays under
+`MAX_TEXT_CHARS`, and says when it was cut.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mcp_servers.framework.contracts import ModuleOutput
+
+if TYPE_CHECKING:
+    from .operations.get_error_events import ErrorEvents
+    from .operations.get_issue_details import IssueDetails
+    from .operations.get_project_stats import ProjectStats
+    from .operations.get_recent_issues import RecentIssues
+    from .operations.resolve_issue import ResolvedIssue
+    from .results import ExceptionInfo, IssueSummary
+
+MAX_TEXT_CHARS = 6000
+MAX_FRAMES_SHOWN = 6
+
+
+def output(module_output: ModuleOutput, body: str | None) -> str:
+    """The whole text block of a tool result: body or error, then warnings and next steps."""
+    lines: list[str] = []
+    error = module_output.error
+    if error is not None:
+        lines.append(f"Error {error.code}: {error.message}")
+        if error.details.get("field"):
+            lines.append(f"Field: {error.details['field']}")
+        lines.append(f"Next step: {error.recovery_suggestion}")
+    elif body:
+        lines.append(body)
+    for change in module_output.side_effects:
+        lines.append(f"Changed: {change.description}")
+    lines.extend(f"Warning: {warning}" for warning in module_output.warnings)
+    lines.extend(f"Next: {step}" for step in module_output.recommendations)
+    return _bounded("\n".join(lines))
+
+
+def _bounded(text: str) -> str:
+    if len(text) <= MAX_TEXT_CHARS:
+        return text
+    cut = text[:MAX_TEXT_CHARS].rsplit("\n", 1)[0]
+    return f"{cut}\n[truncated: {len(text) - len(cut)} more characters; the structured result has everything]"
+
+
+def _issue_line(issue: IssueSummary) -> str:
+    flags = " unhandled" if issue.is_unhandled else ""
+    state = issue.status or "?"
+    if issue.substatus:
+        state += f"/{issue.substatus}"
+    return (
+        f"- {issue.short_id or issue.id} [{issue.level or '?'}{flags}, {state}] {issue.title}\n"
+        f"  {issue.count} events, {issue.user_count} users; last seen {issue.last_seen}, first seen "
+        f"{issue.first_seen}"
+        + (f"; culprit {issue.culprit}" if issue.culprit else "")
+        + (f"; assigned {issue.assignee}" if issue.assignee else "")
+        + (f"\n  {issue.permalink}" if issue.permalink else "")
+    )
+
+
+def recent_issues(result: RecentIssues) -> str:
+    if not result.issues:
+        return "No issues match."
+    total = f" of {result.total_hits}" if result.total_hits is not None else ""
+    head = f"{len(result.issues)}{total} issues:"
+    more = f"\nMore: cursor={result.next_cursor}" if result.next_cursor else ""
+    return head + "\n" + "\n".join(_issue_line(issue) for issue in result.issues) + more
+
+
+def _exception_block(exc: ExceptionInfo, label: str) -> list[str]:
+    handled = {True: "handled", False: "unhandled", None: ""}[exc.handled]
+    where = f" in thread {exc.thread}" if exc.thread else ""
+    lines = [
+        f"{label}: {exc.type or 'Error'}: {exc.value or ''}".rstrip() + (f" ({handled})" if handled else "") + where
+    ]
+    frames = exc.frames
+    shown = [f for f in frames if f.in_app][-MAX_FRAMES_SHOWN:] or frames[-MAX_FRAMES_SHOWN:]
+    if frames and frames[-1] not in shown:
+        shown = [*shown[-(MAX_FRAMES_SHOWN - 1) :], frames[-1]]
+    hidden = len(frames) - len(shown) + exc.frames_omitted
+    for frame in shown:
+        mark = "" if frame.in_app else " (library)"
+        lines.append(f"  at {frame.function or '?'} ({frame.filename or '?'}:{frame.line or '?'}){mark}")
+        if frame.source:
+            lines.append(f"     {frame.source}")
+    if hidden:
+        lines.append(f"  ... {hidden} more frames in the structured result")
+    return lines
+
+
+def issue_details(result: IssueDetails) -> str:
+    issue = result.issue
+    lines = [_issue_line(issue)]
+    counts = [
+        f"24h: {issue.count_24h}" if issue.count_24h is not None else "",
+        f"30d: {issue.count_30d}" if issue.count_30d is not None else "",
+        f"releases {issue.first_release} -> {issue.last_release}" if issue.first_release else "",
+    ]
+    if any(counts):
+        lines.append("  " + "; ".join(part for part in counts if part))
+    if issue.top_tags:
+        lines.append("  tags: " + ", ".join(f"{tag.key} ({tag.total_values})" for tag in issue.top_tags[:6]))
+    event = result.latest_event
+    if event is None:
+        return "\n".join(lines)
+    context = [
+        f"env {event.environment}" if event.environment else "",
+        f"release {event.release}" if event.release else "",
+        f"user {event.user.email or event.user.id or event.user.ip_address}" if event.user else "",
+        f"{event.request.method or ''} {event.request.url or ''}".strip() if event.request else "",
+    ]
+    lines.append(f"Latest event {event.event_id} at {event.timestamp}: " + "; ".join(p for p in context if p))
+    for index, exc in enumerate(event.exceptions):
+        lines.extend(_exception_block(exc, "Raised" if index == 0 else "Caused by"))
+    if event.breadcrumbs:
+        lines.append(f"Breadcrumbs (last {min(len(event.breadcrumbs), 5)}):")
+        lines.extend(
+            f"  {crumb.timestamp or ''} {crumb.category or ''}: {crumb.message or ''}".rstrip()
+            for crumb in event.breadcrumbs[-5:]
+        )
+    return "\n".join(lines)
+
+
+def error_events(result: ErrorEvents) -> str:
+    if not result.events:
+        return "No events."
+    lines = [f"{len(result.events)} events, newest first:"]
+    for event in result.events:
+        user = event.user.email or event.user.username or event.user.id if event.user else None
+        facts = ", ".join(
+            part for part in (event.environment, event.release, user and f"user {user}", event.location) if part
+        )
+        lines.append(f"- {event.timestamp} {event.event_id}: {event.title}" + (f" ({facts})" if facts else ""))
+    if result.next_cursor:
+        lines.append(f"More: cursor={result.next_cursor}")
+    return "\n".join(lines)
+
+
+def resolved_issue(result: ResolvedIssue) -> str:
+    issue = result.issue
+    return f"{issue.short_id or issue.id} is now {issue.status}" + (f"/{issue.substatus}" if issue.substatus else "")
+
+
+def project_stats(result: ProjectStats) -> str:
+    totals = ", ".join(f"{name} {count}" for name, count in result.totals.items())
+    lines = [f"Errors in the last {result.period} ({result.interval} buckets): {totals}"]
+    if result.peak:
+        lines.append(f"Peak: {result.peak.accepted} at {result.peak.start}")
+    trend = result.trend
+    change = f"{trend.change_pct:+g}%" if trend.change_pct is not None else "n/a"
+    lines.append(f"Trend: first half {trend.first_half}, second half {trend.second_half} ({change})")
+    sparkline = " ".join(str(point.accepted) for point in result.series)
+    lines.append(f"Accepted per {result.interval}, oldest first: {sparkline}")
+    return "\n".join(lines)

@@ -1,0 +1,217 @@
+"""Result shapes shared by several operations, and how they are made from Sentry objects.
+
+Results are snake_case, small and flat: what an on-call engineer or an agent needs to decide the next
+step, never Sentry's whole payload.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from . import models
+from .operation import Result
+
+MAX_FRAMES_PER_EXCEPTION = 20
+MAX_BREADCRUMBS = 10
+MAX_SOURCE_CHARS = 200
+MAX_TEXT_CHARS = 500
+
+
+class IssueSummary(Result):
+    id: str = Field(description="Numeric issue id.")
+    short_id: str | None = Field(description="Readable id such as BACKEND-1A.")
+    title: str
+    culprit: str | None
+    level: str | None
+    status: str | None = Field(description="unresolved, resolved or ignored.")
+    substatus: str | None = Field(description="new, ongoing, regressed, escalating, archived_* ... when known.")
+    count: int = Field(description="Events in the issue's lifetime.")
+    user_count: int = Field(description="Distinct users affected.")
+    first_seen: str | None
+    last_seen: str | None
+    is_unhandled: bool | None = Field(description="True when at least one event crashed (not caught).")
+    error_type: str | None
+    error_value: str | None
+    assignee: str | None
+    permalink: str | None
+
+
+def issue_summary(issue: models.Issue) -> IssueSummary:
+    return IssueSummary(
+        id=issue.id,
+        short_id=issue.short_id,
+        title=issue.title,
+        culprit=issue.culprit or None,
+        level=issue.level,
+        status=issue.status,
+        substatus=issue.substatus,
+        count=issue.count,
+        user_count=issue.user_count,
+        first_seen=issue.first_seen,
+        last_seen=issue.last_seen,
+        is_unhandled=issue.is_unhandled,
+        error_type=text(issue.metadata.get("type")),
+        error_value=text(issue.metadata.get("value")),
+        assignee=_assignee(issue.assigned_to),
+        permalink=issue.permalink,
+    )
+
+
+class UserInfo(Result):
+    id: str | None = None
+    email: str | None = None
+    username: str | None = None
+    ip_address: str | None = None
+
+
+def user_info(user: dict[str, Any] | None) -> UserInfo | None:
+    if not user:
+        return None
+    info = UserInfo(**{key: text(user.get(key)) for key in ("id", "email", "username", "ip_address")})
+    return info if any(info.model_dump().values()) else None
+
+
+def user_label(user: UserInfo | None) -> str | None:
+    if user is None:
+        return None
+    return user.email or user.username or (f"id:{user.id}" if user.id else None) or user.ip_address
+
+
+# -- stack traces ---------------------------------------------------------------------------------
+
+
+class Frame(Result):
+    filename: str | None
+    function: str | None
+    line: int | None
+    source: str | None = Field(description="The source line at `line`, when Sentry has it.")
+    in_app: bool
+
+
+class ExceptionInfo(Result):
+    type: str | None
+    value: str | None
+    handled: bool | None = Field(description="False when the exception crashed the program (unhandled).")
+    thread: str | None = Field(default=None, description="Set when the stack came from a thread, not an exception.")
+    frames: list[Frame] = Field(description="Oldest call first; the crashing frame is last.")
+    frames_omitted: int = Field(default=0, description="System frames cut to keep the result small.")
+
+
+def exceptions_of(event: models.Event) -> tuple[list[ExceptionInfo], list[str]]:
+    """The event's exceptions from the raised one back to its causes, with capped frames, and warnings.
+
+    Sentry lists chained exceptions cause first; we return the raised (last) one first. An event with
+    no exception entry but a stack in `threads` or `stacktrace` gets that stack as one entry.
+    """
+    warnings: list[str] = []
+    infos: list[ExceptionInfo] = []
+    exception = event.entry("exception")
+    if exception is not None:
+        for value in reversed([v for v in exception.get("values") or [] if isinstance(v, dict)]):
+            mechanism = value.get("mechanism") if isinstance(value.get("mechanism"), dict) else {}
+            handled = mechanism.get("handled") if mechanism else None
+            frames, omitted = _frames(value.get("stacktrace"))
+            infos.append(
+                ExceptionInfo(
+                    type=text(value.get("type")),
+                    value=text(value.get("value")),
+                    handled=handled if isinstance(handled, bool) else None,
+                    frames=frames,
+                    frames_omitted=omitted,
+                )
+            )
+    else:
+        thread = _crashed_thread(event.entry("threads"))
+        stacktrace = event.entry("stacktrace")
+        if thread is not None or stacktrace is not None:
+            frames, omitted = _frames(thread.get("stacktrace") if thread else stacktrace)
+            infos.append(
+                ExceptionInfo(
+                    type=text(event.metadata.get("type")) or event.title or None,
+                    value=text(event.metadata.get("value")),
+                    handled=None,
+                    thread=text(thread.get("name") or thread.get("id")) if thread else None,
+                    frames=frames,
+                    frames_omitted=omitted,
+                )
+            )
+    for info in infos:
+        if info.frames_omitted:
+            warnings.append(
+                f"{info.type or 'stack'}: {info.frames_omitted} system frames cut; the crashing frame and "
+                "in-app frames are kept."
+            )
+    return infos, warnings
+
+
+def crashing_in_app_frame(exceptions: list[ExceptionInfo]) -> Frame | None:
+    """The innermost in-app frame of the raised exception (else its last frame)."""
+    if not exceptions or not exceptions[0].frames:
+        return None
+    frames = exceptions[0].frames
+    return next((frame for frame in reversed(frames) if frame.in_app), frames[-1])
+
+
+def _crashed_thread(threads: dict[str, Any] | None) -> dict[str, Any] | None:
+    candidates = [t for t in (threads or {}).get("values") or [] if isinstance(t, dict) and t.get("stacktrace")]
+    for key in ("crashed", "current"):
+        for thread in candidates:
+            if thread.get(key):
+                return thread
+    return candidates[0] if candidates else None
+
+
+def _frames(stacktrace: Any) -> tuple[list[Frame], int]:
+    raw = (
+        [f for f in (stacktrace or {}).get("frames") or [] if isinstance(f, dict)]
+        if isinstance(stacktrace, dict)
+        else []
+    )
+    frames = [_frame(f) for f in raw]
+    if len(frames) <= MAX_FRAMES_PER_EXCEPTION:
+        return frames, 0
+    keep = {len(frames) - 1} | {i for i, frame in enumerate(frames) if frame.in_app}
+    if len(keep) > MAX_FRAMES_PER_EXCEPTION:  # too many in-app frames: keep the innermost ones
+        keep = set(sorted(keep)[-MAX_FRAMES_PER_EXCEPTION:])
+    kept = [frame for i, frame in enumerate(frames) if i in keep]
+    return kept, len(frames) - len(kept)
+
+
+def _frame(raw: dict[str, Any]) -> Frame:
+    line = raw.get("lineNo", raw.get("lineno"))
+    line = line if isinstance(line, int) else None
+    source = None
+    for pair in raw.get("context") or []:
+        if isinstance(pair, list | tuple) and len(pair) == 2 and pair[0] == line:
+            source = text(pair[1], MAX_SOURCE_CHARS)
+    if source is None and isinstance(raw.get("context_line"), str):
+        source = text(raw["context_line"], MAX_SOURCE_CHARS)
+    in_app = raw.get("inApp", raw.get("in_app"))
+    return Frame(
+        filename=text(raw.get("filename") or raw.get("absPath") or raw.get("abs_path") or raw.get("module")),
+        function=text(raw.get("function")),
+        line=line,
+        source=source.strip() if source else None,
+        in_app=bool(in_app),
+    )
+
+
+# -- small helpers --------------------------------------------------------------------------------
+
+
+def text(value: Any, limit: int = MAX_TEXT_CHARS) -> str | None:
+    """A value as bounded text (None stays None)."""
+    if value is None:
+        return None
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _assignee(assigned_to: dict[str, Any] | None) -> str | None:
+    if not assigned_to:
+        return None
+    name = assigned_to.get("email") or assigned_to.get("name") or assigned_to.get("id")
+    kind = assigned_to.get("type")
+    return f"team:{name}" if kind == "team" and name else text(name)

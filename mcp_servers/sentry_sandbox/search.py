@@ -1,0 +1,229 @@
+"""Issue search: the `query` language subset of REFERENCE §2a, time windows and sorting."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .serialize_orgs import SANDBOX_USER_EMAIL, SANDBOX_USER_ID
+from .store import Issue, SandboxStore, StoredEvent
+from .times import parse_datetime, parse_period
+
+IS_STATUS = {"unresolved": "unresolved", "resolved": "resolved", "ignored": "ignored", "archived": "ignored"}
+IS_SUBSTATUS = ("new", "regressed", "escalating", "ongoing")
+IS_OTHER = ("assigned", "unassigned", "bookmarked", "for_review", "linked", "unlinked", "muted")
+SORTS = ("date", "new", "freq", "user", "trends", "inbox", "recommended", "priority")
+_TOKEN_RE = re.compile(r'!?[\w.]+:"[^"]*"|"[^"]*"|\S+')
+EVENT_ID_RE = re.compile(r"^[0-9a-f]{32}$")
+
+
+class SearchError(ValueError):
+    """A query the server refuses (answered as 400 `{"detail": str(error)}`)."""
+
+
+@dataclass(frozen=True)
+class EventWindow:
+    """Which events count: the search window (`statsPeriod`/`start`/`end`) and `environment`."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    environments: frozenset[str] = frozenset()
+
+    def matches(self, event: StoredEvent) -> bool:
+        if self.start is not None and event.timestamp < self.start:
+            return False
+        if self.end is not None and event.timestamp > self.end:
+            return False
+        return not self.environments or (event.environment or "") in self.environments
+
+    @property
+    def restricts(self) -> bool:
+        return self.start is not None or self.end is not None or bool(self.environments)
+
+
+def parse_window(
+    stats_period: str | None, start: str | None, end: str | None, environments: list[str], now: datetime
+) -> EventWindow:
+    """Build the search window; raises SearchError for malformed or conflicting values."""
+    envs = frozenset(e for e in environments if e)
+    if stats_period:
+        if start or end:
+            raise SearchError("Invalid date range. Use either statsPeriod or start and end.")
+        period = parse_period(stats_period)
+        if period is None:
+            raise SearchError(f"Invalid statsPeriod: {stats_period!r}")
+        return EventWindow(now - period, now, envs)
+    if start or end:
+        begin, finish = parse_datetime(start), parse_datetime(end)
+        if begin is None or finish is None:
+            raise SearchError("start and end are both required and must be ISO-8601 dates.")
+        if begin > finish:
+            raise SearchError("start must be before end.")
+        return EventWindow(begin, finish, envs)
+    return EventWindow(environments=envs)
+
+
+IssuePredicate = Callable[[Issue, list[StoredEvent]], bool]
+EventPredicate = Callable[[StoredEvent], bool]
+
+
+@dataclass
+class IssueSearch:
+    """A parsed `query`: issue-level and event-level conditions plus free text."""
+
+    statuses: set[str] = field(default_factory=set)
+    substatuses: set[str] = field(default_factory=set)
+    issue_predicates: list[IssuePredicate] = field(default_factory=list)
+    event_predicates: list[EventPredicate] = field(default_factory=list)
+    text: list[str] = field(default_factory=list)
+
+    def matches(self, issue: Issue, events: list[StoredEvent], now: datetime) -> bool:
+        """`events` are the issue's events inside the window (oldest first, non-empty)."""
+        if self.statuses and issue.status not in self.statuses:
+            return False
+        if self.substatuses and issue.effective_substatus(now) not in self.substatuses:
+            return False
+        if not all(predicate(issue, events) for predicate in self.issue_predicates):
+            return False
+        if self.event_predicates and not any(self.event_matches(e) for e in events):
+            return False
+        haystack = f"{issue.latest.digest.title}\n{issue.latest.digest.culprit}".lower()
+        return all(term.lower() in haystack for term in self.text)
+
+    def event_matches(self, event: StoredEvent) -> bool:
+        return all(predicate(event) for predicate in self.event_predicates)
+
+
+def _values(raw: str) -> list[str]:
+    raw = raw.strip('"')
+    if raw.startswith("[") and raw.endswith("]"):
+        return [v.strip().strip('"') for v in raw[1:-1].split(",") if v.strip()]
+    return [raw]
+
+
+def _age_predicate(key: str, raw: str, now: datetime) -> Callable[[datetime], bool] | None:
+    text = raw.lstrip("<>=")
+    older = raw.startswith("<") or text.startswith("+")
+    period = parse_period(text.lstrip("+-"))
+    if period is not None:
+        cutoff = now - period
+        return (lambda moment: moment <= cutoff) if older else (lambda moment: moment >= cutoff)
+    moment = parse_datetime(text)
+    if moment is None:
+        raise SearchError(f"Error parsing search query: Invalid date for {key}: {raw!r}")
+    if raw.startswith("<"):
+        return lambda value: value < moment
+    return lambda value: value >= moment
+
+
+def _bool_value(key: str, raw: str) -> bool:
+    lowered = raw.lower()
+    if lowered in ("true", "1", "yes"):
+        return True
+    if lowered in ("false", "0", "no"):
+        return False
+    raise SearchError(f'Error parsing search query: Invalid boolean field "{key}": {raw}')
+
+
+def _user_field(field_name: str) -> Callable[[StoredEvent], str]:
+    def value(event: StoredEvent) -> str:
+        user = event.payload.get("user")
+        return str(user.get(field_name, "")) if isinstance(user, dict) else ""
+
+    return value
+
+
+def parse_issue_query(query: str, store: SandboxStore, now: datetime) -> IssueSearch:
+    """Parse the issue search language; raises SearchError on invalid `is:` or boolean values."""
+    search = IssueSearch()
+    for token in _TOKEN_RE.findall(query):
+        negate = token.startswith("!")
+        body = token[1:] if negate else token
+        key, sep, raw = body.partition(":")
+        if not sep or not key or raw == "" or key.startswith('"'):
+            search.text.append(token.strip('"'))
+            continue
+        key = key.lower()
+        if key == "is":
+            value = raw.lower()
+            if value in IS_STATUS:
+                search.statuses.add(IS_STATUS[value])
+            elif value in IS_SUBSTATUS:
+                search.substatuses.add(value)
+            elif value == "assigned":
+                search.issue_predicates.append(lambda issue, _e, n=negate: (issue.assigned_to is not None) != n)
+            elif value == "unassigned":
+                search.issue_predicates.append(lambda issue, _e, n=negate: (issue.assigned_to is None) != n)
+            elif value == "bookmarked":
+                search.issue_predicates.append(lambda issue, _e, n=negate: issue.is_bookmarked != n)
+            elif value not in IS_OTHER:
+                valid = ", ".join([*IS_STATUS, *IS_SUBSTATUS, *IS_OTHER])
+                raise SearchError(
+                    f'Error parsing search query: Invalid value for "is" search, valid values are [{valid}]'
+                )
+            continue
+        values = _values(raw)
+        issue_predicate: IssuePredicate | None = None
+        event_predicate: EventPredicate | None = None
+        if key == "level":
+            issue_predicate = lambda issue, _e, v=set(values): issue.latest.digest.level in v  # noqa: E731
+        elif key == "release":
+            releases = sorted(store.releases(), key=lambda r: (r.date_created, r.version))
+            latest = releases[-1].version if releases else ""
+            wanted = {latest if v == "latest" else v for v in values}
+            event_predicate = lambda event, v=wanted: (event.release or "") in v  # noqa: E731
+        elif key == "environment":
+            event_predicate = lambda event, v=set(values): (event.environment or "") in v  # noqa: E731
+        elif key in ("error.unhandled", "error.handled"):
+            wanted_unhandled = _bool_value(key, raw) == (key == "error.unhandled")
+            issue_predicate = lambda _i, events, w=wanted_unhandled: any(e.digest.is_unhandled for e in events) == w  # noqa: E731
+        elif key in ("user.email", "user.id", "user.username", "user.ip"):
+            getter = _user_field("ip_address" if key == "user.ip" else key.split(".", 1)[1])
+            event_predicate = lambda event, v=set(values), g=getter: g(event) in v  # noqa: E731
+        elif key in ("firstseen", "lastseen", "age"):
+            check = _age_predicate(key, raw, now)
+            if check is not None and key == "lastseen":
+                issue_predicate = lambda _i, events, c=check: c(events[-1].timestamp)  # noqa: E731
+            elif check is not None:
+                issue_predicate = lambda issue, _e, c=check: c(issue.first_seen)  # noqa: E731
+        elif key in ("assigned", "assigned_or_suggested"):
+            me = {"me", "my_teams", SANDBOX_USER_EMAIL, f"user:{SANDBOX_USER_ID}", SANDBOX_USER_ID}
+            issue_predicate = lambda issue, _e, v=set(values): (  # noqa: E731
+                issue.assigned_to is not None and bool(v & me)
+            )
+        elif key in ("issue", "issue.id"):
+            issue_predicate = lambda issue, _e, v=set(values): (  # noqa: E731
+                str(issue.id) in v or store.short_id(issue).lower() in {x.lower() for x in v}
+            )
+        elif key == "message" or key == "title":
+            search.text.extend(values)
+        # Unknown `key:value` terms are ignored, as the brief allows.
+        if issue_predicate is not None:
+            search.issue_predicates.append(
+                issue_predicate if not negate else (lambda i, e, p=issue_predicate: not p(i, e))
+            )
+        if event_predicate is not None:
+            search.event_predicates.append(event_predicate if not negate else (lambda e, p=event_predicate: not p(e)))
+    return search
+
+
+def sort_issues(rows: list[tuple[Issue, list[StoredEvent]]], sort: str) -> list[tuple[Issue, list[StoredEvent]]]:
+    """Order matches: date (last seen), new (first seen), freq (events), user (users); newest first."""
+
+    def key(row: tuple[Issue, list[StoredEvent]]) -> tuple[float, int]:
+        issue, events = row
+        if sort == "new":
+            score = issue.first_seen.timestamp()
+        elif sort == "freq":
+            score = float(len(events))
+        elif sort == "user":
+            score = float(len({e.user for e in events if e.user}))
+        elif sort == "priority":
+            score = float({"high": 3, "medium": 2, "low": 1}.get(issue.priority, 0))
+        else:
+            score = events[-1].timestamp.timestamp()
+        return (score, issue.id)
+
+    return sorted(rows, key=key, reverse=True)

@@ -1,0 +1,241 @@
+"""API shapes of issues: the stream item (list) and the detail (REFERENCE §2a, §3a)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from .search import EventWindow
+from .serialize_orgs import serialize_release, serialize_user
+from .store import Issue, SandboxStore, StoredEvent
+from .times import bucket_starts, iso
+
+HOUR = 3600
+DAY = 86400
+INBOX_REASONS = {"new": 0, "unignored": 1, "regressed": 2, "escalating": 5, "ongoing": 6}
+
+
+@dataclass(frozen=True)
+class StatsSpec:
+    """One sparkline: its key in `stats`, bucket size and bucket count."""
+
+    key: str
+    bucket_seconds: int
+    buckets: int
+
+
+def stats_spec(group_stats_period: str, window: EventWindow, now: datetime) -> StatsSpec | None:
+    """`groupStatsPeriod`: `24h`, `14d`, `auto` (from the search window) or `""` (no stats)."""
+    if group_stats_period == "":
+        return None
+    if group_stats_period == "24h":
+        return StatsSpec("24h", HOUR, 24)
+    if group_stats_period == "14d":
+        return StatsSpec("14d", DAY, 14)
+    if group_stats_period == "auto":
+        span = (now - window.start) if window.start is not None else timedelta(days=14)
+        if span <= timedelta(hours=24):
+            return StatsSpec("auto", HOUR, max(1, -(-int(span.total_seconds()) // HOUR)))
+        return StatsSpec("auto", DAY, max(1, -(-int(span.total_seconds()) // DAY)))
+    raise ValueError(group_stats_period)
+
+
+def series(events: list[StoredEvent], spec: StatsSpec, now: datetime) -> list[list[int]]:
+    """`[[bucket_start_unix, count], ...]`, oldest first, the last bucket holding `now`."""
+    starts = [int(s.timestamp()) for s in bucket_starts(now, spec.bucket_seconds, spec.buckets)]
+    counts = dict.fromkeys(starts, 0)
+    first = starts[0]
+    for event in events:
+        ts = int(event.timestamp.timestamp())
+        bucket = ts - ts % spec.bucket_seconds
+        if bucket >= first and bucket in counts:
+            counts[bucket] += 1
+    return [[start, counts[start]] for start in starts]
+
+
+def _seen(events: list[StoredEvent]) -> dict[str, Any]:
+    return {
+        "count": str(len(events)),
+        "userCount": len({e.user for e in events if e.user}),
+        "firstSeen": iso(events[0].timestamp) if events else None,
+        "lastSeen": iso(events[-1].timestamp) if events else None,
+    }
+
+
+def permalink(base_url: str, org_slug: str, issue: Issue) -> str:
+    return f"{base_url}/organizations/{org_slug}/issues/{issue.id}/"
+
+
+def serialize_issue_base(
+    store: SandboxStore, issue: Issue, base_url: str, now: datetime, events: list[StoredEvent]
+) -> dict[str, Any]:
+    """GroupSerializer fields shared by list items, the detail and the PUT response."""
+    project = store.project(issue.project_id)
+    latest = issue.latest
+    data: dict[str, Any] = {
+        "id": str(issue.id),
+        "shareId": None,
+        "shortId": store.short_id(issue),
+        "title": latest.digest.title,
+        "culprit": latest.digest.culprit,
+        "permalink": permalink(base_url, store.organization.slug, issue),
+        "logger": latest.payload.get("logger") or None,
+        "level": latest.digest.level,
+        "status": issue.status,
+        "statusDetails": dict(issue.status_details),
+        "substatus": issue.effective_substatus(now),
+        "isPublic": issue.is_public,
+        "platform": latest.payload.get("platform") or (project.platform if project else None),
+        "priority": issue.priority,
+        "priorityLockedAt": None,
+        "seerFixabilityScore": None,
+        "seerAutofixLastTriggered": None,
+        "seerExplorerAutofixLastTriggered": None,
+        "project": {
+            "id": issue.project_id,
+            "name": project.name if project else "",
+            "slug": project.slug if project else "",
+            "platform": project.platform if project else None,
+        },
+        "type": latest.digest.event_type,
+        "issueType": "error",
+        "issueCategory": "error",
+        "metadata": dict(latest.digest.metadata),
+        "numComments": 0,
+        "assignedTo": dict(issue.assigned_to) if issue.assigned_to else None,
+        "isBookmarked": issue.is_bookmarked,
+        "isSubscribed": issue.is_subscribed,
+        "subscriptionDetails": None,
+        "hasSeen": issue.has_seen,
+        "annotations": [],
+        "isUnhandled": any(e.digest.is_unhandled for e in issue.events),
+    }
+    data.update(_seen(events))
+    return data
+
+
+def _inbox(issue: Issue, now: datetime) -> dict[str, Any] | None:
+    if issue.status != "unresolved":
+        return None
+    substatus = issue.effective_substatus(now) or "ongoing"
+    return {
+        "reason": INBOX_REASONS.get(substatus, 6),
+        "reason_details": None,
+        "date_added": iso(issue.first_seen if substatus in ("new", "ongoing") else issue.latest.received),
+    }
+
+
+def serialize_issue_stream(
+    store: SandboxStore,
+    issue: Issue,
+    base_url: str,
+    now: datetime,
+    window: EventWindow,
+    spec: StatsSpec | None,
+    filtered_events: list[StoredEvent] | None,
+) -> dict[str, Any]:
+    """An item of `GET organizations/{org}/issues/`; counts cover the search window."""
+    in_env = [e for e in issue.events if EventWindow(environments=window.environments).matches(e)]
+    in_window = [e for e in in_env if window.matches(e)]
+    data = serialize_issue_base(store, issue, base_url, now, in_window)
+    if spec is not None:
+        data["stats"] = {spec.key: series(in_env, spec, now)}
+    data.update(
+        {
+            "lifetime": {**_seen(in_env), "stats": None},
+            "filtered": {**_seen(filtered_events), "stats": None} if filtered_events is not None else None,
+            "inbox": _inbox(issue, now),
+            "owners": None,
+            "integrationIssues": [],
+            "sentryAppIssues": [],
+            "latestEventHasAttachments": False,
+            "matchingEventId": None,
+            "matchingEventEnvironment": None,
+            "sessionCount": 0,
+            "derivedData": {
+                "blocker": "none",
+                "progress": "not_started",
+                "status": "open" if issue.status == "unresolved" else issue.status,
+                "viewCount": 1 if issue.has_seen else 0,
+                "hasOpenFixPr": False,
+                "isAssigned": issue.assigned_to is not None,
+                "hasRootCause": False,
+                "lastCompletedAutofixStep": "none",
+                "lastProgressedAt": None,
+            },
+        }
+    )
+    return data
+
+
+def _tag_label(key: str) -> str:
+    labels = {"url": "URL", "server_name": "Server", "runtime.name": "Runtime Name"}
+    return labels.get(key, key.replace("_", " ").replace(".", " ").title())
+
+
+def _issue_tags(events: list[StoredEvent]) -> list[dict[str, Any]]:
+    per_key: dict[str, Counter[str]] = {}
+    last_seen: dict[tuple[str, str], datetime] = {}
+    first_seen: dict[tuple[str, str], datetime] = {}
+    for event in events:
+        for key, value in event.tags:
+            per_key.setdefault(key, Counter())[value] += 1
+            last_seen[(key, value)] = max(last_seen.get((key, value), event.timestamp), event.timestamp)
+            first_seen[(key, value)] = min(first_seen.get((key, value), event.timestamp), event.timestamp)
+    tags = []
+    for key in sorted(per_key):
+        counter = per_key[key]
+        tags.append(
+            {
+                "key": key,
+                "name": _tag_label(key),
+                "totalValues": sum(counter.values()),
+                "topValues": [
+                    {
+                        "key": key,
+                        "name": value,
+                        "value": value,
+                        "count": count,
+                        "lastSeen": iso(last_seen[(key, value)]),
+                        "firstSeen": iso(first_seen[(key, value)]),
+                    }
+                    for value, count in counter.most_common(9)
+                ],
+            }
+        )
+    return tags
+
+
+def serialize_issue_detail(
+    store: SandboxStore, issue: Issue, base_url: str, now: datetime, environments: frozenset[str]
+) -> dict[str, Any]:
+    """`GET organizations/{org}/issues/{id}/`: base fields, 24h/30d stats, releases, tags, activity."""
+    events = [e for e in issue.events if EventWindow(environments=environments).matches(e)] or issue.events
+    data = serialize_issue_base(store, issue, base_url, now, events)
+    releases = [store.release(e.release) for e in events if e.release]
+    known = [r for r in releases if r is not None]
+    data.update(
+        {
+            "stats": {
+                "24h": series(events, StatsSpec("24h", HOUR, 24), now),
+                "30d": series(events, StatsSpec("30d", DAY, 30), now),
+            },
+            "firstRelease": serialize_release(known[0], store) if known else None,
+            "lastRelease": serialize_release(known[-1], store) if known else None,
+            "tags": _issue_tags(events),
+            "activity": [
+                {"id": a["id"], "user": None, "type": a["type"], "data": a["data"], "dateCreated": iso(a["when"])}
+                for a in issue.activity
+            ],
+            "openPeriods": [],
+            "seenBy": [serialize_user()] if issue.has_seen else [],
+            "participants": [serialize_user()] if issue.assigned_to or issue.is_subscribed else [],
+            "pluginActions": [],
+            "pluginIssues": [],
+            "pluginContexts": [],
+            "userReportCount": 0,
+        }
+    )
+    return data
