@@ -43,8 +43,13 @@ def clean_sandbox(sandbox: SandboxServer) -> Iterator[SandboxServer]:
 
 
 def sandbox_settings(sandbox: SandboxServer, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {"auth_token": sandbox.token, "url": sandbox.url, "org": sandbox.org_slug,
-                              "timeout": 10.0, "retry_attempts": 1}
+    values: dict[str, Any] = {
+        "auth_token": sandbox.token,
+        "url": sandbox.url,
+        "org": sandbox.org_slug,
+        "timeout": 10.0,
+        "retry_attempts": 1,
+    }
     values.update(overrides)
     return Settings(**values)
 

@@ -27,8 +27,8 @@ class ScriptedSentry:
         self.routes.append((method, path_suffix, list(answers)))
         return self
 
-    def json(self, method: str, path_suffix: str, body: Any, status: int = 200, **headers: str) -> ScriptedSentry:
-        return self.on(method, path_suffix, httpx.Response(status, json=body, headers=headers))
+    def json(self, method: str, path_suffix: str, body: Any, headers: dict[str, str] | None = None) -> ScriptedSentry:
+        return self.on(method, path_suffix, httpx.Response(200, json=body, headers=headers))
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
@@ -46,8 +46,13 @@ class ScriptedSentry:
         return [f"{r.method} {r.url.path}" for r in self.requests]
 
     def module(self, **settings: Any) -> SentryErrorMonitorModule:
-        values: dict[str, Any] = {"auth_token": TOKEN, "url": "https://sentry.example.com", "org": "acme",
-                                  "timeout": 5.0, "retry_attempts": 3}
+        values: dict[str, Any] = {
+            "auth_token": TOKEN,
+            "url": "https://sentry.example.com",
+            "org": "acme",
+            "timeout": 5.0,
+            "retry_attempts": 3,
+        }
         values.update(settings)
         return SentryErrorMonitorModule(Settings(**values), transport=self.transport)
 

@@ -14,8 +14,15 @@ from mcp_servers.sentry_monitor.src import client as client_module
 from tests.fakes import TOKEN, ScriptedSentry
 
 pytestmark = pytest.mark.anyio
-ISSUE = {"id": "42", "shortId": "BACKEND-1", "title": "ValueError: bad", "count": "3", "userCount": 1,
-         "status": "unresolved", "metadata": {"type": "ValueError", "value": "bad"}}
+ISSUE = {
+    "id": "42",
+    "shortId": "BACKEND-1",
+    "title": "ValueError: bad",
+    "count": "3",
+    "userCount": 1,
+    "status": "unresolved",
+    "metadata": {"type": "ValueError", "value": "bad"},
+}
 LIST = "/api/0/organizations/acme/issues/"
 PROJECT = {"id": "7", "slug": "backend"}
 
@@ -25,12 +32,13 @@ def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(client_module, "_BACKOFF", wait_none())
 
 
-def recent(sentry: ScriptedSentry, **settings: object) -> ModuleOutput:
-    return _run(sentry, "get-recent-issues", {"project_slug": "backend"}, **settings)
+async def recent(sentry: ScriptedSentry, **settings: object) -> ModuleOutput:
+    return await _run(sentry, "get-recent-issues", {"project_slug": "backend"}, **settings)
 
 
-async def _run(sentry: ScriptedSentry, operation: str, parameters: dict[str, object],
-               **settings: object) -> ModuleOutput:
+async def _run(
+    sentry: ScriptedSentry, operation: str, parameters: dict[str, object], **settings: object
+) -> ModuleOutput:
     async with sentry.module(**settings) as module:
         return await module.execute(ModuleInput(operation=operation, parameters=parameters))
 
@@ -48,15 +56,21 @@ def assert_no_token(output: ModuleOutput) -> None:
     [
         (400, {"detail": "Error parsing search query: bad"}, "INVALID_PARAMETER", "validation", "failure"),
         (401, {"detail": "Invalid token"}, "AUTH_FAILED", "authentication", "error"),
-        (403, {"detail": "You do not have permission to perform this action."}, "MISSING_SCOPE", "authorization",
-         "failure"),
+        (
+            403,
+            {"detail": "You do not have permission to perform this action."},
+            "MISSING_SCOPE",
+            "authorization",
+            "failure",
+        ),
         (404, {"detail": "The requested resource does not exist"}, "PROJECT_NOT_FOUND", "not_found", "failure"),
         (405, {"detail": "Method not allowed"}, "UNSUPPORTED_BY_SERVER", "upstream", "failure"),
         (410, {"message": "This API no longer exists."}, "UNSUPPORTED_BY_SERVER", "upstream", "failure"),
     ],
 )
-async def test_http_errors_map_to_codes(status: int, body: dict[str, str], code: str, category: str,
-                                        outcome: str) -> None:
+async def test_http_errors_map_to_codes(
+    status: int, body: dict[str, str], code: str, category: str, outcome: str
+) -> None:
     sentry = scripted(httpx.Response(status, json=body))
     output = await recent(sentry)
     assert output.error is not None
@@ -80,8 +94,9 @@ async def test_429_waits_for_retry_after_then_answers_rate_limited() -> None:
 
 async def test_429_then_success_is_absorbed() -> None:
     reset = str(time.time() + 0.1)
-    sentry = scripted(httpx.Response(429, headers={"X-Sentry-Rate-Limit-Reset": reset}),
-                      httpx.Response(200, json=[ISSUE]))
+    sentry = scripted(
+        httpx.Response(429, headers={"X-Sentry-Rate-Limit-Reset": reset}), httpx.Response(200, json=[ISSUE])
+    )
     output = await recent(sentry)
     assert output.status.value == "success"
     assert output.data is not None and output.data["issues"][0]["count"] == 3
@@ -185,15 +200,17 @@ async def test_several_organizations_are_ambiguous() -> None:
 
 
 async def test_saas_follows_the_region_but_only_to_sentry_hosts() -> None:
-    sentry = ScriptedSentry().json("GET", "/api/0/organizations/acme/",
-                                   {"slug": "acme", "links": {"regionUrl": "https://de.sentry.io"}})
+    sentry = ScriptedSentry().json(
+        "GET", "/api/0/organizations/acme/", {"slug": "acme", "links": {"regionUrl": "https://de.sentry.io"}}
+    )
     sentry.json("GET", "/projects/acme/backend/", PROJECT).json("GET", LIST, [ISSUE])
     output = await recent(sentry, url="https://sentry.io")
     assert output.ok
     assert [r.url.host for r in sentry.requests] == ["sentry.io", "de.sentry.io", "de.sentry.io"]
 
-    forged = ScriptedSentry().json("GET", "/api/0/organizations/acme/",
-                                   {"slug": "acme", "links": {"regionUrl": "https://evilsentry.io"}})
+    forged = ScriptedSentry().json(
+        "GET", "/api/0/organizations/acme/", {"slug": "acme", "links": {"regionUrl": "https://evilsentry.io"}}
+    )
     forged.json("GET", "/projects/acme/backend/", PROJECT).json("GET", LIST, [ISSUE])
     await recent(forged, url="https://sentry.io")
     assert {r.url.host for r in forged.requests} == {"sentry.io"}

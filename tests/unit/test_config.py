@@ -26,9 +26,17 @@ def test_missing_token_is_not_configured() -> None:
 
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("SENTRY_MONITOR_TIMEOUT", "soon"), ("SENTRY_MONITOR_TIMEOUT", "0"), ("SENTRY_MONITOR_RETRY_ATTEMPTS", "-1"),
-     ("SENTRY_MONITOR_RETRY_ATTEMPTS", "2.5"), ("SENTRY_MONITOR_MAX_RESPONSE_BYTES", "12"), ("SENTRY_URL", "ftp://x"),
-     ("SENTRY_URL", "https://user:pw@sentry.io"), ("SENTRY_ORG", "acme/../x"), ("SENTRY_MONITOR_READ_ONLY", "maybe")],
+    [
+        ("SENTRY_MONITOR_TIMEOUT", "soon"),
+        ("SENTRY_MONITOR_TIMEOUT", "0"),
+        ("SENTRY_MONITOR_RETRY_ATTEMPTS", "-1"),
+        ("SENTRY_MONITOR_RETRY_ATTEMPTS", "2.5"),
+        ("SENTRY_MONITOR_MAX_RESPONSE_BYTES", "12"),
+        ("SENTRY_URL", "ftp://x"),
+        ("SENTRY_URL", "https://user:pw@sentry.io"),
+        ("SENTRY_ORG", "acme/../x"),
+        ("SENTRY_MONITOR_READ_ONLY", "maybe"),
+    ],
 )
 def test_invalid_values_name_the_variable(variable: str, value: str) -> None:
     with pytest.raises(InvalidConfiguration) as caught:
@@ -45,8 +53,9 @@ def test_token_with_whitespace_is_invalid() -> None:
 
 
 def test_flags_win_over_the_environment_and_are_named_in_errors() -> None:
-    flags = parse_flags(["--url", "https://sentry.example.com/prefix/", "--org", "acme", "--timeout", "5",
-                         "--read-only"])
+    flags = parse_flags(
+        ["--url", "https://sentry.example.com/prefix/", "--org", "acme", "--timeout", "5", "--read-only"]
+    )
     settings = load_settings({**TOKEN, "SENTRY_URL": "https://other", "SENTRY_ORG": "other"}, flags)
     assert settings.url == "https://sentry.example.com/prefix"
     assert settings.api_base == "https://sentry.example.com/prefix/api/0/"

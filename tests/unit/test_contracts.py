@@ -27,18 +27,32 @@ def test_module_input_defaults_to_no_parameters() -> None:
 def test_statuses_and_categories_have_the_documented_values() -> None:
     assert [s.value for s in ModuleStatus] == ["success", "partial_success", "failure", "error"]
     assert {c.value for c in ErrorCategory} == {
-        "validation", "configuration", "authentication", "authorization", "not_found", "rate_limit",
-        "timeout", "network", "upstream", "internal",
+        "validation",
+        "configuration",
+        "authentication",
+        "authorization",
+        "not_found",
+        "rate_limit",
+        "timeout",
+        "network",
+        "upstream",
+        "internal",
     }
 
 
 def test_module_output_round_trips_through_json() -> None:
     output = ModuleOutput(
         status=ModuleStatus.FAILURE,
-        error=ErrorDetail(code="ISSUE_NOT_FOUND", message="no", category=ErrorCategory.NOT_FOUND,
-                          recovery_suggestion="list issues", details={"status_code": 404}),
-        side_effects=[SideEffect(kind="k", target="issue:1", before={"status": "a"}, after={"status": "b"},
-                                 description="d")],
+        error=ErrorDetail(
+            code="ISSUE_NOT_FOUND",
+            message="no",
+            category=ErrorCategory.NOT_FOUND,
+            recovery_suggestion="list issues",
+            details={"status_code": 404},
+        ),
+        side_effects=[
+            SideEffect(kind="k", target="issue:1", before={"status": "a"}, after={"status": "b"}, description="d")
+        ],
         metadata=OutputMetadata(operation="x", duration_ms=1.5, api_calls=1),
     )
     again = ModuleOutput.model_validate_json(output.model_dump_json())
@@ -48,8 +62,9 @@ def test_module_output_round_trips_through_json() -> None:
 
 
 def test_partial_success_counts_as_ok() -> None:
-    output = ModuleOutput(status="partial_success", data={}, metadata=OutputMetadata(operation="x", duration_ms=0,
-                                                                                     api_calls=0))
+    output = ModuleOutput(
+        status="partial_success", data={}, metadata=OutputMetadata(operation="x", duration_ms=0, api_calls=0)
+    )
     assert output.ok
 
 

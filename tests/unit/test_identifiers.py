@@ -29,10 +29,20 @@ def test_issue_references(given: str, settings: Settings, issue_id: str, org: st
 
 @pytest.mark.parametrize(
     "given",
-    ["", "../../etc/passwd", "1%2F2", "abc", "12 34", "BACKEND-1/../2", "BACKEND-1\x00",
-     "https://evil.example.com/organizations/acme/issues/1/", "https://acme.sentry.io.evil.com/issues/1/",
-     "https://errors.example.com/sentry/organizations/acme/projects/1/", "javascript:alert(1)",
-     "https://errors.example.com/organizations/a%2Fb/issues/1/"],
+    [
+        "",
+        "../../etc/passwd",
+        "1%2F2",
+        "abc",
+        "12 34",
+        "BACKEND-1/../2",
+        "BACKEND-1\x00",
+        "https://evil.example.com/organizations/acme/issues/1/",
+        "https://acme.sentry.io.evil.com/issues/1/",
+        "https://errors.example.com/sentry/organizations/acme/projects/1/",
+        "javascript:alert(1)",
+        "https://errors.example.com/organizations/a%2Fb/issues/1/",
+    ],
 )
 def test_bad_issue_references_are_refused_naming_the_field(given: str) -> None:
     with pytest.raises(InvalidParameter) as caught:

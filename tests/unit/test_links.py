@@ -12,7 +12,9 @@ SENTRY = (
 def test_sentry_link_header_gives_the_next_cursor() -> None:
     links = parse_link_header(SENTRY)
     assert [(link.rel, link.results, link.cursor) for link in links] == [
-        ("previous", False, "0:0:1"), ("next", True, "0:100:0")]
+        ("previous", False, "0:0:1"),
+        ("next", True, "0:100:0"),
+    ]
     assert next_cursor(SENTRY) == "0:100:0"
 
 
@@ -27,8 +29,10 @@ def test_missing_or_garbage_header_has_no_cursor() -> None:
 
 
 def test_set_literal_wrapper_and_cursor_only_in_the_url() -> None:
-    header = ("{'<https://gt.example/api/0/issues/?limit=3>; rel=\"previous\"; results=\"false\", "
-              "<https://gt.example/api/0/issues/?cursor=cD0y&limit=3>; rel=\"next\"; results=\"true\"'}")
+    header = (
+        '{\'<https://gt.example/api/0/issues/?limit=3>; rel="previous"; results="false", '
+        '<https://gt.example/api/0/issues/?cursor=cD0y&limit=3>; rel="next"; results="true"\'}'
+    )
     assert next_cursor(header) == "cD0y"
 
 

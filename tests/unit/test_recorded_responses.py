@@ -15,8 +15,10 @@ from tests.fakes import ScriptedSentry, body_of
 pytestmark = pytest.mark.anyio
 FIXTURES = SHARED_API / "fixtures"
 if not FIXTURES.is_dir():
-    pytest.skip(f"recorded Sentry responses not found at {FIXTURES} (the shared/ folder beside the repo)",
-                allow_module_level=True)
+    pytest.skip(
+        f"recorded Sentry responses not found at {FIXTURES} (the shared/ folder beside the repo)",
+        allow_module_level=True,
+    )
 
 ORG = "/api/0/organizations/acme/"
 
@@ -32,8 +34,14 @@ async def run(sentry: ScriptedSentry, operation: str, **parameters: Any) -> Modu
         return output
 
 
-@pytest.mark.parametrize("name", sorted(p.stem for p in FIXTURES.glob("*issue*.json")
-                                        if "bulk" not in p.stem and "events" not in p.stem and "event-" not in p.stem))
+@pytest.mark.parametrize(
+    "name",
+    sorted(
+        p.stem
+        for p in FIXTURES.glob("*issue*.json")
+        if "bulk" not in p.stem and "events" not in p.stem and "event-" not in p.stem
+    ),
+)
 def test_every_recorded_issue_parses(name: str) -> None:
     data = fixture(name)
     for row in data if isinstance(data, list) else [data.get("group", data)]:
@@ -59,7 +67,7 @@ async def test_recorded_issue_and_event_render_as_details(name: str) -> None:
 async def test_recorded_issue_lists_parse() -> None:
     for name in ("spec-example__org-issues-list", "sentry-cli__get-issues"):
         sentry = ScriptedSentry().json("GET", "/projects/acme/backend/", fixture("spec-example__project-detail"))
-        sentry.json("GET", f"{ORG}issues/", fixture(name), **{"X-Hits": "3"})
+        sentry.json("GET", f"{ORG}issues/", fixture(name), headers={"X-Hits": "3"})
         output = await run(sentry, "get-recent-issues", project_slug="backend")
         assert output.ok, output.error
         assert output.data is not None and len(output.data["issues"]) == len(fixture(name))
@@ -86,8 +94,9 @@ async def test_recorded_resolve_round_trip() -> None:
     sentry = ScriptedSentry().json("GET", f"{ORG}issues/{before['id']}/", before)
     sentry.json("PUT", f"{ORG}issues/{before['id']}/", dict(before, status="resolved", substatus=None))
     output = await run(sentry, "resolve-issue", issue_id=before["id"])
-    assert output.data == {"issue": {"id": before["id"], "short_id": before["shortId"], "status": "resolved",
-                                     "substatus": None}}
+    assert output.data == {
+        "issue": {"id": before["id"], "short_id": before["shortId"], "status": "resolved", "substatus": None}
+    }
     assert body_of(sentry.requests[-1]) == {"status": "resolved"}
     (change,) = output.side_effects
     assert change.before == {"status": "unresolved", "substatus": "ongoing"}

@@ -24,27 +24,31 @@ MAX_FRAMES_SHOWN = 6
 
 
 def output(module_output: ModuleOutput, body: str | None) -> str:
-    """The whole text block of a tool result: body or error, then warnings and next steps."""
-    lines: list[str] = []
+    """The whole text block of a tool result: body or error, then changes, warnings and next steps.
+
+    Only the body is ever cut, so warnings and next steps always reach the model.
+    """
+    head: list[str] = []
     error = module_output.error
     if error is not None:
-        lines.append(f"Error {error.code}: {error.message}")
+        head.append(f"Error {error.code}: {error.message}")
         if error.details.get("field"):
-            lines.append(f"Field: {error.details['field']}")
-        lines.append(f"Next step: {error.recovery_suggestion}")
-    elif body:
-        lines.append(body)
-    for change in module_output.side_effects:
-        lines.append(f"Changed: {change.description}")
-    lines.extend(f"Warning: {warning}" for warning in module_output.warnings)
-    lines.extend(f"Next: {step}" for step in module_output.recommendations)
-    return _bounded("\n".join(lines))
+            head.append(f"Field: {error.details['field']}")
+        head.append(f"Next step: {error.recovery_suggestion}")
+    tail = [f"Changed: {change.description}" for change in module_output.side_effects]
+    tail += [f"Warning: {warning}" for warning in module_output.warnings]
+    tail += [f"Next: {step}" for step in module_output.recommendations]
+    tail_text = "\n".join(tail)
+    if body and error is None:
+        head.append(_bounded(body, MAX_TEXT_CHARS - len(tail_text)))
+    return "\n".join(head + tail)
 
 
-def _bounded(text: str) -> str:
-    if len(text) <= MAX_TEXT_CHARS:
+def _bounded(text: str, limit: int) -> str:
+    limit = max(limit, 1000)
+    if len(text) <= limit:
         return text
-    cut = text[:MAX_TEXT_CHARS].rsplit("\n", 1)[0]
+    cut = text[:limit].rsplit("\n", 1)[0]
     return f"{cut}\n[truncated: {len(text) - len(cut)} more characters; the structured result has everything]"
 
 

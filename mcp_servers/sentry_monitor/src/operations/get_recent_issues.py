@@ -75,7 +75,7 @@ async def get_recent_issues(ctx: OperationContext, params: GetRecentIssuesParams
         ["organizations", org, "issues"],
         params=query,
         not_found=ProjectNotFound,
-        bad_request_field="query" if params.query else "cursor",
+        bad_request_field=_suspect_field(params),
     )
     rows = response.data if isinstance(response.data, list) else []
     issues = [issue_summary(models.Issue.model_validate(row)) for row in rows if isinstance(row, dict) and "id" in row]
@@ -84,6 +84,11 @@ async def get_recent_issues(ctx: OperationContext, params: GetRecentIssuesParams
     )
     _recommend(ctx, params, result)
     return result
+
+
+def _suspect_field(params: GetRecentIssuesParams) -> str:
+    """Which parameter a 400 from Sentry most likely refers to: the free-form ones first."""
+    return "query" if params.query else "cursor" if params.cursor else "project_slug"
 
 
 def _recommend(ctx: OperationContext, params: GetRecentIssuesParams, result: RecentIssues) -> None:

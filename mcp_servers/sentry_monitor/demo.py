@@ -1,0 +1,104 @@
+"""`make demo`: the local Sentry, filled by sentry-sdk, and an MCP client calling all five tools over stdio.
+
+Starts the local Sentry on 127.0.0.1, seeds it with real events through the official sentry-sdk, spawns
+`python -m mcp_servers.sentry_monitor` with the official MCP client, calls every tool, prints the text
+each returns, and ends with the Claude Desktop entry for trying it by hand (`make sandbox`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import anyio
+from mcp import ClientSession, StdioServerParameters, stdio_client
+from mcp.types import CallToolResult, TextContent
+
+from mcp_servers.sentry_sandbox import SandboxServer
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def claude_desktop_entry(url: str, token: str, org: str) -> dict[str, Any]:
+    return {
+        "mcpServers": {
+            "sentry-error-monitor": {
+                "command": sys.executable,
+                "args": ["-m", "mcp_servers.sentry_monitor"],
+                "env": {"SENTRY_AUTH_TOKEN": token, "SENTRY_URL": url, "SENTRY_ORG": org, "PYTHONPATH": str(REPO)},
+            }
+        }
+    }
+
+
+def show(title: str, arguments: dict[str, Any], result: CallToolResult) -> dict[str, Any]:
+    print(
+        f"\n=== {title}({', '.join(f'{k}={v!r}' for k, v in arguments.items())})"
+        + ("  [isError]" if result.is_error else "")
+    )
+    for block in result.content:
+        if isinstance(block, TextContent):
+            print(block.text)
+    structured: dict[str, Any] = result.structured_content or {}
+    meta = structured.get("metadata", {})
+    print(f"--- status {structured.get('status')}, {meta.get('api_calls')} Sentry calls, {meta.get('duration_ms')} ms")
+    return structured
+
+
+async def run_demo(sandbox: SandboxServer) -> None:
+    env = {
+        "SENTRY_AUTH_TOKEN": sandbox.token,
+        "SENTRY_URL": sandbox.url,
+        "SENTRY_ORG": sandbox.org_slug,
+        "PYTHONPATH": str(REPO),
+        **{key: value for key, value in os.environ.items() if key.startswith("COVERAGE_")},
+    }
+    params = StdioServerParameters(command=sys.executable, args=["-m", "mcp_servers.sentry_monitor"], env=env)
+    async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+        init = await session.initialize()
+        tools = (await session.list_tools()).tools
+        print(
+            f"Connected to {init.server_info.name} {init.server_info.version} over stdio "
+            f"(protocol {init.protocol_version}); tools: {', '.join(tool.name for tool in tools)}"
+        )
+
+        async def call(name: str, **arguments: Any) -> dict[str, Any]:
+            return show(name, arguments, await session.call_tool(name, arguments))
+
+        recent = await call("get-recent-issues", project_slug="backend", limit=5, sort="freq")
+        issues = (recent.get("data") or {}).get("issues") or []
+        if not issues:
+            raise SystemExit("the local Sentry has no issues: seeding failed")
+        top = issues[0]
+        await call("get-issue-details", issue_id=top["short_id"])
+        await call("get-error-events", issue_id=top["id"], limit=5)
+        await call("get-project-stats", project_slug="backend", period="7d")
+        await call("resolve-issue", issue_id=top["short_id"])
+        await call("get-recent-issues", project_slug="backend", limit=3, status="resolved")
+
+
+def main() -> None:
+    started = time.monotonic()
+    with SandboxServer(port=0) as sandbox:
+        print(f"Local Sentry on {sandbox.url}; seeding it through sentry-sdk ...")
+        sandbox.seed()
+        print(f"Seeded in {time.monotonic() - started:.1f} s.")
+        anyio.run(run_demo, sandbox)
+        print(
+            "\nTry it from Claude Desktop or the MCP Inspector: run `make sandbox` (a fixed port, the same data) "
+            "and use the entry it prints. For this run it would have been:"
+        )
+        print(json.dumps(claude_desktop_entry(sandbox.url, sandbox.token, sandbox.org_slug), indent=2))
+        print(
+            "\nFor your own Sentry, use SENTRY_AUTH_TOKEN=<your token> (scopes org:read project:read event:read, "
+            "event:write to resolve), SENTRY_ORG=<your org> and, for self-hosted or EU, SENTRY_URL."
+        )
+    print(f"Demo finished in {time.monotonic() - started:.1f} s.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,176 @@
+"""The real thing: `python -m mcp_servers.sentry_monitor` spawned over stdio, against the local Sentry."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import jsonschema
+import pytest
+from mcp import ClientSession, StdioServerParameters, stdio_client
+from mcp.types import CallToolResult, TextContent
+
+from tests.conftest import REPO, coverage_env
+
+if TYPE_CHECKING:
+    from mcp_servers.sentry_sandbox import SandboxServer
+
+pytestmark = pytest.mark.anyio
+TOOLS = {"get-recent-issues", "get-issue-details", "get-error-events", "resolve-issue", "get-project-stats"}
+
+
+def server_env(sandbox: SandboxServer | None, **extra: str) -> dict[str, str]:
+    env = {"PYTHONPATH": str(REPO), **coverage_env(), **extra}
+    if sandbox is not None:
+        env.update(SENTRY_AUTH_TOKEN=sandbox.token, SENTRY_URL=sandbox.url, SENTRY_ORG=sandbox.org_slug)
+    return env
+
+
+async def open_session(env: dict[str, str], errlog: Path, *args: str) -> AsyncIterator[ClientSession]:
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "mcp_servers.sentry_monitor", *args], env=env, cwd=str(REPO)
+    )
+    with errlog.open("w") as err:
+        async with stdio_client(params, errlog=err) as (read, write), ClientSession(read, write) as session:
+            await session.initialize()
+            yield session
+
+
+@pytest.fixture
+async def session(sandbox: SandboxServer, tmp_path: Path) -> AsyncIterator[ClientSession]:
+    async for opened in open_session(server_env(sandbox), tmp_path / "stderr.log"):
+        yield opened
+
+
+def text_of(result: CallToolResult) -> str:
+    return "".join(block.text for block in result.content if isinstance(block, TextContent))
+
+
+async def call(session: ClientSession, name: str, arguments: dict[str, Any]) -> CallToolResult:
+    return await session.call_tool(name, arguments)
+
+
+async def test_lists_the_five_tools_with_schemas_and_annotations(session: ClientSession) -> None:
+    tools = {tool.name: tool for tool in (await session.list_tools()).tools}
+    assert set(tools) == TOOLS
+    for tool in tools.values():
+        assert tool.title and tool.annotations is not None and tool.annotations.title == tool.title
+        assert tool.annotations.open_world_hint is True
+        assert tool.description and len(tool.description) > 150
+        assert tool.input_schema["type"] == "object" and tool.input_schema["additionalProperties"] is False
+        assert tool.output_schema is not None and {"status", "data", "error", "metadata"} <= set(
+            tool.output_schema["properties"]
+        )
+        jsonschema.Draft202012Validator.check_schema(tool.output_schema)
+        read_only = tool.name != "resolve-issue"
+        assert tool.annotations.read_only_hint is read_only
+    resolve = tools["resolve-issue"].annotations
+    assert resolve is not None and resolve.destructive_hint is False and resolve.idempotent_hint is True
+    limit = tools["get-recent-issues"].input_schema["properties"]["limit"]
+    assert (limit["minimum"], limit["maximum"], limit["default"]) == (1, 100, 25)
+
+
+async def test_every_tool_answers_structured_content_valid_against_its_output_schema(
+    session: ClientSession, clean_sandbox: SandboxServer
+) -> None:
+    schemas = {tool.name: tool.output_schema for tool in (await session.list_tools()).tools}
+    recent = await call(session, "get-recent-issues", {"project_slug": "backend", "limit": 5})
+    assert not recent.is_error and recent.structured_content is not None
+    issue = recent.structured_content["data"]["issues"][0]
+    results = {
+        "get-recent-issues": recent,
+        "get-issue-details": await call(session, "get-issue-details", {"issue_id": issue["short_id"]}),
+        "get-error-events": await call(session, "get-error-events", {"issue_id": issue["id"], "limit": 3}),
+        "get-project-stats": await call(session, "get-project-stats", {"project_slug": "backend", "period": "7d"}),
+        "resolve-issue": await call(session, "resolve-issue", {"issue_id": issue["id"]}),
+    }
+    for name, result in results.items():
+        assert not result.is_error, (name, result.content)
+        assert result.structured_content is not None
+        jsonschema.validate(result.structured_content, schemas[name])
+        assert result.structured_content["status"] in ("success", "partial_success")
+        text = text_of(result)
+        assert text and len(text) < 6200
+    assert issue["short_id"] in text_of(results["get-issue-details"])
+    resolved = results["resolve-issue"].structured_content
+    assert resolved is not None and resolved["side_effects"][0]["after"]["status"] == "resolved"
+
+
+async def test_invalid_argument_is_a_failure_not_a_protocol_error(session: ClientSession) -> None:
+    result = await call(session, "get-recent-issues", {"project_slug": "backend", "limit": 0})
+    assert result.is_error
+    assert result.structured_content is not None
+    error = result.structured_content["error"]
+    assert (result.structured_content["status"], error["code"], error["details"]["field"]) == (
+        "failure",
+        "INVALID_PARAMETER",
+        "limit",
+    )
+    assert "Next step:" in text_of(result)
+    unknown = await call(session, "drop-database", {})
+    assert unknown.is_error and unknown.structured_content is not None
+    assert unknown.structured_content["error"]["code"] == "UNKNOWN_OPERATION"
+
+
+async def test_without_a_token_the_server_starts_and_answers_not_configured(tmp_path: Path) -> None:
+    async for session in open_session(server_env(None), tmp_path / "stderr.log"):
+        assert len((await session.list_tools()).tools) == 5
+        result = await call(session, "get-recent-issues", {"project_slug": "backend"})
+        assert result.is_error and result.structured_content is not None
+        assert result.structured_content["error"]["code"] == "NOT_CONFIGURED"
+
+
+async def test_stdout_is_json_rpc_only_and_the_token_appears_nowhere(sandbox: SandboxServer, tmp_path: Path) -> None:
+    """Raw protocol over pipes, debug logging on, a success and an auth failure: every stdout line is JSON-RPC."""
+    bad_token = "sntryu_" + "f" * 64
+    for token in (sandbox.token, bad_token):
+        env = {**server_env(sandbox), "SENTRY_AUTH_TOKEN": token, "PATH": "/usr/bin:/bin"}
+        messages = [
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-11-25",
+                    "capabilities": {},
+                    "clientInfo": {"name": "t", "version": "1"},
+                },
+            },
+            {"jsonrpc": "2.0", "method": "notifications/initialized"},
+            {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
+            {
+                "jsonrpc": "2.0",
+                "id": 3,
+                "method": "tools/call",
+                "params": {"name": "get-recent-issues", "arguments": {"project_slug": "backend", "limit": 2}},
+            },
+        ]
+        stdin = "".join(json.dumps(message) + "\n" for message in messages).encode()
+        process = await anyio.open_process(
+            [sys.executable, "-m", "mcp_servers.sentry_monitor", "--log-level", "DEBUG"], env=env, cwd=str(REPO)
+        )
+        assert process.stdin is not None and process.stdout is not None and process.stderr is not None
+        await process.stdin.send(stdin)
+        stdout = b""
+        with anyio.fail_after(30):
+            while stdout.count(b"\n") < 3:
+                stdout += await process.stdout.receive()
+        await process.stdin.aclose()
+        with anyio.fail_after(10):
+            await process.wait()
+        stderr = b"".join([chunk async for chunk in process.stderr])
+        lines = stdout.decode().splitlines()
+        replies = [json.loads(line) for line in lines]
+        assert all(reply["jsonrpc"] == "2.0" for reply in replies)
+        assert [reply["id"] for reply in replies] == [1, 2, 3]
+        assert token not in stdout.decode() and token not in stderr.decode()
+        assert b"Traceback" not in stderr
+        outcome = replies[2]["result"]["structuredContent"]
+        expected = "success" if token == sandbox.token else "error"
+        assert outcome["status"] == expected
+        if token == bad_token:
+            assert outcome["error"]["code"] == "AUTH_FAILED"

@@ -1,0 +1,203 @@
+"""Each operation over real HTTP against the local Sentry, seeded by sentry-sdk."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from mcp_servers.framework.contracts import ModuleInput, ModuleOutput
+from mcp_servers.sentry_monitor.src.processor import SentryErrorMonitorModule
+
+if TYPE_CHECKING:
+    from mcp_servers.sentry_sandbox import SandboxServer
+
+pytestmark = pytest.mark.anyio
+Factory = Callable[..., SentryErrorMonitorModule]
+
+
+async def run(module: SentryErrorMonitorModule, operation: str, **parameters: Any) -> ModuleOutput:
+    async with module:
+        return await module.execute(ModuleInput(operation=operation, parameters=parameters))
+
+
+def data(output: ModuleOutput) -> dict[str, Any]:
+    assert output.ok, output.error
+    assert output.data is not None
+    return output.data
+
+
+async def all_issues(make_module: Factory, **parameters: Any) -> list[dict[str, Any]]:
+    issues = data(await run(make_module(), "get-recent-issues", project_slug="backend", limit=100, **parameters))
+    return list(issues["issues"])
+
+
+async def test_recent_issues_are_sorted_by_last_seen_and_complete(make_module: Factory) -> None:
+    output = await run(make_module(), "get-recent-issues", project_slug="backend", limit=5)
+    result = data(output)
+    issues = result["issues"]
+    assert 1 <= len(issues) <= 5
+    assert [i["last_seen"] for i in issues] == sorted((i["last_seen"] for i in issues), reverse=True)
+    for issue in issues:
+        assert issue["status"] == "unresolved" and isinstance(issue["count"], int) and issue["count"] >= 1
+        assert issue["short_id"].startswith("BACKEND-") and issue["permalink"].startswith("http://127.0.0.1")
+        assert issue["error_type"] and issue["first_seen"] <= issue["last_seen"]
+    assert result["total_hits"] >= len(issues)
+    assert output.recommendations and "get-issue-details" in output.recommendations[0]
+    assert output.metadata.api_calls == 2  # project id lookup, then the list
+
+
+async def test_paging_with_cursor_walks_every_issue_once(make_module: Factory) -> None:
+    everything = await all_issues(make_module)
+    seen: list[str] = []
+    cursor = None
+    async with make_module() as module:
+        for _ in range(50):
+            parameters: dict[str, Any] = {"project_slug": "backend", "limit": 2}
+            if cursor:
+                parameters["cursor"] = cursor
+            page = data(await module.execute(ModuleInput(operation="get-recent-issues", parameters=parameters)))
+            seen += [issue["id"] for issue in page["issues"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+    assert len(everything) > 2
+    assert sorted(seen) == sorted(issue["id"] for issue in everything)
+
+
+async def test_sort_and_status_filters(make_module: Factory) -> None:
+    by_count = await all_issues(make_module, sort="freq")
+    assert [i["count"] for i in by_count] == sorted((i["count"] for i in by_count), reverse=True)
+    by_first_seen = await all_issues(make_module, sort="new")
+    assert [i["first_seen"] for i in by_first_seen] == sorted((i["first_seen"] for i in by_first_seen), reverse=True)
+    assert await all_issues(make_module, status="resolved") == []
+
+
+async def test_issue_details_by_id_short_id_and_url(make_module: Factory, sandbox: SandboxServer) -> None:
+    issue = (await all_issues(make_module, sort="freq"))[0]
+    answers = []
+    for ref in (issue["id"], issue["short_id"].lower(), issue["permalink"]):
+        output = await run(make_module(), "get-issue-details", issue_id=ref)
+        answers.append(data(output))
+        assert output.metadata.api_calls == 2
+    assert answers[0] == answers[1] == answers[2]
+    details = answers[0]
+    assert details["issue"]["id"] == issue["id"] and details["issue"]["count"] == issue["count"]
+    assert details["issue"]["count_30d"] is not None and details["issue"]["top_tags"]
+    event = details["latest_event"]
+    assert len(event["event_id"]) == 32 and event["exceptions"]
+    raised = event["exceptions"][0]
+    assert raised["type"] == issue["error_type"]
+    assert raised["frames"] and raised["frames"][-1]["line"]
+    assert any(frame["in_app"] for frame in raised["frames"])
+
+
+async def test_chained_exceptions_come_raised_first(make_module: Factory) -> None:
+    for issue in await all_issues(make_module):
+        details = data(await run(make_module(), "get-issue-details", issue_id=issue["id"]))
+        exceptions = details["latest_event"]["exceptions"]
+        if len(exceptions) > 1:
+            assert exceptions[0]["type"] == issue["error_type"]
+            return
+    pytest.fail("the seed has no chained exception")
+
+
+async def test_error_events_page_through_an_issue(make_module: Factory) -> None:
+    issue = (await all_issues(make_module, sort="freq"))[0]
+    first = data(await run(make_module(), "get-error-events", issue_id=issue["short_id"], limit=2))
+    assert len(first["events"]) == 2 and first["next_cursor"]
+    assert first["events"][0]["timestamp"] >= first["events"][1]["timestamp"]
+    second = data(
+        await run(make_module(), "get-error-events", issue_id=issue["short_id"], limit=2, cursor=first["next_cursor"])
+    )
+    assert {e["event_id"] for e in first["events"]}.isdisjoint(e["event_id"] for e in second["events"])
+    event = first["events"][0]
+    assert event["environment"] and event["release"] and event["title"]
+
+
+async def test_project_stats_count_every_outcome(make_module: Factory) -> None:
+    day = data(await run(make_module(), "get-project-stats", project_slug="backend", period="24h"))
+    assert day["interval"] == "1h" and len(day["series"]) in (24, 25)
+    month = data(await run(make_module(), "get-project-stats", project_slug="backend", period="30d"))
+    assert month["interval"] == "1d" and len(month["series"]) in (30, 31)
+    assert month["totals"]["accepted"] >= day["totals"]["accepted"] > 0
+    assert month["totals"]["accepted"] == sum(point["accepted"] for point in month["series"])
+    assert month["peak"]["accepted"] == max(point["accepted"] for point in month["series"])
+    assert month["totals"]["filtered"] > 0
+    worker = data(await run(make_module(), "get-project-stats", project_slug="worker", period="30d"))
+    assert worker["totals"]["rate_limited"] > 0
+    outcomes = {**month["totals"], **worker["totals"]}
+    assert outcomes.keys() >= {"accepted", "filtered", "rate_limited", "invalid"}
+
+
+async def test_resolve_changes_state_and_records_the_side_effect(
+    make_module: Factory, clean_sandbox: SandboxServer
+) -> None:
+    issue = (await all_issues(make_module))[0]
+    output = await run(make_module(), "resolve-issue", issue_id=issue["short_id"])
+    assert data(output)["issue"]["status"] == "resolved"
+    (change,) = output.side_effects
+    assert change.kind == "issue_status_changed" and change.target == f"issue:{issue['short_id']}"
+    assert change.before == {"status": "unresolved", "substatus": issue["substatus"]}
+    assert change.after is not None and change.after["status"] == "resolved"
+    puts = [r for r in clean_sandbox.requests() if r["method"] == "PUT"]
+    assert len(puts) == 1 and puts[0]["path"].endswith(f"/issues/{issue['id']}/")
+    assert issue["id"] in [i["id"] for i in await all_issues(make_module, status="resolved")]
+    again = await run(make_module(), "resolve-issue", issue_id=issue["id"])
+    assert again.status.value == "success" and again.side_effects == [] and "already resolved" in again.warnings[0]
+    assert len([r for r in clean_sandbox.requests() if r["method"] == "PUT"]) == 1
+
+
+async def test_not_found_maps_to_codes(make_module: Factory) -> None:
+    cases = [
+        ("get-issue-details", {"issue_id": "999999999"}, "ISSUE_NOT_FOUND"),
+        ("get-issue-details", {"issue_id": "BACKEND-ZZZZ"}, "ISSUE_NOT_FOUND"),
+        ("get-error-events", {"issue_id": "999999999"}, "ISSUE_NOT_FOUND"),
+        ("resolve-issue", {"issue_id": "999999999"}, "ISSUE_NOT_FOUND"),
+        ("get-recent-issues", {"project_slug": "no-such-project"}, "PROJECT_NOT_FOUND"),
+        ("get-project-stats", {"project_slug": "no-such-project"}, "PROJECT_NOT_FOUND"),
+    ]
+    for operation, parameters, code in cases:
+        output = await run(make_module(), operation, **parameters)
+        assert output.error is not None and output.error.code == code, (operation, output.error)
+        assert output.status.value == "failure" and output.error.recovery_suggestion
+
+
+async def test_wrong_token_is_auth_failed_and_never_echoed(make_module: Factory) -> None:
+    token = "sntryu_" + "e" * 64
+    output = await run(make_module(auth_token=token), "get-recent-issues", project_slug="backend")
+    assert output.error is not None and (output.error.code, output.status.value) == ("AUTH_FAILED", "error")
+    assert token not in output.model_dump_json()
+
+
+async def test_token_without_event_write_cannot_resolve(make_module: Factory, clean_sandbox: SandboxServer) -> None:
+    issue = (await all_issues(make_module))[0]
+    output = await run(make_module(auth_token=clean_sandbox.read_only_token), "resolve-issue", issue_id=issue["id"])
+    assert output.error is not None and output.error.code == "MISSING_SCOPE"
+    assert output.error.details["required_scope"] == "event:write"
+    assert "event:write" in output.error.recovery_suggestion
+    assert issue["id"] in [i["id"] for i in await all_issues(make_module)]  # still unresolved
+
+
+async def test_unknown_organization(make_module: Factory) -> None:
+    output = await run(make_module(org="no-such-org"), "get-recent-issues", project_slug="backend")
+    assert output.error is not None and output.error.category.value == "not_found"
+
+
+async def test_organization_is_found_when_not_configured(make_module: Factory) -> None:
+    output = await run(make_module(org=None), "get-project-stats", project_slug="backend")
+    assert output.ok and output.metadata.api_calls == 3
+
+
+async def test_one_module_context_shares_one_connection_pool(
+    make_module: Factory, clean_sandbox: SandboxServer
+) -> None:
+    async with make_module() as module:
+        for _ in range(3):
+            output = await module.execute(
+                ModuleInput(operation="get-recent-issues", parameters={"project_slug": "backend", "limit": 1})
+            )
+            assert output.ok
+    lookups = [r for r in clean_sandbox.requests() if r["path"].startswith("/api/0/projects/")]
+    assert len(lookups) == 1

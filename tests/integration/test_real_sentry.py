@@ -1,0 +1,71 @@
+"""Read-only checks against a real Sentry, when a test token is given; writes only when allowed."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+
+import pytest
+
+from mcp_servers.framework.contracts import ModuleInput, ModuleOutput
+from mcp_servers.sentry_monitor.src.config import load_settings
+from mcp_servers.sentry_monitor.src.processor import SentryErrorMonitorModule
+
+pytestmark = pytest.mark.anyio
+NEEDED = ("SENTRY_TEST_AUTH_TOKEN", "SENTRY_TEST_ORG", "SENTRY_TEST_PROJECT")
+missing = [name for name in NEEDED if not os.environ.get(name)]
+if missing:
+    pytest.skip(
+        f"real Sentry tests need {', '.join(missing)} (set them to run against a real Sentry)", allow_module_level=True
+    )
+PROJECT = os.environ["SENTRY_TEST_PROJECT"]
+
+
+@pytest.fixture
+async def module() -> AsyncIterator[SentryErrorMonitorModule]:
+    settings = load_settings(
+        {
+            "SENTRY_AUTH_TOKEN": os.environ["SENTRY_TEST_AUTH_TOKEN"],
+            "SENTRY_ORG": os.environ["SENTRY_TEST_ORG"],
+            "SENTRY_URL": os.environ.get("SENTRY_TEST_URL", "https://sentry.io"),
+        }
+    )
+    async with SentryErrorMonitorModule(settings) as opened:
+        yield opened
+
+
+async def run(module: SentryErrorMonitorModule, operation: str, **parameters: object) -> ModuleOutput:
+    output = await module.execute(ModuleInput(operation=operation, parameters=parameters))
+    assert output.ok, output.error
+    assert output.data is not None
+    return output
+
+
+async def test_real_reads(module: SentryErrorMonitorModule) -> None:
+    recent = await run(module, "get-recent-issues", project_slug=PROJECT, limit=5, status="unresolved")
+    await run(module, "get-project-stats", project_slug=PROJECT, period="24h")
+    issues = recent.data["issues"] if recent.data else []
+    if not issues:
+        pytest.skip(f"project {PROJECT} has no unresolved issues to read")
+    details = await run(module, "get-issue-details", issue_id=issues[0]["short_id"] or issues[0]["id"])
+    assert details.metadata.api_calls <= 3
+    await run(module, "get-error-events", issue_id=issues[0]["id"], limit=3)
+
+
+async def test_real_resolve_restores_the_issue(module: SentryErrorMonitorModule) -> None:
+    if os.environ.get("SENTRY_TEST_ALLOW_WRITES") != "1":
+        pytest.skip("writes to real Sentry need SENTRY_TEST_ALLOW_WRITES=1")
+    recent = await run(module, "get-recent-issues", project_slug=PROJECT, limit=1)
+    issues = recent.data["issues"] if recent.data else []
+    if not issues:
+        pytest.skip(f"project {PROJECT} has no unresolved issue to resolve")
+    issue_id = issues[0]["id"]
+    try:
+        resolved = await run(module, "resolve-issue", issue_id=issue_id)
+        assert resolved.data is not None and resolved.data["issue"]["status"] == "resolved"
+    finally:
+        client = module._client
+        assert client is not None
+        api = client.api()
+        org = await api.organization()
+        await api.put(["organizations", org, "issues", issue_id], body={"status": "unresolved"})

@@ -1,0 +1,117 @@
+"""The text a model reads: what matters first, bounded, truncation said."""
+
+from __future__ import annotations
+
+from mcp_servers.framework.contracts import ErrorCategory, ErrorDetail, ModuleOutput, OutputMetadata
+from mcp_servers.sentry_monitor.src import render
+from mcp_servers.sentry_monitor.src.operations.get_error_events import ErrorEvents, EventSummary
+from mcp_servers.sentry_monitor.src.operations.get_issue_details import IssueDetail, IssueDetails, LatestEvent
+from mcp_servers.sentry_monitor.src.operations.get_project_stats import ProjectStats, SeriesPoint, Trend
+from mcp_servers.sentry_monitor.src.operations.get_recent_issues import RecentIssues
+from mcp_servers.sentry_monitor.src.results import ExceptionInfo, Frame, IssueSummary, UserInfo
+
+META = OutputMetadata(operation="x", duration_ms=1, api_calls=1)
+ISSUE = IssueSummary(
+    id="1",
+    short_id="BACKEND-1",
+    title="ZeroDivisionError: division by zero",
+    culprit="app.calc",
+    level="error",
+    status="unresolved",
+    substatus="new",
+    count=12,
+    user_count=3,
+    first_seen="2026-11-01T00:00:00Z",
+    last_seen="2026-11-30T00:00:00Z",
+    is_unhandled=True,
+    error_type="ZeroDivisionError",
+    error_value="division by zero",
+    assignee=None,
+    permalink="http://127.0.0.1/organizations/sandbox/issues/1/",
+)
+
+
+def frame(function: str, in_app: bool, line: int = 1) -> Frame:
+    return Frame(filename=f"{function}.py", function=function, line=line, source=f"{function}()", in_app=in_app)
+
+
+def test_recent_issues_lead_with_id_counts_and_permalink() -> None:
+    text = render.recent_issues(RecentIssues(issues=[ISSUE], total_hits=40, next_cursor="0:25:0"))
+    assert text.startswith("1 of 40 issues:")
+    assert "BACKEND-1 [error unhandled, unresolved/new] ZeroDivisionError" in text
+    assert "12 events, 3 users" in text and ISSUE.permalink in text  # type: ignore[operator]
+    assert "cursor=0:25:0" in text
+
+
+def test_issue_details_show_the_crashing_in_app_frame_and_the_cause() -> None:
+    frames = [frame(f"lib{i}", False) for i in range(10)] + [frame("handler", True, 42), frame("socket", False)]
+    event = LatestEvent(
+        event_id="a" * 32,
+        timestamp="2026-11-30T00:00:00Z",
+        exceptions=[
+            ExceptionInfo(type="RuntimeError", value="wrapped", handled=False, frames=frames),
+            ExceptionInfo(type="KeyError", value="'id'", handled=None, frames=[frame("load", True)]),
+        ],
+        breadcrumbs=[],
+        request=None,
+        user=UserInfo(email="a@example.com"),
+        release="1.2.0",
+        environment="production",
+        contexts={},
+    )
+    detail = IssueDetail(
+        **ISSUE.model_dump(), count_24h=5, count_30d=12, first_release="1.0.0", last_release="1.2.0", top_tags=[]
+    )
+    text = render.issue_details(IssueDetails(issue=detail, latest_event=event))
+    assert "Raised: RuntimeError: wrapped (unhandled)" in text
+    assert "at handler (handler.py:42)" in text and "at socket (socket.py:1) (library)" in text
+    assert "Caused by: KeyError: 'id'" in text
+    assert "10 more frames" in text and "user a@example.com" in text
+
+
+def test_events_and_stats_render() -> None:
+    events = ErrorEvents(
+        events=[
+            EventSummary(
+                event_id="b" * 32,
+                timestamp="t",
+                title="boom",
+                message=None,
+                environment="staging",
+                release="1.1.0",
+                user=None,
+                location="x.py",
+            )
+        ],
+        next_cursor=None,
+    )
+    assert "boom (staging, 1.1.0, x.py)" in render.error_events(events)
+    stats = ProjectStats(
+        period="24h",
+        interval="1h",
+        totals={"accepted": 3, "filtered": 1},
+        series=[SeriesPoint(start="t0", accepted=1), SeriesPoint(start="t1", accepted=2)],
+        peak=SeriesPoint(start="t1", accepted=2),
+        trend=Trend(first_half=1, second_half=2, change_pct=100.0),
+    )
+    text = render.project_stats(stats)
+    assert "accepted 3, filtered 1" in text and "Peak: 2 at t1" in text and "(+100%)" in text
+
+
+def test_errors_render_code_field_and_next_step_and_long_text_is_cut() -> None:
+    failed = ModuleOutput(
+        status="failure",
+        metadata=META,
+        error=ErrorDetail(
+            code="INVALID_PARAMETER",
+            message="limit too big",
+            category=ErrorCategory.VALIDATION,
+            recovery_suggestion="use 1-100",
+            details={"field": "limit"},
+        ),
+    )
+    assert render.output(failed, None) == "Error INVALID_PARAMETER: limit too big\nField: limit\nNext step: use 1-100"
+    ok = ModuleOutput(status="success", data={}, metadata=META, warnings=["w"], recommendations=["r"])
+    long = render.output(ok, "line\n" * 5000)
+    assert len(long) < render.MAX_TEXT_CHARS + 200 and "[truncated:" in long
+    assert long.endswith("Warning: w\nNext: r")

@@ -1,0 +1,58 @@
+"""The MCP tools are generated from the registry: one declaration per operation, complete."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+from mcp import Client
+from mcp.types import Tool
+
+from mcp_servers.sentry_monitor.src.processor import SentryErrorMonitorModule
+from mcp_servers.sentry_monitor.src.registry import OPERATIONS
+from mcp_servers.sentry_monitor.src.server import build_server, tool_for
+from tests.fakes import ScriptedSentry
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.mark.parametrize("name", sorted(OPERATIONS))
+def test_each_tool_is_fully_described(name: str) -> None:
+    operation = OPERATIONS[name]
+    tool: Tool = tool_for(operation)
+    assert tool.name == name and tool.title == operation.title
+    assert tool.input_schema["type"] == "object"
+    for field, spec in tool.input_schema["properties"].items():
+        assert spec.get("description"), f"{name}.{field} has no description"
+    jsonschema.Draft202012Validator.check_schema(tool.input_schema)
+    jsonschema.Draft202012Validator.check_schema(tool.output_schema or {})
+    assert '"title"' not in json.dumps(tool.input_schema).replace('"title": {', "")  # generated titles dropped
+    assert operation.scopes
+
+
+def test_registry_names_are_the_documented_tool_names() -> None:
+    assert list(OPERATIONS) == [
+        "get-recent-issues",
+        "get-issue-details",
+        "get-error-events",
+        "resolve-issue",
+        "get-project-stats",
+    ]
+
+
+async def test_in_process_server_lists_and_calls_tools() -> None:
+    sentry = ScriptedSentry().json("GET", "/projects/acme/backend/", {"id": "7"})
+    sentry.json("GET", "/organizations/acme/issues/", [])
+    server = build_server(lambda: sentry.module())
+    async with Client(server, mode="legacy") as client:
+        tools = (await client.list_tools()).tools
+        assert len(tools) == len(OPERATIONS)
+        result = await client.call_tool("get-recent-issues", {"project_slug": "backend"})
+        assert not result.is_error
+        assert result.structured_content is not None and result.structured_content["data"]["issues"] == []
+        assert "No issues match." in result.content[0].text  # type: ignore[union-attr]
+
+
+def test_module_and_server_share_one_registry() -> None:
+    assert SentryErrorMonitorModule(environ={}).operations is OPERATIONS
