@@ -36,10 +36,9 @@ def frames_of(exception: dict[str, Any]) -> list[dict[str, Any]]:
 def crashing_frame(exception: dict[str, Any]) -> dict[str, Any] | None:
     """The innermost in-app frame, or the innermost frame when none is in-app."""
     frames = frames_of(exception)
-    for frame in reversed(frames):
-        if frame.get("in_app"):
-            return frame
-    return frames[-1] if frames else None
+    in_app = [frame for frame in frames if frame.get("in_app")]
+    candidates = in_app or frames
+    return candidates[-1] if candidates else None
 
 
 def message_text(payload: dict[str, Any]) -> str:

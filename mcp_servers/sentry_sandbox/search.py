@@ -7,8 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from .models import Issue, StoredEvent
 from .serialize_orgs import SANDBOX_USER_EMAIL, SANDBOX_USER_ID
-from .store import Issue, SandboxStore, StoredEvent
+from .store import SandboxStore
 from .times import parse_datetime, parse_period
 
 IS_STATUS = {"unresolved": "unresolved", "resolved": "resolved", "ignored": "ignored", "archived": "ignored"}
@@ -103,7 +104,7 @@ def _values(raw: str) -> list[str]:
     return [raw]
 
 
-def _age_predicate(key: str, raw: str, now: datetime) -> Callable[[datetime], bool] | None:
+def _age_predicate(key: str, raw: str, now: datetime) -> Callable[[datetime], bool]:
     text = raw.lstrip("<>=")
     older = raw.startswith("<") or text.startswith("+")
     period = parse_period(text.lstrip("+-"))
@@ -135,8 +136,71 @@ def _user_field(field_name: str) -> Callable[[StoredEvent], str]:
     return value
 
 
+ASSIGNED_TO_ME = frozenset({"me", "my_teams", SANDBOX_USER_EMAIL, f"user:{SANDBOX_USER_ID}", SANDBOX_USER_ID})
+
+
+def _is_predicate(value: str) -> IssuePredicate | None:
+    """`is:assigned|unassigned|bookmarked` (other non-status `is:` values are accepted and ignored)."""
+    if value == "assigned":
+        return lambda issue, _events: issue.assigned_to is not None
+    if value == "unassigned":
+        return lambda issue, _events: issue.assigned_to is None
+    if value == "bookmarked":
+        return lambda issue, _events: issue.is_bookmarked
+    if value in IS_OTHER:
+        return None
+    valid = ", ".join([*IS_STATUS, *IS_SUBSTATUS, *IS_OTHER])
+    raise SearchError(f'Error parsing search query: Invalid value for "is" search, valid values are [{valid}]')
+
+
+def _issue_term(key: str, raw: str, values: list[str], store: SandboxStore, now: datetime) -> IssuePredicate | None:
+    wanted = set(values)
+    if key == "level":
+        return lambda issue, _events: issue.latest.digest.level in wanted
+    if key in ("error.unhandled", "error.handled"):
+        unhandled = _bool_value(key, raw) == (key == "error.unhandled")
+        return lambda _issue, events: any(e.digest.is_unhandled for e in events) == unhandled
+    if key in ("firstseen", "lastseen", "age"):
+        check = _age_predicate(key, raw, now)
+        if key == "lastseen":
+            return lambda _issue, events: check(events[-1].timestamp)
+        return lambda issue, _events: check(issue.first_seen)
+    if key in ("assigned", "assigned_or_suggested"):
+        return lambda issue, _events: issue.assigned_to is not None and bool(wanted & ASSIGNED_TO_ME)
+    if key in ("issue", "issue.id"):
+        lowered = {v.lower() for v in values}
+        return lambda issue, _events: str(issue.id) in wanted or store.short_id(issue).lower() in lowered
+    return None
+
+
+def _event_term(key: str, values: list[str], store: SandboxStore) -> EventPredicate | None:
+    wanted = set(values)
+    if key == "release":
+        releases = sorted(store.releases(), key=lambda r: (r.date_created, r.version))
+        latest = releases[-1].version if releases else ""
+        versions = {latest if v == "latest" else v for v in values}
+        return lambda event: (event.release or "") in versions
+    if key == "environment":
+        return lambda event: (event.environment or "") in wanted
+    if key in ("user.email", "user.id", "user.username", "user.ip"):
+        getter = _user_field("ip_address" if key == "user.ip" else key.split(".", 1)[1])
+        return lambda event: getter(event) in wanted
+    return None
+
+
+def _negated_issue(predicate: IssuePredicate) -> IssuePredicate:
+    return lambda issue, events: not predicate(issue, events)
+
+
+def _negated_event(predicate: EventPredicate) -> EventPredicate:
+    return lambda event: not predicate(event)
+
+
 def parse_issue_query(query: str, store: SandboxStore, now: datetime) -> IssueSearch:
-    """Parse the issue search language; raises SearchError on invalid `is:` or boolean values."""
+    """Parse the issue search language; raises SearchError on invalid `is:` or boolean values.
+
+    Unknown `key:value` terms are ignored; text without a key is matched against title and culprit.
+    """
     search = IssueSearch()
     for token in _TOKEN_RE.findall(query):
         negate = token.startswith("!")
@@ -146,66 +210,22 @@ def parse_issue_query(query: str, store: SandboxStore, now: datetime) -> IssueSe
             search.text.append(token.strip('"'))
             continue
         key = key.lower()
-        if key == "is":
-            value = raw.lower()
-            if value in IS_STATUS:
-                search.statuses.add(IS_STATUS[value])
-            elif value in IS_SUBSTATUS:
-                search.substatuses.add(value)
-            elif value == "assigned":
-                search.issue_predicates.append(lambda issue, _e, n=negate: (issue.assigned_to is not None) != n)
-            elif value == "unassigned":
-                search.issue_predicates.append(lambda issue, _e, n=negate: (issue.assigned_to is None) != n)
-            elif value == "bookmarked":
-                search.issue_predicates.append(lambda issue, _e, n=negate: issue.is_bookmarked != n)
-            elif value not in IS_OTHER:
-                valid = ", ".join([*IS_STATUS, *IS_SUBSTATUS, *IS_OTHER])
-                raise SearchError(
-                    f'Error parsing search query: Invalid value for "is" search, valid values are [{valid}]'
-                )
+        if key == "is" and raw.lower() in IS_STATUS:
+            search.statuses.add(IS_STATUS[raw.lower()])
+            continue
+        if key == "is" and raw.lower() in IS_SUBSTATUS:
+            search.substatuses.add(raw.lower())
+            continue
+        if key in ("message", "title"):
+            search.text.extend(_values(raw))
             continue
         values = _values(raw)
-        issue_predicate: IssuePredicate | None = None
-        event_predicate: EventPredicate | None = None
-        if key == "level":
-            issue_predicate = lambda issue, _e, v=set(values): issue.latest.digest.level in v  # noqa: E731
-        elif key == "release":
-            releases = sorted(store.releases(), key=lambda r: (r.date_created, r.version))
-            latest = releases[-1].version if releases else ""
-            wanted = {latest if v == "latest" else v for v in values}
-            event_predicate = lambda event, v=wanted: (event.release or "") in v  # noqa: E731
-        elif key == "environment":
-            event_predicate = lambda event, v=set(values): (event.environment or "") in v  # noqa: E731
-        elif key in ("error.unhandled", "error.handled"):
-            wanted_unhandled = _bool_value(key, raw) == (key == "error.unhandled")
-            issue_predicate = lambda _i, events, w=wanted_unhandled: any(e.digest.is_unhandled for e in events) == w  # noqa: E731
-        elif key in ("user.email", "user.id", "user.username", "user.ip"):
-            getter = _user_field("ip_address" if key == "user.ip" else key.split(".", 1)[1])
-            event_predicate = lambda event, v=set(values), g=getter: g(event) in v  # noqa: E731
-        elif key in ("firstseen", "lastseen", "age"):
-            check = _age_predicate(key, raw, now)
-            if check is not None and key == "lastseen":
-                issue_predicate = lambda _i, events, c=check: c(events[-1].timestamp)  # noqa: E731
-            elif check is not None:
-                issue_predicate = lambda issue, _e, c=check: c(issue.first_seen)  # noqa: E731
-        elif key in ("assigned", "assigned_or_suggested"):
-            me = {"me", "my_teams", SANDBOX_USER_EMAIL, f"user:{SANDBOX_USER_ID}", SANDBOX_USER_ID}
-            issue_predicate = lambda issue, _e, v=set(values): (  # noqa: E731
-                issue.assigned_to is not None and bool(v & me)
-            )
-        elif key in ("issue", "issue.id"):
-            issue_predicate = lambda issue, _e, v=set(values): (  # noqa: E731
-                str(issue.id) in v or store.short_id(issue).lower() in {x.lower() for x in v}
-            )
-        elif key == "message" or key == "title":
-            search.text.extend(values)
-        # Unknown `key:value` terms are ignored, as the brief allows.
+        issue_predicate = _is_predicate(raw.lower()) if key == "is" else _issue_term(key, raw, values, store, now)
         if issue_predicate is not None:
-            search.issue_predicates.append(
-                issue_predicate if not negate else (lambda i, e, p=issue_predicate: not p(i, e))
-            )
+            search.issue_predicates.append(_negated_issue(issue_predicate) if negate else issue_predicate)
+        event_predicate = None if key == "is" else _event_term(key, values, store)
         if event_predicate is not None:
-            search.event_predicates.append(event_predicate if not negate else (lambda e, p=event_predicate: not p(e)))
+            search.event_predicates.append(_negated_event(event_predicate) if negate else event_predicate)
     return search
 
 

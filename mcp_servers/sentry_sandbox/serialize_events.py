@@ -8,8 +8,9 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from .grouping import exception_values, frames_of
+from .models import StoredEvent
 from .serialize_orgs import serialize_release
-from .store import SandboxStore, StoredEvent
+from .store import SandboxStore
 from .times import iso, parse_datetime
 
 GROUPING_CONFIG = {"id": "newstyle:2023-01-11", "enhancements": ""}
@@ -73,7 +74,12 @@ def _exception_entry(payload: dict[str, Any]) -> dict[str, Any] | None:
         has_system = any(not f.get("in_app") for f in frames)
         any_system = any_system or has_system
         stacktrace = (
-            {"frames": [serialize_frame(f) for f in frames], "framesOmitted": None, "registers": None, "hasSystemFrames": has_system}
+            {
+                "frames": [serialize_frame(f) for f in frames],
+                "framesOmitted": None,
+                "registers": None,
+                "hasSystemFrames": has_system,
+            }
             if frames
             else None
         )
@@ -145,8 +151,7 @@ def serialize_user(payload: dict[str, Any]) -> dict[str, Any] | None:
         return None
     known = ("id", "email", "username", "ip_address", "name", "geo")
     extra = {k: v for k, v in user.items() if k not in known and k != "data"}
-    data = user.get("data") if isinstance(user.get("data"), dict) else {}
-    data = {**data, **extra} or None
+    data = {**_dict(user.get("data")), **extra}
     geo = user.get("geo") if isinstance(user.get("geo"), dict) else None
 
     def text(key: str) -> str | None:
@@ -160,7 +165,7 @@ def serialize_user(payload: dict[str, Any]) -> dict[str, Any] | None:
         "ip_address": text("ip_address"),
         "name": text("name"),
         "geo": {str(k): str(v) for k, v in geo.items()} if geo else None,
-        "data": data,
+        "data": data or None,
     }
 
 

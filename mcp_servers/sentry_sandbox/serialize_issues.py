@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from .models import Issue, StoredEvent
 from .search import EventWindow
 from .serialize_orgs import serialize_release, serialize_user
-from .store import Issue, SandboxStore, StoredEvent
+from .store import SandboxStore
 from .times import bucket_starts, iso
 
 HOUR = 3600
@@ -145,7 +146,11 @@ def serialize_issue_stream(
     data.update(
         {
             "lifetime": {**_seen(in_env), "stats": None},
-            "filtered": {**_seen(filtered_events), "stats": None} if filtered_events is not None else None,
+            "filtered": (
+                {**_seen(filtered_events), "stats": {spec.key: series(filtered_events, spec, now)} if spec else {}}
+                if filtered_events is not None
+                else None
+            ),
             "inbox": _inbox(issue, now),
             "owners": None,
             "integrationIssues": [],
@@ -212,7 +217,7 @@ def serialize_issue_detail(
     store: SandboxStore, issue: Issue, base_url: str, now: datetime, environments: frozenset[str]
 ) -> dict[str, Any]:
     """`GET organizations/{org}/issues/{id}/`: base fields, 24h/30d stats, releases, tags, activity."""
-    events = [e for e in issue.events if EventWindow(environments=environments).matches(e)] or issue.events
+    events = [e for e in issue.events if EventWindow(environments=environments).matches(e)]
     data = serialize_issue_base(store, issue, base_url, now, events)
     releases = [store.release(e.release) for e in events if e.release]
     known = [r for r in releases if r is not None]

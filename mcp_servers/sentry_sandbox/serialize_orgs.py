@@ -6,7 +6,8 @@ import re
 import zlib
 from typing import Any
 
-from .store import Organization, Project, Release, SandboxStore
+from .models import Organization, Project, Release
+from .store import SandboxStore
 from .times import iso
 
 SANDBOX_USER_ID = "1"

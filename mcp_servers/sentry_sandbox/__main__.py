@@ -1,0 +1,78 @@
+"""`python -m mcp_servers.sentry_sandbox [--port 8765] [--no-seed]`: run the local Sentry in the foreground.
+
+Prints the URL, tokens, organization, projects, DSNs and a Claude Desktop config entry, then serves
+until Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from types import FrameType
+
+from .server import SandboxError, SandboxServer
+
+DEFAULT_PORT = 8765
+
+
+def describe(sandbox: SandboxServer) -> str:
+    """The text printed at startup: connection details and a Claude Desktop `mcpServers` entry."""
+    desktop = {
+        "mcpServers": {
+            "sentry-error-monitor": {
+                "command": sys.executable,
+                "args": ["-m", "mcp_servers.sentry_monitor"],
+                "env": {
+                    "SENTRY_AUTH_TOKEN": sandbox.token,
+                    "SENTRY_URL": sandbox.url,
+                    "SENTRY_ORG": sandbox.org_slug,
+                },
+            }
+        }
+    }
+    lines = [
+        f"Sentry sandbox running at {sandbox.url}",
+        f"  SENTRY_URL={sandbox.url}",
+        f"  SENTRY_ORG={sandbox.org_slug}",
+        f"  token (org:read project:read event:read event:write): {sandbox.token}",
+        f"  read-only token (no event:write):                    {sandbox.read_only_token}",
+    ]
+    for project in sandbox.store.projects:
+        lines.append(f"  project {project.slug} (id {project.id}) DSN: {sandbox.dsn(project.slug)}")
+    lines += ["", "Claude Desktop config entry:", json.dumps(desktop, indent=2), "", "Press Ctrl-C to stop."]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mcp_servers.sentry_sandbox", description="Local Sentry sandbox")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port on 127.0.0.1 (default {DEFAULT_PORT})")
+    parser.add_argument("--no-seed", action="store_true", help="start empty, without the demo events")
+    args = parser.parse_args(argv)
+
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        with SandboxServer(port=args.port) as sandbox:
+            if not args.no_seed:
+                summary = sandbox.seed()
+                print(f"Seeded: {json.dumps(summary)}", flush=True)
+            print(describe(sandbox), flush=True)
+            while not stop.wait(0.5):
+                pass
+    except SandboxError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print("Sandbox stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,71 @@
+"""The Starlette application: Sentry web API routes, ingest routes and sandbox controls."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from . import control, routes_ingest, routes_issues, routes_orgs
+from .api_base import NOT_FOUND, SandboxState, guarded
+from .auth import EVENT_READ, EVENT_WRITE, ORG_READ, PROJECT_READ
+
+ORG = "/api/0/organizations/{org}"
+
+
+def _routes() -> list[Route]:
+    issues, orgs = routes_issues, routes_orgs
+    api = [
+        ("/api/0/organizations/", "GET", ORG_READ, orgs.list_organizations),
+        (f"{ORG}/", "GET", ORG_READ, orgs.get_organization),
+        (f"{ORG}/projects/", "GET", ORG_READ, orgs.list_org_projects),
+        (f"{ORG}/stats_v2/", "GET", ORG_READ, orgs.org_stats_v2),
+        (f"{ORG}/sessions/", "GET", ORG_READ, orgs.org_sessions),
+        ("/api/0/projects/{org}/{project}/", "GET", PROJECT_READ, orgs.get_project),
+        ("/api/0/projects/{org}/{project}/issues/", "GET", EVENT_READ, issues.list_project_issues),
+        ("/api/0/projects/{org}/{project}/events/{event_id}/", "GET", EVENT_READ, issues.get_project_event),
+        (f"{ORG}/issues/", "GET", EVENT_READ, issues.list_org_issues),
+        (f"{ORG}/issues/", "PUT", EVENT_WRITE, issues.bulk_update_issues),
+        (f"{ORG}/issues/{{issue_id}}/", "GET", EVENT_READ, issues.get_issue),
+        (f"{ORG}/issues/{{issue_id}}/", "PUT", EVENT_WRITE, issues.update_issue),
+        (f"{ORG}/issues/{{issue_id}}/events/", "GET", EVENT_READ, issues.list_issue_events),
+        (f"{ORG}/issues/{{issue_id}}/events/{{event_id}}/", "GET", EVENT_READ, issues.get_issue_event),
+        (f"{ORG}/shortids/{{issue_id}}/", "GET", EVENT_READ, issues.resolve_short_id),
+        ("/api/0/issues/{issue_id}/", "GET", EVENT_READ, issues.get_legacy_issue),
+        ("/api/0/issues/{issue_id}/", "PUT", EVENT_WRITE, issues.update_legacy_issue),
+        ("/api/0/issues/{issue_id}/events/", "GET", EVENT_READ, issues.list_legacy_issue_events),
+        ("/api/0/issues/{issue_id}/events/{event_id}/", "GET", EVENT_READ, issues.get_legacy_issue_event),
+    ]
+    routes = [Route(path, guarded(scopes)(handler), methods=[method]) for path, method, scopes, handler in api]
+    routes += [
+        Route("/api/{project_id:int}/envelope/", routes_ingest.envelope_endpoint, methods=["POST"]),
+        Route("/api/{project_id:int}/store/", routes_ingest.store_endpoint, methods=["POST"]),
+        Route("/_sandbox/requests", control.list_requests, methods=["GET"]),
+        Route("/_sandbox/requests", control.clear_requests, methods=["DELETE"]),
+        Route("/_sandbox/reset", control.reset, methods=["POST"]),
+        Route("/_sandbox/info", control.info, methods=["GET"]),
+    ]
+    return routes
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    if status == 404:
+        return JSONResponse(NOT_FOUND, status_code=404)
+    if status == 405:
+        return JSONResponse({"detail": f'Method "{request.method}" not allowed.'}, status_code=405)
+    return JSONResponse({"detail": "Internal Error"}, status_code=status)
+
+
+def create_app(state: SandboxState) -> Starlette:
+    """Build the ASGI app serving `state` (store, tokens, base URL, request log)."""
+    app = Starlette(
+        routes=_routes(),
+        middleware=[Middleware(control.RequestLogMiddleware, log=lambda: state.request_log)],
+        exception_handlers={HTTPException: _http_error},
+    )
+    app.state.sandbox = state
+    return app

@@ -1,0 +1,171 @@
+"""Shared plumbing of the API routes: state, auth guard, error mapping, common parameters."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from .auth import INVALID_TOKEN, NO_PERMISSION, ApiToken, TokenRegistry
+from .models import Issue
+from .pagination import CursorError
+from .search import SearchError
+from .stats import StatsError
+from .store import SandboxStore
+from .times import utcnow
+
+NOT_FOUND = {"detail": "The requested resource does not exist"}
+INVALID_PROJECT = "Invalid project parameter. Values must be numbers."
+
+
+class ApiError(Exception):
+    """An error answer: HTTP status plus JSON body."""
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        super().__init__(f"{status} {body}")
+        self.status = status
+        self.body = body
+
+
+@dataclass
+class RequestLog:
+    """API requests received (method, path, query, status), for test assertions."""
+
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, entry: dict[str, Any]) -> None:
+        with self.lock:
+            self.entries.append(entry)
+
+    def list(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [dict(e) for e in self.entries]
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+
+
+@dataclass
+class SandboxState:
+    """What every route needs; stored on `app.state.sandbox`."""
+
+    store: SandboxStore
+    tokens: TokenRegistry
+    base_url: str
+    request_log: RequestLog = field(default_factory=RequestLog)
+
+
+@dataclass
+class Ctx:
+    """One authenticated API call."""
+
+    request: Request
+    state: SandboxState
+    token: ApiToken
+    body: bytes
+    now: datetime
+
+    @property
+    def store(self) -> SandboxStore:
+        return self.state.store
+
+    @property
+    def params(self) -> Any:
+        return self.request.query_params
+
+    def path(self, name: str) -> str:
+        return str(self.request.path_params[name])
+
+    def json_body(self) -> Any:
+        try:
+            return json.loads(self.body.decode("utf-8") or "null")
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ApiError(400, {"detail": f"JSON parse error - {exc}"}) from exc
+
+
+Handler = Callable[[Ctx], Response]
+
+
+def state_of(request: Request) -> SandboxState:
+    state: SandboxState = request.app.state.sandbox
+    return state
+
+
+def guarded(scopes: tuple[str, ...]) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
+    """Wrap a sync handler: token and scope check, org check, store lock, error mapping."""
+
+    def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            state = state_of(request)
+            token = state.tokens.from_request(request)
+            if token is None:
+                return JSONResponse(INVALID_TOKEN, status_code=401)
+            if not token.allows(scopes):
+                return JSONResponse(NO_PERMISSION, status_code=403)
+            body = await request.body()
+            org = request.path_params.get("org")
+            if org is not None and org not in (state.store.organization.slug, state.store.organization.id):
+                return JSONResponse(NOT_FOUND, status_code=404)
+            ctx = Ctx(request, state, token, body, utcnow())
+            try:
+                with state.store.lock:
+                    state.store.expire_snoozes(ctx.now)
+                    return handler(ctx)
+            except ApiError as exc:
+                return JSONResponse(exc.body, status_code=exc.status)
+            except (SearchError, CursorError, StatsError) as exc:
+                return JSONResponse({"detail": str(exc)}, status_code=400)
+
+        endpoint.__name__ = handler.__name__
+        return endpoint
+
+    return wrap
+
+
+def project_filter(ctx: Ctx, key: str = "project") -> set[str] | None:
+    """Numeric `project` ids (repeat); None means all (`-1` or absent). 400 non-numeric, 403 unknown."""
+    ids: list[int] = []
+    for raw in ctx.params.getlist(key):
+        try:
+            ids.append(int(raw))
+        except ValueError as exc:
+            raise ApiError(400, {"detail": INVALID_PROJECT}) from exc
+    if not ids or -1 in ids:
+        return None
+    for project_id in ids:
+        if ctx.store.project(str(project_id)) is None:
+            raise ApiError(403, NO_PERMISSION)
+    return {str(i) for i in ids}
+
+
+def find_issue(ctx: Ctx, allow_short_id: bool = True) -> Issue:
+    """The issue of the `issue_id` path parameter (numeric, or a short id when allowed); 404 otherwise."""
+    raw = ctx.path("issue_id")
+    issue = ctx.store.issue(int(raw)) if raw.isdigit() else None
+    if issue is None and allow_short_id and not raw.isdigit():
+        issue = ctx.store.issue_by_short_id(raw)
+    if issue is None:
+        raise ApiError(404, NOT_FOUND)
+    return issue
+
+
+def int_param(ctx: Ctx, key: str, default: int, detail: str) -> int:
+    raw = ctx.params.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ApiError(400, {"detail": detail}) from exc
+
+
+def truthy(value: str | None) -> bool:
+    return (value or "").lower() in ("1", "true", "yes")

@@ -1,0 +1,193 @@
+"""`SandboxServer`: the local Sentry served by uvicorn on 127.0.0.1 in a background thread."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+
+from .api import create_app
+from .api_base import SandboxState
+from .auth import TokenRegistry
+from .control import dsn_for
+from .store import SandboxStore
+
+HOST = "127.0.0.1"
+STARTUP_TIMEOUT_SECONDS = 10.0
+SHUTDOWN_TIMEOUT_SECONDS = 10.0
+SEED_TIMEOUT_SECONDS = 120.0
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class SandboxError(RuntimeError):
+    """The sandbox could not start, stop or seed."""
+
+
+class SandboxServer:
+    """A real HTTP Sentry on loopback; use as a context manager.
+
+    `port=0` picks a free port. `seed()` fills it with real sentry-sdk events (in a subprocess)
+    and snapshots the result so that `reset()` can return to it.
+    """
+
+    def __init__(self, port: int = 0) -> None:
+        self.store = SandboxStore()
+        self.tokens = TokenRegistry()
+        self._requested_port = port
+        self._socket: socket.socket | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._state: SandboxState | None = None
+        self.port = 0
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> SandboxServer:
+        """Bind, serve in a background thread and wait until the port answers; raises SandboxError."""
+        if self._thread is not None:
+            return self
+        # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets of that proto,
+        # and without it every response waits ~40 ms for a delayed ACK (Nagle).
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            sock.bind((HOST, self._requested_port))
+        except OSError as exc:
+            sock.close()
+            raise SandboxError(f"cannot bind {HOST}:{self._requested_port}: {exc}") from exc
+        self._socket = sock
+        self.port = int(sock.getsockname()[1])
+        self._state = SandboxState(self.store, self.tokens, self.url)
+        config = uvicorn.Config(
+            create_app(self._state),
+            log_config=None,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            ws="none",
+            timeout_graceful_shutdown=2,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, name=f"sentry-sandbox-{self.port}", daemon=True
+        )
+        self._thread.start()
+        self._wait_until_serving()
+        return self
+
+    def _wait_until_serving(self) -> None:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            if self._server is not None and self._server.started:
+                try:
+                    with socket.create_connection((HOST, self.port), timeout=0.5):
+                        return
+                except OSError:
+                    pass
+            if self._thread is not None and not self._thread.is_alive():
+                break
+            time.sleep(0.01)
+        self.stop()
+        raise SandboxError(f"sandbox did not start on {self.url}")
+
+    def stop(self) -> None:
+        """Ask uvicorn to exit and join its thread; idempotent."""
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(SHUTDOWN_TIMEOUT_SECONDS)
+            if self._thread.is_alive() and self._server is not None:
+                self._server.force_exit = True
+                self._thread.join(SHUTDOWN_TIMEOUT_SECONDS)
+        if self._socket is not None:
+            self._socket.close()
+        self._thread, self._server, self._socket = None, None, None
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # -- identity --------------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """`http://127.0.0.1:<port>` (what SENTRY_URL would be)."""
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def token(self) -> str:
+        """Token with `org:read project:read event:read event:write`."""
+        return self.tokens.full.token
+
+    @property
+    def read_only_token(self) -> str:
+        """Token without `event:write`."""
+        return self.tokens.read_only.token
+
+    @property
+    def org_slug(self) -> str:
+        return self.store.organization.slug
+
+    def project_id(self, slug: str) -> str:
+        """Numeric id (string) of a project; raises KeyError for an unknown slug."""
+        project = self.store.project(slug)
+        if project is None:
+            raise KeyError(slug)
+        return project.id
+
+    def dsn(self, slug: str) -> str:
+        """`http://<key>@127.0.0.1:<port>/<project_id>`; raises KeyError for an unknown slug."""
+        project = self.store.project(slug)
+        if project is None:
+            raise KeyError(slug)
+        return dsn_for(self.url, project.public_key, project.id)
+
+    # -- test controls ---------------------------------------------------------------------------
+
+    def requests(self) -> list[dict[str, Any]]:
+        """API requests received: dicts with `method`, `path`, `query`, `status`."""
+        return self._state.request_log.list() if self._state else []
+
+    def clear_requests(self) -> None:
+        if self._state is not None:
+            self._state.request_log.clear()
+
+    def reset(self) -> None:
+        """Restore the state saved right after seeding (issue statuses, events, outcomes)."""
+        self.store.restore()
+
+    def seed(self, timeout: float = SEED_TIMEOUT_SECONDS) -> dict[str, Any]:
+        """Send the demo data through sentry-sdk in a subprocess, then snapshot; returns its summary.
+
+        Raises SandboxError when the seed process fails or times out.
+        """
+        if self._thread is None:
+            raise SandboxError("start the sandbox before seeding it")
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
+        command = [sys.executable, "-m", "mcp_servers.sentry_sandbox.seed", "--url", self.url, "--token", self.token]
+        try:
+            done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired as exc:
+            raise SandboxError(f"seeding timed out after {timeout:.0f}s") from exc
+        if done.returncode != 0:
+            raise SandboxError(f"seeding failed ({done.returncode}): {done.stderr[-4000:]}")
+        self.store.snapshot()
+        self.clear_requests()
+        lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+        summary: dict[str, Any] = json.loads(lines[-1]) if lines else {}
+        return summary

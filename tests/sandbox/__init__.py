@@ -1,0 +1,1 @@
+"""Tests of the local Sentry sandbox (mcp_servers.sentry_sandbox)."""
