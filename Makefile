@@ -16,9 +16,11 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # Node is optional: it runs the MCP Inspector CLI test, which is skipped without it.
-node:
+node: node_modules/.installed-stamp
+
+node_modules/.installed-stamp: package.json package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \
-		npm ci --no-audit --no-fund --loglevel=error; \
+		npm ci --no-audit --no-fund --loglevel=error && touch $@; \
 	else echo "npm not found: the MCP Inspector test will be skipped"; fi
 
 demo: install

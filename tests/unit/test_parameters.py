@@ -121,7 +121,7 @@ async def test_the_deadline_covers_the_whole_operation() -> None:
         return httpx.Response(200, json={})
 
     sentry = ScriptedSentry()
-    module = SentryErrorMonitorModule(sentry.module(timeout=1.0).settings, transport=httpx.MockTransport(slow))  # type: ignore[arg-type]
+    module = SentryErrorMonitorModule(sentry.module(timeout=1.0).settings, transport=httpx.MockTransport(slow))
     started = anyio.current_time()
     output = await module.execute(ModuleInput(operation="get-project-stats", parameters={"project_slug": "a"}))
     assert output.error is not None and output.error.code == "TIMEOUT" and output.error.retryable

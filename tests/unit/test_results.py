@@ -9,8 +9,13 @@ from mcp_servers.sentry_monitor.src.results import MAX_FRAMES_PER_EXCEPTION, cra
 
 
 def frame(function: str, in_app: bool, line: int = 10) -> dict[str, Any]:
-    return {"filename": f"{function}.py", "function": function, "lineNo": line, "inApp": in_app,
-            "context": [[line - 1, "before"], [line, f"  {function}()  "]]}
+    return {
+        "filename": f"{function}.py",
+        "function": function,
+        "lineNo": line,
+        "inApp": in_app,
+        "context": [[line - 1, "before"], [line, f"  {function}()  "]],
+    }
 
 
 def event(*entries: dict[str, Any], **fields: Any) -> models.Event:
@@ -19,10 +24,18 @@ def event(*entries: dict[str, Any], **fields: Any) -> models.Event:
 
 def test_chained_exceptions_come_back_raised_first_with_source_lines() -> None:
     values = [
-        {"type": "KeyError", "value": "'id'", "mechanism": {"type": "chained", "handled": True},
-         "stacktrace": {"frames": [frame("load", True)]}},
-        {"type": "RuntimeError", "value": "wrapped", "mechanism": {"type": "generic", "handled": False},
-         "stacktrace": {"frames": [frame("main", True, 3), frame("handler", True, 42)]}},
+        {
+            "type": "KeyError",
+            "value": "'id'",
+            "mechanism": {"type": "chained", "handled": True},
+            "stacktrace": {"frames": [frame("load", True)]},
+        },
+        {
+            "type": "RuntimeError",
+            "value": "wrapped",
+            "mechanism": {"type": "generic", "handled": False},
+            "stacktrace": {"frames": [frame("main", True, 3), frame("handler", True, 42)]},
+        },
     ]
     exceptions, warnings = exceptions_of(event({"type": "exception", "data": {"values": values}}))
     assert [e.type for e in exceptions] == ["RuntimeError", "KeyError"]
@@ -37,9 +50,14 @@ def test_long_stacks_keep_the_crashing_frame_and_in_app_frames_and_say_so() -> N
     frames = [frame(f"lib{i}", False) for i in range(40)]
     frames[5] = frame("app_entry", True)
     frames.append(frame("socket_send", False))
-    exceptions, warnings = exceptions_of(event(
-        {"type": "exception", "data": {"values": [{"type": "OSError", "value": "x",
-                                                   "stacktrace": {"frames": frames}}]}}))
+    exceptions, warnings = exceptions_of(
+        event(
+            {
+                "type": "exception",
+                "data": {"values": [{"type": "OSError", "value": "x", "stacktrace": {"frames": frames}}]},
+            }
+        )
+    )
     kept = exceptions[0].frames
     assert [f.function for f in kept] == ["app_entry", "socket_send"]
     assert exceptions[0].frames_omitted == 39
@@ -48,17 +66,23 @@ def test_long_stacks_keep_the_crashing_frame_and_in_app_frames_and_say_so() -> N
 
 def test_too_many_in_app_frames_keep_the_innermost() -> None:
     frames = [frame(f"app{i}", True) for i in range(MAX_FRAMES_PER_EXCEPTION + 10)]
-    exceptions, _ = exceptions_of(event(
-        {"type": "exception", "data": {"values": [{"type": "RecursionError", "stacktrace": {"frames": frames}}]}}))
+    exceptions, _ = exceptions_of(
+        event({"type": "exception", "data": {"values": [{"type": "RecursionError", "stacktrace": {"frames": frames}}]}})
+    )
     kept = exceptions[0].frames
     assert len(kept) == MAX_FRAMES_PER_EXCEPTION and kept[-1].function == f"app{MAX_FRAMES_PER_EXCEPTION + 9}"
 
 
 def test_a_stack_in_threads_is_shown_when_there_is_no_exception() -> None:
-    threads = {"type": "threads", "data": {"values": [
-        {"id": 1, "name": "idle", "stacktrace": {"frames": [frame("wait", False)]}},
-        {"id": 2, "name": "worker", "crashed": True, "stacktrace": {"frames": [frame("crunch", True, 7)]}},
-    ]}}
+    threads = {
+        "type": "threads",
+        "data": {
+            "values": [
+                {"id": 1, "name": "idle", "stacktrace": {"frames": [frame("wait", False)]}},
+                {"id": 2, "name": "worker", "crashed": True, "stacktrace": {"frames": [frame("crunch", True, 7)]}},
+            ]
+        },
+    }
     exceptions, _ = exceptions_of(event(threads, title="ANR detected", metadata={"type": "ApplicationNotResponding"}))
     (stack,) = exceptions
     assert stack.thread == "worker" and stack.type == "ApplicationNotResponding"
@@ -71,7 +95,13 @@ def test_events_without_stacks_have_no_exceptions() -> None:
 
 def test_snake_case_frames_from_older_servers_parse() -> None:
     raw = {"filename": "app.py", "function": "run", "lineno": 5, "in_app": True, "context_line": "run()"}
-    exceptions, _ = exceptions_of(event(
-        {"type": "exception", "data": {"values": [{"type": "E", "stacktrace": {"frames": [raw]}}]}}))
-    assert exceptions[0].frames[0].model_dump() == {"filename": "app.py", "function": "run", "line": 5,
-                                                    "source": "run()", "in_app": True}
+    exceptions, _ = exceptions_of(
+        event({"type": "exception", "data": {"values": [{"type": "E", "stacktrace": {"frames": [raw]}}]}})
+    )
+    assert exceptions[0].frames[0].model_dump() == {
+        "filename": "app.py",
+        "function": "run",
+        "line": 5,
+        "source": "run()",
+        "in_app": True,
+    }

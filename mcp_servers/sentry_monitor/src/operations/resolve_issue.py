@@ -65,9 +65,10 @@ async def resolve_issue(ctx: OperationContext, params: IssueIdParams) -> Resolve
             + ").",
         )
     )
+    slug = current.project.slug if current.project and current.project.slug else "<project>"
     ctx.recommend(
-        f"If {ident} happens again Sentry marks it regressed; watch it with "
-        f"get-recent-issues(project_slug=..., query='is:regressed')."
+        f"If {ident} happens again Sentry reopens it as regressed; watch for that with "
+        f"get-recent-issues(project_slug='{slug}', query='is:regressed')."
     )
     return ResolvedIssue(issue=after)
 
