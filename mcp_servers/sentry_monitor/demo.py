@@ -19,20 +19,9 @@ from mcp import ClientSession, StdioServerParameters, stdio_client
 from mcp.types import CallToolResult, TextContent
 
 from mcp_servers.sentry_sandbox import SandboxServer
+from mcp_servers.sentry_sandbox.desktop import claude_desktop_entry
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def claude_desktop_entry(url: str, token: str, org: str) -> dict[str, Any]:
-    return {
-        "mcpServers": {
-            "sentry-error-monitor": {
-                "command": sys.executable,
-                "args": ["-m", "mcp_servers.sentry_monitor"],
-                "env": {"SENTRY_AUTH_TOKEN": token, "SENTRY_URL": url, "SENTRY_ORG": org, "PYTHONPATH": str(REPO)},
-            }
-        }
-    }
 
 
 def show(title: str, arguments: dict[str, Any], result: CallToolResult) -> dict[str, Any]:

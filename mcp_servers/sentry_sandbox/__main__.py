@@ -13,6 +13,7 @@ import sys
 import threading
 from types import FrameType
 
+from .desktop import claude_desktop_entry
 from .server import SandboxError, SandboxServer
 
 DEFAULT_PORT = 8765
@@ -20,19 +21,7 @@ DEFAULT_PORT = 8765
 
 def describe(sandbox: SandboxServer) -> str:
     """The text printed at startup: connection details and a Claude Desktop `mcpServers` entry."""
-    desktop = {
-        "mcpServers": {
-            "sentry-error-monitor": {
-                "command": sys.executable,
-                "args": ["-m", "mcp_servers.sentry_monitor"],
-                "env": {
-                    "SENTRY_AUTH_TOKEN": sandbox.token,
-                    "SENTRY_URL": sandbox.url,
-                    "SENTRY_ORG": sandbox.org_slug,
-                },
-            }
-        }
-    }
+    desktop = claude_desktop_entry(sandbox.url, sandbox.token, sandbox.org_slug)
     lines = [
         f"Sentry sandbox running at {sandbox.url}",
         f"  SENTRY_URL={sandbox.url}",

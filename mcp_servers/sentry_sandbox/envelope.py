@@ -13,7 +13,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
-import brotli  # type: ignore[import-untyped]
+import brotli
 
 
 class EnvelopeError(ValueError):

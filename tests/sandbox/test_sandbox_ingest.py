@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import brotli  # type: ignore[import-untyped]
+import brotli
 import httpx
 import pytest
 

@@ -1,0 +1,35 @@
+"""`make demo`'s client: all five tools over stdio against the local Sentry, printed as a user sees them."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import pytest
+
+from mcp_servers.sentry_monitor import demo
+from mcp_servers.sentry_sandbox.desktop import claude_desktop_entry
+
+if TYPE_CHECKING:
+    from mcp_servers.sentry_sandbox import SandboxServer
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_demo_calls_every_tool_and_prints_their_text(
+    clean_sandbox: SandboxServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await demo.run_demo(clean_sandbox)
+    printed = capsys.readouterr().out
+    for tool in ("get-recent-issues", "get-issue-details", "get-error-events", "get-project-stats", "resolve-issue"):
+        assert f"=== {tool}(" in printed
+    assert "[isError]" not in printed
+    assert "Raised: " in printed and " is now resolved" in printed and "Errors in the last 7d" in printed
+    assert printed.count("--- status success") == 6
+
+
+def test_claude_desktop_entry_runs_this_server(sandbox: SandboxServer) -> None:
+    entry = claude_desktop_entry(sandbox.url, sandbox.token, sandbox.org_slug)["mcpServers"]["sentry-error-monitor"]
+    assert entry["args"] == ["-m", "mcp_servers.sentry_monitor"]
+    assert entry["env"] == {"SENTRY_AUTH_TOKEN": sandbox.token, "SENTRY_URL": sandbox.url, "SENTRY_ORG": "sandbox"}
+    json.dumps(entry)
