@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +14,6 @@ import pytest
 from mcp_servers.sentry_sandbox import SandboxServer
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "../shared/sentry-api/openapi-derefed.json"
-
-
-def seeded_sandbox() -> Iterator[SandboxServer]:
-    """Body of the module-scoped fixtures: a started, seeded sandbox, stopped afterwards."""
-    with SandboxServer(port=0) as sandbox:
-        sandbox.seed()
-        yield sandbox
 
 
 def api_client(sandbox: SandboxServer, token: str | None = None) -> httpx.Client:

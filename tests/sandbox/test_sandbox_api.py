@@ -3,30 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
 from mcp_servers.sentry_sandbox import SandboxServer
-from tests.sandbox.sandbox_helpers import api_client, seeded_sandbox
+from tests.sandbox.sandbox_helpers import api_client
 
 ISSUES = "organizations/sandbox/issues/"
 LINK_RE = re.compile(r'<([^>]*)>; rel="(\w+)"; results="(true|false)"; cursor="([^"]*)"')
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxServer]:
-    yield from seeded_sandbox()
-
-
-@pytest.fixture
-def api(sandbox: SandboxServer) -> Iterator[httpx.Client]:
-    sandbox.reset()
-    with api_client(sandbox) as client:
-        yield client
-    sandbox.reset()
 
 
 def _links(response: httpx.Response) -> dict[str, tuple[str, bool, str]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import json
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import brotli
@@ -14,20 +13,6 @@ import pytest
 
 from mcp_servers.sentry_sandbox import SandboxServer
 from mcp_servers.sentry_sandbox.models import Outcome
-from tests.sandbox.sandbox_helpers import api_client, seeded_sandbox
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxServer]:
-    yield from seeded_sandbox()
-
-
-@pytest.fixture
-def api(sandbox: SandboxServer) -> Iterator[httpx.Client]:
-    sandbox.reset()
-    with api_client(sandbox) as client:
-        yield client
-    sandbox.reset()
 
 
 def _key(sandbox: SandboxServer, slug: str) -> str:

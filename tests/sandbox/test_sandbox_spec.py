@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 
 from mcp_servers.sentry_sandbox import SandboxServer
-from tests.sandbox.sandbox_helpers import api_client, assert_matches_spec, relax, response_schema, seeded_sandbox
+from tests.sandbox.sandbox_helpers import assert_matches_spec, relax, response_schema
 
 ORG = "/api/0/organizations/{organization_id_or_slug}"
 # Stream-only keys the spec marks required and non-null, although real servers send null (or omit
 # them) unless `expand=owners|inbox` is given and the issue is in the inbox.
 STREAM_NULLABLE = ("owners", "inbox")
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxServer]:
-    yield from seeded_sandbox()
-
-
-@pytest.fixture
-def api(sandbox: SandboxServer) -> Iterator[httpx.Client]:
-    sandbox.reset()
-    with api_client(sandbox) as client:
-        yield client
 
 
 def _first_issue_id(api: httpx.Client) -> str:
