@@ -174,3 +174,18 @@ async def test_stdout_is_json_rpc_only_and_the_token_appears_nowhere(sandbox: Sa
         assert outcome["status"] == expected
         if token == bad_token:
             assert outcome["error"]["code"] == "AUTH_FAILED"
+
+
+async def test_structured_data_is_the_module_api_data(session: ClientSession, sandbox: SandboxServer) -> None:
+    from mcp_servers.framework.contracts import ModuleInput
+    from mcp_servers.sentry_monitor.src.processor import SentryErrorMonitorModule
+    from tests.conftest import sandbox_settings
+
+    arguments = {"issue_id": "BACKEND-1", "limit": 5}
+    over_mcp = await call(session, "get-error-events", arguments)
+    async with SentryErrorMonitorModule(sandbox_settings(sandbox)) as module:
+        direct = await module.execute(ModuleInput(operation="get-error-events", parameters=arguments))
+    assert over_mcp.structured_content is not None
+    assert over_mcp.structured_content["data"] == direct.data
+    assert over_mcp.structured_content["recommendations"] == direct.recommendations
+    assert text_of(over_mcp) == module.render(direct)

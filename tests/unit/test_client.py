@@ -59,7 +59,7 @@ def assert_no_token(output: ModuleOutput) -> None:
         (
             403,
             {"detail": "You do not have permission to perform this action."},
-            "MISSING_SCOPE",
+            "PROJECT_NOT_ALLOWED",
             "authorization",
             "failure",
         ),
@@ -78,6 +78,22 @@ async def test_http_errors_map_to_codes(
     assert output.error.recovery_suggestion
     assert len(sentry.requests) == 2  # never retried
     assert_no_token(output)
+
+
+async def test_403_on_a_write_is_a_missing_scope_naming_event_write() -> None:
+    sentry = ScriptedSentry().json("GET", f"{LIST}42/", ISSUE)
+    sentry.on("PUT", f"{LIST}42/", httpx.Response(403, json={"detail": "You do not have permission"}))
+    output = await _run(sentry, "resolve-issue", {"issue_id": "42"})
+    assert output.error is not None and (output.error.code, output.status.value) == ("MISSING_SCOPE", "failure")
+    assert output.error.details["required_scope"] == "event:write"
+    assert [r.method for r in sentry.requests] == ["GET", "PUT"]
+
+
+async def test_403_on_a_project_names_the_project() -> None:
+    sentry = ScriptedSentry().on("GET", "/projects/acme/backend/", httpx.Response(403, json={"detail": "no"}))
+    output = await recent(sentry)
+    assert output.error is not None and output.error.code == "PROJECT_NOT_ALLOWED"
+    assert output.error.details["project"] == "backend" and "backend" in output.error.message
 
 
 async def test_429_waits_for_retry_after_then_answers_rate_limited() -> None:

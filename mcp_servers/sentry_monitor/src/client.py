@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +37,7 @@ from .errors import (
     OperationTimeout,
     OrganizationAmbiguous,
     OrganizationNotFound,
+    ProjectNotAllowed,
     ProjectNotFound,
     RateLimited,
     ResponseTooLarge,
@@ -52,6 +54,20 @@ Params = Mapping[str, str | int | Sequence[str]]
 # The longest server-requested wait we honour; the operation deadline caps it further.
 MAX_SERVER_WAIT_S = 60.0
 _BACKOFF = wait_random_exponential(multiplier=0.5, max=8)
+
+
+@dataclass(frozen=True)
+class Expectations:
+    """How to read a failure of one request: what a 404 means, which scope a 403 lacks, which parameter a
+    400 blames, and which project (if any) the request is about, so a 403 can name it."""
+
+    not_found: type[NotFound] = NotFound
+    scope: str = "event:read"
+    bad_request_field: str = "parameters"
+    project: str | None = None
+
+
+ORGANIZATION_CALL = Expectations(not_found=OrganizationNotFound, scope="org:read")
 
 
 @dataclass(frozen=True)
@@ -115,9 +131,7 @@ class SentryClient:
         *,
         params: Params | None = None,
         body: Mapping[str, Any] | None = None,
-        not_found: type[NotFound] = NotFound,
-        scope: str = "event:read",
-        bad_request_field: str = "parameters",
+        expect: Expectations = Expectations(),
     ) -> ApiResponse:
         url = base + "".join(quote(segment, safe="") + "/" for segment in path)
         server_errors = 0
@@ -139,7 +153,7 @@ class SentryClient:
         async for attempt in retrying:
             with attempt:
                 api.api_calls += 1
-                return await self._send_once(method, url, params, body, not_found, scope, bad_request_field)
+                return await self._send_once(method, url, params, body, expect)
         raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
 
     async def _send_once(
@@ -148,9 +162,7 @@ class SentryClient:
         url: str,
         params: Params | None,
         body: Mapping[str, Any] | None,
-        not_found: type[NotFound],
-        scope: str,
-        bad_request_field: str,
+        expect: Expectations,
     ) -> ApiResponse:
         try:
             async with self._http.stream(method, url, params=params, json=body) as response:
@@ -163,7 +175,7 @@ class SentryClient:
             raise NetworkError(
                 f"Could not reach Sentry at {self.settings.host}: {type(exc).__name__}.", reason=type(exc).__name__
             ) from None
-        return _interpret(response, raw, not_found=not_found, scope=scope, bad_request_field=bad_request_field)
+        return _interpret(response, raw, expect)
 
     async def _read_capped(self, response: httpx.Response) -> bytes:
         limit = self.settings.max_response_bytes
@@ -196,8 +208,7 @@ class SentryClient:
                     "GET",
                     self.settings.api_base,
                     ["organizations"],
-                    scope="org:read",
-                    not_found=OrganizationNotFound,
+                    expect=ORGANIZATION_CALL,
                 )
                 orgs = [org for org in _as_list(response.data) if isinstance(org, dict) and org.get("slug")]
                 if len(orgs) != 1:
@@ -215,8 +226,7 @@ class SentryClient:
                     "GET",
                     self.settings.api_base,
                     ["organizations", self._org],
-                    scope="org:read",
-                    not_found=OrganizationNotFound,
+                    expect=ORGANIZATION_CALL,
                 )
                 self._region_base = _region_base(response.data, self.settings)
             return self._org
@@ -230,7 +240,9 @@ class SentryClient:
         """The numeric id of a project slug, looked up once and cached."""
         if slug not in self._project_ids:
             org = await self.organization(api)
-            response = await api.get(["projects", org, slug], scope="project:read", not_found=ProjectNotFound)
+            response = await api.get(
+                ["projects", org, slug], scope="project:read", not_found=ProjectNotFound, project=slug
+            )
             project_id = str(response.data.get("id", "")) if isinstance(response.data, dict) else ""
             if not project_id.isdigit():
                 raise BadUpstreamResponse(
@@ -269,13 +281,34 @@ class SentryApi:
                 recovery="Pass an issue of the configured organization (SENTRY_ORG), or reconfigure SENTRY_ORG.",
             )
 
-    async def get(self, path: Sequence[str], *, params: Params | None = None, **options: Any) -> ApiResponse:
+    async def get(
+        self,
+        path: Sequence[str],
+        *,
+        params: Params | None = None,
+        not_found: type[NotFound] = NotFound,
+        scope: str = "event:read",
+        bad_request_field: str = "parameters",
+        project: str | None = None,
+    ) -> ApiResponse:
+        """GET an org-scoped path; the keywords say how its failures read (see `Expectations`)."""
         base = await self.client.region_base(self)
-        return await self.client.send(self, "GET", base, path, params=params, **options)
+        expect = Expectations(not_found, scope, bad_request_field, project)
+        return await self.client.send(self, "GET", base, path, params=params, expect=expect)
 
-    async def put(self, path: Sequence[str], *, body: Mapping[str, Any], **options: Any) -> ApiResponse:
+    async def put(
+        self,
+        path: Sequence[str],
+        *,
+        body: Mapping[str, Any],
+        not_found: type[NotFound] = NotFound,
+        scope: str = "event:write",
+        bad_request_field: str = "parameters",
+    ) -> ApiResponse:
+        """PUT a JSON body to an org-scoped path (sent once per attempt)."""
         base = await self.client.region_base(self)
-        return await self.client.send(self, "PUT", base, path, body=body, **options)
+        expect = Expectations(not_found, scope, bad_request_field)
+        return await self.client.send(self, "PUT", base, path, body=body, expect=expect)
 
 
 # -- retry policy -------------------------------------------------------------------------------
@@ -302,9 +335,7 @@ class _StopAtDeadline(stop_base):
 # -- status codes to errors -----------------------------------------------------------------------
 
 
-def _interpret(
-    response: httpx.Response, raw: bytes, *, not_found: type[NotFound], scope: str, bad_request_field: str
-) -> ApiResponse:
+def _interpret(response: httpx.Response, raw: bytes, expect: Expectations) -> ApiResponse:
     status = response.status_code
     if 200 <= status < 300:
         if status == 204 or not raw.strip():
@@ -322,17 +353,25 @@ def _interpret(
     detail = _detail(raw)
     said = f" Sentry said: {detail}" if detail else ""
     if status == 400:
-        raise InvalidParameter(bad_request_field, f"Sentry refused the request (400).{said}", status_code=status)
+        raise InvalidParameter(expect.bad_request_field, f"Sentry refused the request (400).{said}", status_code=status)
     if status == 401:
         raise AuthFailed(f"Sentry rejected the auth token (401).{said}", status_code=status)
+    if status == 403 and expect.project is not None:
+        raise ProjectNotAllowed(
+            f"The token may not read project {expect.project!r} (403): its user is not a member of the project's "
+            f"team, or the token lacks the {expect.scope} scope.{said}",
+            status_code=status,
+            project=expect.project,
+            required_scope=expect.scope,
+        )
     if status == 403:
         raise MissingScope(
-            f"The token is not allowed to do this (403): it needs the {scope} scope and access to the project.{said}",
+            f"The token is not allowed to do this (403): it needs the {expect.scope} scope.{said}",
             status_code=status,
-            required_scope=scope,
+            required_scope=expect.scope,
         )
     if status == 404:
-        raise not_found(f"Sentry has no such {_noun(not_found)} (404).{said}", status_code=status)
+        raise expect.not_found(f"Sentry has no such {_noun(expect.not_found)} (404).{said}", status_code=status)
     if status in (405, 410):
         raise UnsupportedByServer(
             f"This Sentry server does not offer this API (HTTP {status}).{said}",
@@ -381,8 +420,6 @@ def _retry_after(headers: httpx.Headers) -> float | None:
     reset = headers.get("x-sentry-rate-limit-reset")
     if reset:
         try:
-            import time
-
             return max(0.0, float(reset) - time.time())
         except ValueError:
             pass

@@ -70,6 +70,7 @@ async def get_project_stats(ctx: OperationContext, params: GetProjectStatsParams
         not_found=ProjectNotFound,
         scope="org:read",
         bad_request_field="period",
+        project=params.project_slug,
     )
     stats = models.StatsV2.model_validate(response.data if isinstance(response.data, dict) else {})
     totals = dict.fromkeys(OUTCOMES, 0)

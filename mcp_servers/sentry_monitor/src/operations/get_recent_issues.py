@@ -76,6 +76,7 @@ async def get_recent_issues(ctx: OperationContext, params: GetRecentIssuesParams
         params=query,
         not_found=ProjectNotFound,
         bad_request_field=_suspect_field(params),
+        project=params.project_slug,
     )
     rows = response.data if isinstance(response.data, list) else []
     issues = [issue_summary(models.Issue.model_validate(row)) for row in rows if isinstance(row, dict) and "id" in row]
