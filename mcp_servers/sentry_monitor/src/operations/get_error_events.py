@@ -9,13 +9,13 @@ from pydantic import Field, field_validator
 from .. import identifiers, models, render
 from ..errors import IssueNotFound
 from ..identifiers import issue_ref
-from ..operation import Operation, OperationContext, Result
+from ..operation import Count, Operation, OperationContext, Result
 from ..results import UserInfo, text, user_info, user_label
 from ._issue_params import IssueIdParams
 
 
 class GetErrorEventsParams(IssueIdParams):
-    limit: int = Field(default=10, ge=1, le=100, description="Events per page (1-100).")
+    limit: Count = Field(default=10, ge=1, le=100, description="Events per page (1-100).")
     cursor: str | None = Field(
         default=None, max_length=200, description="next_cursor from a previous result, for the next page."
     )

@@ -8,7 +8,7 @@ from pydantic import Field, field_validator
 
 from .. import identifiers, models, render
 from ..errors import ProjectNotFound
-from ..operation import Operation, OperationContext, Parameters, Result
+from ..operation import Count, Operation, OperationContext, Parameters, Result
 from ..results import IssueSummary, issue_summary
 
 SEARCH_TERMS_MAX = 500
@@ -18,7 +18,7 @@ class GetRecentIssuesParams(Parameters):
     project_slug: str = Field(
         description="The project's slug, as in its Sentry URL (e.g. 'backend').", min_length=1, max_length=100
     )
-    limit: int = Field(default=25, ge=1, le=100, description="Issues per page (1-100).")
+    limit: Count = Field(default=25, ge=1, le=100, description="Issues per page (1-100).")
     status: Literal["unresolved", "resolved", "ignored"] = Field(
         default="unresolved", description="Which issues: unresolved (default), resolved, or ignored (archived)."
     )
