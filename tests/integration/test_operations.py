@@ -182,7 +182,8 @@ async def test_token_without_event_write_cannot_resolve(make_module: Factory, cl
 
 async def test_unknown_organization(make_module: Factory) -> None:
     output = await run(make_module(org="no-such-org"), "get-recent-issues", project_slug="backend")
-    assert output.error is not None and output.error.category.value == "not_found"
+    assert output.error is not None and output.error.code == "ORGANIZATION_NOT_FOUND"
+    assert "no-such-org" in output.error.message and "SENTRY_ORG" in output.error.recovery_suggestion
 
 
 async def test_organization_is_found_when_not_configured(make_module: Factory) -> None:

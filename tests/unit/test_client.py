@@ -237,3 +237,15 @@ async def test_self_hosted_urls_keep_their_prefix() -> None:
     output = await recent(sentry, url="https://errors.example.com/sentry")
     assert output.ok
     assert sentry.requests[0].url.path == "/sentry/api/0/projects/acme/backend/"
+
+
+async def test_a_missing_project_checks_whether_the_organization_exists() -> None:
+    missing = httpx.Response(404, json={"detail": "The requested resource does not exist"})
+    no_org = ScriptedSentry().on("GET", "/projects/acme/backend/", missing).on("GET", "/organizations/acme/", missing)
+    output = await recent(no_org)
+    assert output.error is not None and output.error.code == "ORGANIZATION_NOT_FOUND"
+
+    org_probe_fails = ScriptedSentry().on("GET", "/projects/acme/backend/", missing)
+    org_probe_fails.on("GET", "/organizations/acme/", httpx.Response(401, json={"detail": "x"}))
+    output = await recent(org_probe_fails)
+    assert output.error is not None and output.error.code == "PROJECT_NOT_FOUND"

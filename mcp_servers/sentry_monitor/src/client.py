@@ -59,9 +59,13 @@ _BACKOFF = wait_random_exponential(multiplier=0.5, max=8)
 @dataclass(frozen=True)
 class Expectations:
     """How to read a failure of one request: what a 404 means, which scope a 403 lacks, which parameter a
-    400 blames, and which project (if any) the request is about, so a 403 can name it."""
+    400 blames, and which project (if any) the request is about, so a 403 can name it.
 
-    not_found: type[NotFound] = NotFound
+    Every path we call starts with the organization, so a 404 the call site names nothing more specific
+    for means the organization is unknown.
+    """
+
+    not_found: type[NotFound] = OrganizationNotFound
     scope: str = "event:read"
     bad_request_field: str = "parameters"
     project: str | None = None
@@ -231,6 +235,17 @@ class SentryClient:
                 self._region_base = _region_base(response.data, self.settings)
             return self._org
 
+    async def _organization_exists(self, api: SentryApi, org: str) -> None:
+        """On a missing project, tell a wrong SENTRY_ORG apart (one call, on this failure path only)."""
+        try:
+            await api.get(["organizations", org], scope="org:read", not_found=OrganizationNotFound)
+        except OrganizationNotFound:
+            raise OrganizationNotFound(
+                f"Sentry at {self.settings.host} has no organization {org!r} that this token can see (404)."
+            ) from None
+        except SentryMonitorError:
+            pass  # the project answer stands; this probe only refines it
+
     async def region_base(self, api: SentryApi) -> str:
         await self.organization(api)
         assert self._region_base is not None
@@ -240,9 +255,13 @@ class SentryClient:
         """The numeric id of a project slug, looked up once and cached."""
         if slug not in self._project_ids:
             org = await self.organization(api)
-            response = await api.get(
-                ["projects", org, slug], scope="project:read", not_found=ProjectNotFound, project=slug
-            )
+            try:
+                response = await api.get(
+                    ["projects", org, slug], scope="project:read", not_found=ProjectNotFound, project=slug
+                )
+            except ProjectNotFound:
+                await self._organization_exists(api, org)
+                raise
             project_id = str(response.data.get("id", "")) if isinstance(response.data, dict) else ""
             if not project_id.isdigit():
                 raise BadUpstreamResponse(
@@ -286,7 +305,7 @@ class SentryApi:
         path: Sequence[str],
         *,
         params: Params | None = None,
-        not_found: type[NotFound] = NotFound,
+        not_found: type[NotFound] = OrganizationNotFound,
         scope: str = "event:read",
         bad_request_field: str = "parameters",
         project: str | None = None,
@@ -301,7 +320,7 @@ class SentryApi:
         path: Sequence[str],
         *,
         body: Mapping[str, Any],
-        not_found: type[NotFound] = NotFound,
+        not_found: type[NotFound] = OrganizationNotFound,
         scope: str = "event:write",
         bad_request_field: str = "parameters",
     ) -> ApiResponse:
