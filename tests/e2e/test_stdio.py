@@ -189,3 +189,17 @@ async def test_structured_data_is_the_module_api_data(session: ClientSession, sa
     assert over_mcp.structured_content["data"] == direct.data
     assert over_mcp.structured_content["recommendations"] == direct.recommendations
     assert text_of(over_mcp) == module.render(direct)
+
+
+async def test_clients_on_the_newest_protocol_work_too(sandbox: SandboxServer) -> None:
+    """`mcp.Client` negotiates 2026-07-28 (stateless, server/discover) over the same stdio server."""
+    from mcp import Client
+
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "mcp_servers.sentry_monitor"], env=server_env(sandbox), cwd=str(REPO)
+    )
+    async with Client(params) as client:
+        assert len((await client.list_tools()).tools) == len(TOOLS)
+        result = await client.call_tool("get-project-stats", {"project_slug": "backend"})
+        assert not result.is_error and result.structured_content is not None
+        assert result.structured_content["data"]["totals"]["accepted"] > 0
