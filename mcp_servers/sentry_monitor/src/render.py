@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 from mcp_servers.framework.contracts import ModuleOutput
 
+from .results import user_label
+
 if TYPE_CHECKING:
     from .operations.get_error_events import ErrorEvents
     from .operations.get_issue_details import IssueDetails
@@ -115,7 +117,7 @@ def issue_details(result: IssueDetails) -> str:
     context = [
         f"env {event.environment}" if event.environment else "",
         f"release {event.release}" if event.release else "",
-        f"user {event.user.email or event.user.id or event.user.ip_address}" if event.user else "",
+        f"user {user_label(event.user)}" if event.user else "",
         f"{event.request.method or ''} {event.request.url or ''}".strip() if event.request else "",
     ]
     lines.append(f"Latest event {event.event_id} at {event.timestamp}: " + "; ".join(p for p in context if p))
@@ -135,7 +137,7 @@ def error_events(result: ErrorEvents) -> str:
         return "No events."
     lines = [f"{len(result.events)} events, newest first:"]
     for event in result.events:
-        user = event.user.email or event.user.username or event.user.id if event.user else None
+        user = user_label(event.user)
         facts = ", ".join(
             part for part in (event.environment, event.release, user and f"user {user}", event.location) if part
         )

@@ -4,26 +4,19 @@ from __future__ import annotations
 
 from collections import Counter
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from .. import identifiers, models, render
+from .. import models, render
 from ..errors import IssueNotFound
 from ..identifiers import issue_ref
 from ..operation import Count, Operation, OperationContext, Result
 from ..results import UserInfo, text, user_info, user_label
-from ._issue_params import IssueIdParams
+from ._params import Cursor, IssueIdParams
 
 
 class GetErrorEventsParams(IssueIdParams):
     limit: Count = Field(default=10, ge=1, le=100, description="Events per page (1-100).")
-    cursor: str | None = Field(
-        default=None, max_length=200, description="next_cursor from a previous result, for the next page."
-    )
-
-    @field_validator("cursor")
-    @classmethod
-    def _cursor(cls, value: str | None) -> str | None:
-        return identifiers.cursor(value)
+    cursor: Cursor = None
 
 
 class EventSummary(Result):

@@ -23,7 +23,7 @@ from ..results import (
     text,
     user_info,
 )
-from ._issue_params import IssueIdParams
+from ._params import IssueIdParams
 
 MAX_CONTEXT_VALUES = 6
 

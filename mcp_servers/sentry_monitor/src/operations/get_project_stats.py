@@ -4,28 +4,22 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from .. import identifiers, models, render
+from .. import models, render
 from ..errors import ProjectNotFound
 from ..operation import Operation, OperationContext, Parameters, Result
+from ._params import ProjectSlug
 
 INTERVALS = {"24h": "1h", "7d": "1d", "14d": "1d", "30d": "1d"}
 OUTCOMES = ("accepted", "filtered", "rate_limited", "invalid")
 
 
 class GetProjectStatsParams(Parameters):
-    project_slug: str = Field(
-        description="The project's slug, as in its Sentry URL (e.g. 'backend').", min_length=1, max_length=100
-    )
+    project_slug: ProjectSlug
     period: Literal["24h", "7d", "14d", "30d"] = Field(
         default="24h", description="How far back: 24h (hourly buckets), 7d, 14d or 30d (daily buckets)."
     )
-
-    @field_validator("project_slug")
-    @classmethod
-    def _slug(cls, value: str) -> str:
-        return identifiers.project_slug(value)
 
 
 class SeriesPoint(Result):

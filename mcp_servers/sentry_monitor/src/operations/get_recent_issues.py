@@ -6,18 +6,17 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from .. import identifiers, models, render
+from .. import models, render
 from ..errors import ProjectNotFound
 from ..operation import Count, Operation, OperationContext, Parameters, Result
 from ..results import IssueSummary, issue_summary
+from ._params import Cursor, ProjectSlug
 
 SEARCH_TERMS_MAX = 500
 
 
 class GetRecentIssuesParams(Parameters):
-    project_slug: str = Field(
-        description="The project's slug, as in its Sentry URL (e.g. 'backend').", min_length=1, max_length=100
-    )
+    project_slug: ProjectSlug
     limit: Count = Field(default=25, ge=1, le=100, description="Issues per page (1-100).")
     status: Literal["unresolved", "resolved", "ignored"] = Field(
         default="unresolved", description="Which issues: unresolved (default), resolved, or ignored (archived)."
@@ -30,14 +29,7 @@ class GetRecentIssuesParams(Parameters):
     sort: Literal["date", "freq", "new", "user"] = Field(
         default="date", description="date = last seen, freq = most events, new = first seen, user = most users."
     )
-    cursor: str | None = Field(
-        default=None, max_length=200, description="next_cursor from a previous result, for the next page."
-    )
-
-    @field_validator("project_slug")
-    @classmethod
-    def _slug(cls, value: str) -> str:
-        return identifiers.project_slug(value)
+    cursor: Cursor = None
 
     @field_validator("query")
     @classmethod
@@ -45,11 +37,6 @@ class GetRecentIssuesParams(Parameters):
         if value is not None and not value.isprintable():
             raise ValueError("query must not contain control characters")
         return value or None
-
-    @field_validator("cursor")
-    @classmethod
-    def _cursor(cls, value: str | None) -> str | None:
-        return identifiers.cursor(value)
 
 
 class RecentIssues(Result):

@@ -10,7 +10,7 @@ from .. import models, render
 from ..errors import IssueNotFound, ReadOnly
 from ..identifiers import issue_ref
 from ..operation import Operation, OperationContext, Result
-from ._issue_params import IssueIdParams
+from ._params import IssueIdParams
 
 
 class IssueState(Result):
