@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8765
 
-.PHONY: install demo test lint typecheck pytest run sandbox node clean
+.PHONY: install demo test lint typecheck pytest run check sandbox node clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ pytest: install
 
 run: install
 	$(BIN)/python -m mcp_servers.sentry_monitor
+
+# Check the configuration in the environment against its Sentry: reachable, token, organization, scopes.
+check: install
+	$(BIN)/python -m mcp_servers.sentry_monitor --check
 
 sandbox: install
 	$(BIN)/python -m mcp_servers.sentry_sandbox --port $(PORT)

@@ -41,6 +41,12 @@ def parse_flags(argv: Sequence[str] | None = None) -> dict[str, str | None]:
         type=str.upper,
         help="Log level for stderr (env SENTRY_MONITOR_LOG_LEVEL, default WARNING).",
     )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="Check the configuration against the configured Sentry (reachable, token, organization, scopes), "
+        "print what to fix and exit 0 (ready) or 1.",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     args = parser.parse_args(argv)
     return {name: value for name, value in vars(args).items()}
@@ -48,9 +54,15 @@ def parse_flags(argv: Sequence[str] | None = None) -> dict[str, str | None]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     flags = parse_flags(sys.argv[1:] if argv is None else argv)
+    log_level = str(flags.pop("log_level"))
+    check_only = bool(flags.pop("check"))
     from mcp_servers.sentry_monitor.src.server import configure_logging, run_stdio
 
-    configure_logging(str(flags.pop("log_level")))
+    configure_logging(log_level)
+    if check_only:
+        from mcp_servers.sentry_monitor.src.check import main as check
+
+        sys.exit(check(flags))
     with contextlib.suppress(KeyboardInterrupt):
         run_stdio(flags)
 

@@ -36,6 +36,8 @@ def test_missing_token_is_not_configured() -> None:
         ("SENTRY_URL", "https://user:pw@sentry.io"),
         ("SENTRY_ORG", "acme/../x"),
         ("SENTRY_MONITOR_READ_ONLY", "maybe"),
+        ("SENTRY_MONITOR_ALLOWED_PROJECTS", "backend,../etc"),
+        ("SENTRY_MONITOR_ALLOWED_PROJECTS", " , "),
     ],
 )
 def test_invalid_values_name_the_variable(variable: str, value: str) -> None:
@@ -73,3 +75,12 @@ def test_the_token_has_no_flag() -> None:
 
 def test_a_pasted_api_root_is_accepted() -> None:
     assert load_settings({**TOKEN, "SENTRY_URL": "https://de.sentry.io/api/0/"}).url == "https://de.sentry.io"
+
+
+def test_allowed_projects_are_lowercased_slugs_and_refuse_everything_else() -> None:
+    settings = load_settings({**TOKEN, "SENTRY_MONITOR_ALLOWED_PROJECTS": " Backend, worker ,"})
+    assert settings.allowed_projects == frozenset({"backend", "worker"})
+    assert settings.allows("BACKEND") and not settings.allows("web") and not settings.allows(None)
+    assert load_settings(TOKEN).allows("anything")
+    flagged = load_settings(TOKEN, parse_flags(["--allowed-projects", "web"]))
+    assert flagged.allowed_projects == frozenset({"web"})

@@ -47,6 +47,7 @@ from .errors import (
     UnsupportedByServer,
 )
 from .links import next_cursor
+from .models import Issue
 from .version import __version__
 
 USER_AGENT = f"sentry-error-monitor/{__version__}"
@@ -286,7 +287,28 @@ class SentryApi:
         return await self.client.organization(self)
 
     async def project_id(self, slug: str) -> str:
+        """The numeric id of a project the settings allow; PROJECT_NOT_ALLOWED before any request otherwise."""
+        self.check_project_allowed(slug)
         return await self.client.project_id(self, slug)
+
+    def check_issue_allowed(self, issue: Issue) -> None:
+        """Refuse an issue whose project is outside the allow-list, before anything of it is shown or changed."""
+        slug = issue.project.slug if issue.project else None
+        self.check_project_allowed(slug, what=f"Issue {issue.short_id or issue.id}")
+
+    def check_project_allowed(self, slug: str | None, what: str = "") -> None:
+        """Refuse a project outside SENTRY_MONITOR_ALLOWED_PROJECTS (a no-op when no allow-list is set)."""
+        allowed = self.settings.allowed_projects
+        if allowed is None or self.settings.allows(slug):
+            return
+        subject = f"{what} belongs to project {slug!r}, which" if what else f"Project {slug!r}"
+        raise ProjectNotAllowed(
+            f"{subject} is outside this server's allowed projects ({', '.join(sorted(allowed))}).",
+            recovery="Work on one of the allowed projects, or add the project to SENTRY_MONITOR_ALLOWED_PROJECTS "
+            "(--allowed-projects).",
+            project=slug,
+            allowed_projects=sorted(allowed),
+        )
 
     async def check_organization(self, org: str | None, field: str) -> None:
         """Refuse an issue URL of another organization than the configured one."""
@@ -374,7 +396,9 @@ def _interpret(response: httpx.Response, raw: bytes, expect: Expectations) -> Ap
     if status == 400:
         raise InvalidParameter(expect.bad_request_field, f"Sentry refused the request (400).{said}", status_code=status)
     if status == 401:
-        raise AuthFailed(f"Sentry rejected the auth token (401).{said}", status_code=status)
+        raise AuthFailed(
+            f"Sentry rejected the auth token (401): it is invalid, expired or revoked.{said}", status_code=status
+        )
     if status == 403 and expect.project is not None:
         raise ProjectNotAllowed(
             f"The token may not read project {expect.project!r} (403): its user is not a member of the project's "

@@ -9,6 +9,7 @@ call then answers `NOT_CONFIGURED`.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -17,6 +18,8 @@ from .errors import InvalidConfiguration, NotConfigured
 
 DEFAULT_URL = "https://sentry.io"
 SAAS_HOSTS = ("sentry.io", "us.sentry.io", "de.sentry.io")
+SLUG = re.compile(r"^[a-z0-9_][a-z0-9_-]{0,99}$")
+"""An organization or project slug, lowercase."""
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,15 @@ OPTIONS: tuple[Option, ...] = (
         "SENTRY_MONITOR_READ_ONLY",
         "--read-only",
         "false",
-        "When true, resolve-issue answers READ_ONLY and nothing is changed in Sentry.",
+        "When true, the tools that change Sentry (resolve-issue) are hidden and answer READ_ONLY.",
+    ),
+    Option(
+        "allowed_projects",
+        "SENTRY_MONITOR_ALLOWED_PROJECTS",
+        "--allowed-projects",
+        None,
+        "Comma-separated project slugs: when set, every tool works only on these projects and answers "
+        "PROJECT_NOT_ALLOWED for others.",
     ),
 )
 
@@ -89,6 +100,13 @@ class Settings:
     retry_attempts: int = 3
     max_response_bytes: int = 8 * 1024 * 1024
     read_only: bool = False
+    allowed_projects: frozenset[str] | None = None
+
+    def allows(self, project_slug: str | None) -> bool:
+        """Whether a project may be read or changed; an unknown project is refused under an allow-list."""
+        if self.allowed_projects is None:
+            return True
+        return project_slug is not None and project_slug.lower() in self.allowed_projects
 
     @property
     def api_base(self) -> str:
@@ -137,6 +155,7 @@ def load_settings(environ: Mapping[str, str] | None = None, flags: Mapping[str, 
         retry_attempts=int(_number(*raw["retry_attempts"], low=0, high=10, integer=True)),
         max_response_bytes=int(_number(*raw["max_response_bytes"], low=1024, high=1024**3, integer=True)),
         read_only=_boolean(*raw["read_only"]),
+        allowed_projects=_slugs(*raw["allowed_projects"]),
     )
 
 
@@ -163,6 +182,19 @@ def _org(value: str | None, source: str) -> str | None:
             f"{source} must be an organization slug (letters, digits, - and _), got {value!r}.", variable=source
         )
     return value
+
+
+def _slugs(value: str | None, source: str) -> frozenset[str] | None:
+    if value is None:
+        return None
+    slugs = frozenset(part.strip().lower() for part in value.split(",") if part.strip())
+    bad = sorted(slug for slug in slugs if not SLUG.match(slug))
+    if bad or not slugs:
+        raise InvalidConfiguration(
+            f"{source} must be comma-separated project slugs such as 'backend,worker', got {value!r}.",
+            variable=source,
+        )
+    return slugs
 
 
 def _number(value: str | None, source: str, *, low: float, high: float, integer: bool = False) -> float:

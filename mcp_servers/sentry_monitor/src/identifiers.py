@@ -10,10 +10,9 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from .config import SAAS_HOSTS, Settings
+from .config import SAAS_HOSTS, SLUG, Settings
 from .errors import InvalidParameter
 
-SLUG = re.compile(r"^[a-z0-9_][a-z0-9_-]{0,99}$")
 NUMERIC_ID = re.compile(r"^[0-9]{1,20}$")
 SHORT_ID = re.compile(r"^[A-Z0-9_][A-Z0-9_-]{0,99}-[0-9A-Z]{1,13}$")
 EVENT_ID = re.compile(r"^[0-9a-f]{32}$")

@@ -21,7 +21,14 @@ from mcp_servers.framework.contracts import ModuleInput, ModuleOutput, ModuleSta
 from . import render
 from .client import SentryClient
 from .config import Settings, load_settings
-from .errors import ConfigurationError, InvalidParameter, OperationTimeout, SentryMonitorError, UnknownOperation
+from .errors import (
+    ConfigurationError,
+    InvalidParameter,
+    OperationTimeout,
+    ReadOnly,
+    SentryMonitorError,
+    UnknownOperation,
+)
 from .operation import Operation, OperationContext
 from .registry import OPERATIONS
 
@@ -60,6 +67,9 @@ class SentryErrorMonitorModule:
 
     @property
     def operations(self) -> Mapping[str, Operation[Any, Any]]:
+        """The operations this configuration offers: read-only mode leaves out those that change Sentry."""
+        if self._settings is not None and self._settings.read_only:
+            return {name: operation for name, operation in OPERATIONS.items() if operation.read_only}
         return OPERATIONS
 
     async def __aenter__(self) -> SentryErrorMonitorModule:
@@ -84,6 +94,11 @@ class SentryErrorMonitorModule:
             if self._settings_error is not None:
                 raise self._settings_error
             assert self._settings is not None
+            if self._settings.read_only and not operation.read_only:
+                raise ReadOnly(
+                    f"{name} changes Sentry, and this server is read-only (SENTRY_MONITOR_READ_ONLY / --read-only): "
+                    "nothing was sent."
+                )
             params = _validate(operation, module_input.parameters)
             if self._client is not None:
                 context = OperationContext(api=self._client.api())

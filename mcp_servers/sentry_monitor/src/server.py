@@ -11,7 +11,7 @@ import logging
 import sys
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 import anyio
 from mcp.server import Server, ServerRequestContext
@@ -28,6 +28,7 @@ from mcp.types import (
 
 from mcp_servers.framework.contracts import ModuleInput
 
+from .lifecycle import finish_or_report, stdin_lines, stop_on_signal
 from .operation import Operation
 from .processor import SentryErrorMonitorModule
 from .registry import OPERATIONS
@@ -62,7 +63,7 @@ def tool_for(operation: Operation[Any, Any]) -> Tool:
 def build_server(
     module_factory: Callable[[], SentryErrorMonitorModule] = SentryErrorMonitorModule,
 ) -> Server[SentryErrorMonitorModule]:
-    tools = [tool_for(operation) for operation in OPERATIONS.values()]
+    tools = {name: tool_for(operation) for name, operation in OPERATIONS.items()}
 
     @asynccontextmanager
     async def lifespan(_: Server[SentryErrorMonitorModule]) -> AsyncIterator[SentryErrorMonitorModule]:
@@ -72,13 +73,21 @@ def build_server(
     async def list_tools(
         ctx: ServerRequestContext[SentryErrorMonitorModule], params: PaginatedRequestParams | None
     ) -> ListToolsResult:
-        return ListToolsResult(tools=tools)
+        # Read-only mode hides the tools that change Sentry (a call to one still answers READ_ONLY).
+        return ListToolsResult(tools=[tools[name] for name in ctx.lifespan_context.operations])
 
     async def call_tool(
         ctx: ServerRequestContext[SentryErrorMonitorModule], params: CallToolRequestParams
     ) -> CallToolResult:
         module = ctx.lifespan_context
-        output = await module.execute(ModuleInput(operation=params.name, parameters=params.arguments or {}))
+        module_input = ModuleInput(operation=params.name, parameters=params.arguments or {})
+        operation = OPERATIONS.get(params.name)
+        if operation is not None and not operation.read_only:
+            output = await finish_or_report(
+                lambda: module.execute(module_input), f"{params.name}({_arguments(params.arguments)})"
+            )
+        else:
+            output = await module.execute(module_input)
         return CallToolResult(
             content=[TextContent(type="text", text=module.render(output))],
             structured_content=output.model_dump(mode="json"),
@@ -96,10 +105,19 @@ def build_server(
     )
 
 
+def _arguments(arguments: Mapping[str, Any] | None) -> str:
+    return ", ".join(f"{key}={value!r}" for key, value in (arguments or {}).items())[:300]
+
+
 async def serve_stdio(flags: Mapping[str, str | None] | None = None) -> None:
+    """Serve until stdin closes or a signal arrives; either way the process ends within about a second."""
     server = build_server(lambda: SentryErrorMonitorModule(flags=flags))
-    async with stdio_server() as (read, write):
-        await server.run(read, write, server.create_initialization_options())
+    async with anyio.create_task_group() as group:
+        await group.start(stop_on_signal, group.cancel_scope)
+        stdin = await stdin_lines()
+        async with stdio_server(stdin=cast("anyio.AsyncFile[str] | None", stdin)) as (read, write):
+            await server.run(read, write, server.create_initialization_options())
+        group.cancel_scope.cancel()
 
 
 def configure_logging(level: str = "WARNING") -> None:

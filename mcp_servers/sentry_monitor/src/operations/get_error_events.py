@@ -7,6 +7,7 @@ from collections import Counter
 from pydantic import Field
 
 from .. import models, render
+from ..concurrency import gather_two
 from ..errors import IssueNotFound
 from ..identifiers import issue_ref
 from ..operation import Count, Operation, OperationContext, Result
@@ -42,12 +43,22 @@ async def get_error_events(ctx: OperationContext, params: GetErrorEventsParams) 
     query: dict[str, str | int | list[str]] = {"per_page": params.limit}
     if params.cursor:
         query["cursor"] = params.cursor
-    response = await ctx.api.get(
-        ["organizations", org, "issues", ref.issue_id, "events"],
-        params=query,
-        not_found=IssueNotFound,
-        bad_request_field="cursor",
+    issue_path = ["organizations", org, "issues", ref.issue_id]
+    events_call = ctx.api.get(
+        [*issue_path, "events"], params=query, not_found=IssueNotFound, bad_request_field="cursor"
     )
+    if ctx.settings.allowed_projects is None:
+        response = await events_call
+    else:  # the issue's project must be checked before any of its events is shown; ask for both at once
+        issue_response, events_response = await gather_two(
+            ctx.api.get(issue_path, not_found=IssueNotFound), events_call
+        )
+        if isinstance(issue_response, BaseException):
+            raise issue_response
+        ctx.api.check_issue_allowed(models.Issue.model_validate(issue_response.data))
+        if isinstance(events_response, BaseException):
+            raise events_response
+        response = events_response
     rows = response.data if isinstance(response.data, list) else []
     events = [_summary(models.Event.model_validate(row)) for row in rows if isinstance(row, dict)]
     result = ErrorEvents(events=events[: params.limit], next_cursor=response.next_cursor)

@@ -82,6 +82,7 @@ async def get_issue_details(ctx: OperationContext, params: IssueIdParams) -> Iss
     if isinstance(issue_response, BaseException):
         raise issue_response
     issue = models.Issue.model_validate(issue_response.data)
+    ctx.api.check_issue_allowed(issue)
     detail = _issue_detail(issue)
     latest = None
     if isinstance(event_response, EventNotFound):

@@ -7,7 +7,7 @@ from pydantic import Field
 from mcp_servers.framework.contracts import SideEffect
 
 from .. import models, render
-from ..errors import IssueNotFound, ReadOnly
+from ..errors import IssueNotFound
 from ..identifiers import issue_ref
 from ..operation import Operation, OperationContext, Result
 from ._params import IssueIdParams
@@ -30,13 +30,12 @@ def _state(issue: models.Issue) -> IssueState:
 
 async def resolve_issue(ctx: OperationContext, params: IssueIdParams) -> ResolvedIssue:
     ref = issue_ref(params.issue_id, ctx.settings)
-    if ctx.settings.read_only:
-        raise ReadOnly(f"Not resolving {ref.issue_id}: this server is read-only (SENTRY_MONITOR_READ_ONLY).")
     await ctx.api.check_organization(ref.org, "issue_id")
     org = await ctx.api.organization()
     current = models.Issue.model_validate(
         (await ctx.api.get(["organizations", org, "issues", ref.issue_id], not_found=IssueNotFound)).data
     )
+    ctx.api.check_issue_allowed(current)
     before = _state(current)
     ident = before.short_id or before.id
     if current.status == "resolved":
