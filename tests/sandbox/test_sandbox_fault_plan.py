@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from typing import Any
 
 import httpx
@@ -184,3 +189,22 @@ def test_log_filter_hides_only_errors_of_dropped_requests() -> None:
     message = "ASGI callable returned without completing response."
     record = logging.LogRecord("uvicorn.error", logging.ERROR, __file__, 0, message, None, None)
     assert _HIDE_DELIBERATE_ABORTS.filter(record)  # outside a `drop`, the error stays visible
+
+
+def test_cli_latency_flag_slows_every_api_answer() -> None:
+    command = [sys.executable, "-m", "mcp_servers.sentry_sandbox", "--port", "0", "--no-seed", "--latency-ms", "200"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline(), process.stdout.readline()]
+        assert lines[0] == "Every API answer is delayed by 200 ms.\n"
+        url = lines[1].strip().rsplit(" ", 1)[-1]
+        started = time.monotonic()
+        assert httpx.get(f"{url}/api/0/organizations/").status_code == 401
+        assert time.monotonic() - started >= 0.2
+        process.send_signal(signal.SIGTERM)
+        _out, err = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, err
