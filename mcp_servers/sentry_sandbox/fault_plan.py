@@ -33,7 +33,7 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
     "throttle": ("rate",),
 }
 REQUIRED_FIELDS = {"slow": ("delay",), "throttle": ("rate",)}
-COMMON_FIELDS = ("kind", "path", "method", "times")
+COMMON_FIELDS = ("kind", "path", "query", "method", "times")
 HUGE_WITH_LENGTH = "content-length"
 THROTTLE_WINDOW_SECONDS = 1.0
 
@@ -47,12 +47,14 @@ class FaultSpec:
     """One fault as given: `SandboxServer.add_fault` and `POST /_sandbox/faults` take the same names.
 
     `path` is a regular expression searched in the request path (`""` matches every API path),
+    `query` one searched in the raw query string (e.g. `"cursor="` for pages after the first),
     `method` an HTTP method or None for any, `times` how many requests the fault answers before it
     is spent (None: every one). The other fields belong to some kinds only (see `KIND_FIELDS`).
     """
 
     kind: str
     path: str = ""
+    query: str = ""
     method: str | None = None
     times: int | None = None
     status: int | None = None
@@ -102,13 +104,14 @@ def _check_types(kind: str, given: dict[str, Any]) -> None:
             bounds = f"from {low} to {high}" if high else f">= {low}"
             raise FaultError(f"{name!r} must be a whole number {bounds}, not {value!r}")
 
-    for name in ("path", "method"):
+    for name in ("path", "query", "method"):
         if name in given and not isinstance(given[name], str):
             raise FaultError(f"{name!r} must be a string, not {given[name]!r}")
-    try:
-        re.compile(given.get("path", ""))
-    except re.error as exc:
-        raise FaultError(f"'path' is not a valid regular expression: {exc}") from exc
+    for name in ("path", "query"):
+        try:
+            re.compile(given.get(name, ""))
+        except re.error as exc:
+            raise FaultError(f"{name!r} is not a valid regular expression: {exc}") from exc
     whole("times", 1)
     whole("status", 400, 599)
     whole("size", 2)
@@ -139,13 +142,15 @@ def throttle_window(rate: float) -> tuple[int, float]:
 class _LiveFault:
     spec: FaultSpec
     pattern: re.Pattern[str]
+    query_pattern: re.Pattern[str]
     hits: int = 0
     admitted: deque[float] = field(default_factory=deque)
 
-    def matches(self, method: str, path: str) -> bool:
+    def matches(self, method: str, path: str, query: str) -> bool:
         spent = self.spec.times is not None and self.hits >= self.spec.times
         wrong_method = self.spec.method is not None and self.spec.method != method
-        return not spent and not wrong_method and self.pattern.search(path) is not None
+        found = self.pattern.search(path) is not None and self.query_pattern.search(query) is not None
+        return not spent and not wrong_method and found
 
     def throttle_wait(self, now: float) -> float | None:
         """None when a slot is free (and taken); else the seconds until the oldest slot frees."""
@@ -171,7 +176,7 @@ class FaultPlan:
 
     def add(self, spec: FaultSpec) -> dict[str, Any]:
         """Append a fault; returns its view (the spec's fields plus `"hits": 0`)."""
-        live = _LiveFault(spec, re.compile(spec.path))
+        live = _LiveFault(spec, re.compile(spec.path), re.compile(spec.query))
         with self._lock:
             self._faults.append(live)
             return live.view()
@@ -185,7 +190,7 @@ class FaultPlan:
         with self._lock:
             return [fault.view() for fault in self._faults]
 
-    def pick(self, method: str, path: str) -> FaultSpec | None:
+    def pick(self, method: str, path: str, query: str = "") -> FaultSpec | None:
         """The first live fault matching the request, counted as a hit; None lets the route answer.
 
         A `throttle` with a free slot takes the slot and lets the search go on (a later fault may
@@ -195,7 +200,7 @@ class FaultPlan:
         now = self._clock()
         with self._lock:
             for fault in self._faults:
-                if not fault.matches(method, path):
+                if not fault.matches(method, path, query):
                     continue
                 if fault.spec.kind == "throttle":
                     wait = fault.throttle_wait(now)

@@ -66,7 +66,7 @@ class FaultMiddleware:
         path = str(scope.get("path", ""))
         spec = None
         if scope["type"] == "http" and path.startswith("/api/0/"):
-            spec = self.state.faults.pick(scope["method"], path)
+            spec = self.state.faults.pick(scope["method"], path, scope.get("query_string", b"").decode("latin-1"))
         if spec is None:
             await self.app(scope, receive, send)
             return

@@ -184,6 +184,7 @@ class SandboxServer:
         kind: str,
         path: str = "",
         *,
+        query: str = "",
         method: str | None = None,
         times: int | None = None,
         status: int | None = None,
@@ -199,7 +200,9 @@ class SandboxServer:
         Faults are checked in the order added; the first live match answers. Raises FaultError
         (a ValueError) for an unknown kind, a bad value, or a field the kind does not take.
         """
-        fields = dict(kind=kind, path=path, method=method, times=times, status=status, retry_after=retry_after)
+        fields = dict(
+            kind=kind, path=path, query=query, method=method, times=times, status=status, retry_after=retry_after
+        )
         fields.update(reset_in=reset_in, delay=delay, size=size, body=body, rate=rate)
         self.faults.add(parse_fault(fields))
 

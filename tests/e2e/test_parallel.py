@@ -87,3 +87,26 @@ async def test_64_parallel_calls_get_their_own_answers_over_one_pool(sandbox: Sa
     connections = len(re.findall(r"connect_tcp\.started", stderr.read_text()))
     print(f"64 parallel calls used {connections} connections")
     assert 1 <= connections <= MAX_CONNECTIONS, connections
+
+
+async def test_a_429_burst_is_absorbed_by_the_retry_policy(clean_sandbox: SandboxServer, tmp_path: Path) -> None:
+    """The local Sentry lets 5 issue requests a second through (Sentry's limit on issue details); 64 calls."""
+    clean_sandbox.add_fault("throttle", r"/issues/", rate=5)
+    stderr = tmp_path / "stderr.log"
+    outcomes: list[str] = []
+    async for session in open_session(
+        server_env(clean_sandbox, SENTRY_MONITOR_RETRY_ATTEMPTS="10", SENTRY_MONITOR_TIMEOUT="60"), stderr
+    ):
+
+        async def one(index: int, client: ClientSession = session) -> None:
+            result = await client.call_tool("get-issue-details", {"issue_id": f"BACKEND-{1 + index % 8}"})
+            assert result.structured_content is not None
+            outcomes.append(result.structured_content["status"])
+
+        with anyio.fail_after(90):
+            async with anyio.create_task_group() as group:
+                for index in range(PARALLEL // 4):
+                    group.start_soon(one, index)
+    limited = clean_sandbox.fault_hits()[0]["hits"]
+    print(f"{len(outcomes)} calls, {limited} answers were 429")
+    assert outcomes == ["success"] * (PARALLEL // 4) and limited > 0

@@ -45,6 +45,12 @@ def test_path_is_a_regex_searched_in_the_request_path(api: httpx.Client, sandbox
     assert api.get(f"{ISSUES}{issue_id}/events/").status_code == 200
 
 
+def test_query_is_a_regex_searched_in_the_query_string(api: httpx.Client, sandbox: SandboxServer) -> None:
+    sandbox.add_fault("error", "/issues/$", query="cursor=")
+    assert api.get(ISSUES).status_code == 200
+    assert api.get(ISSUES, params={"cursor": "0:1:0"}).status_code == 500
+
+
 def test_first_live_fault_in_order_answers(api: httpx.Client, sandbox: SandboxServer) -> None:
     sandbox.add_fault("error", times=1)
     sandbox.add_fault("rate_limit")
@@ -79,6 +85,7 @@ def test_http_controls_add_list_and_clear_faults(api: httpx.Client, sandbox: San
     stored: dict[str, Any] = {
         "kind": "rate_limit",
         "path": "/issues/",
+        "query": "",
         "method": None,
         "times": 2,
         "status": None,

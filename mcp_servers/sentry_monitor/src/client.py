@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import random
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -80,6 +81,28 @@ class ApiResponse:
     status_code: int
     data: Any
     headers: httpx.Headers
+
+    def json_object(self, what: str) -> dict[str, Any]:
+        """The body as a JSON object; BAD_UPSTREAM_RESPONSE naming `what` when it is anything else."""
+        if isinstance(self.data, dict):
+            return self.data
+        raise self._wrong_shape(what, "an object")
+
+    def json_list(self, what: str) -> list[dict[str, Any]]:
+        """The body as a JSON list (its object items); BAD_UPSTREAM_RESPONSE naming `what` otherwise."""
+        if isinstance(self.data, list):
+            return [item for item in self.data if isinstance(item, dict)]
+        raise self._wrong_shape(what, "a list")
+
+    def _wrong_shape(self, what: str, expected: str) -> BadUpstreamResponse:
+        got = "an empty body" if self.data is None else f"JSON {type(self.data).__name__}"
+        excerpt = _excerpt(json.dumps(self.data).encode()) if self.data is not None else ""
+        return BadUpstreamResponse(
+            f"Sentry's answer for {what} (HTTP {self.status_code}) is {got}, not {expected}."
+            + (f" It starts: {excerpt!r}" if excerpt else ""),
+            status_code=self.status_code,
+            excerpt=excerpt or None,
+        )
 
     @property
     def next_cursor(self) -> str | None:
@@ -215,7 +238,7 @@ class SentryClient:
                     ["organizations"],
                     expect=ORGANIZATION_CALL,
                 )
-                orgs = [org for org in _as_list(response.data) if isinstance(org, dict) and org.get("slug")]
+                orgs = [org for org in response.json_list("the organization list") if org.get("slug")]
                 if len(orgs) != 1:
                     slugs = sorted(str(org["slug"]) for org in orgs)
                     raise OrganizationAmbiguous(
@@ -263,7 +286,7 @@ class SentryClient:
             except ProjectNotFound:
                 await self._organization_exists(api, org)
                 raise
-            project_id = str(response.data.get("id", "")) if isinstance(response.data, dict) else ""
+            project_id = str(response.json_object(f"project {slug!r}").get("id", ""))
             if not project_id.isdigit():
                 raise BadUpstreamResponse(
                     "Sentry's project answer has no numeric id.", status_code=response.status_code
@@ -359,7 +382,9 @@ def _wait(state: RetryCallState) -> float:
     """Honour the server's wait for a 429 (capped), else exponential backoff with jitter."""
     exc = state.outcome.exception() if state.outcome else None
     if isinstance(exc, RateLimited) and exc.details.get("retry_after_s") is not None:
-        return min(float(exc.details["retry_after_s"]), MAX_SERVER_WAIT_S)
+        wait = min(float(exc.details["retry_after_s"]), MAX_SERVER_WAIT_S)
+        # A little jitter on top, so that calls limited together do not all come back at the same instant.
+        return wait + random.uniform(0, min(1.0, max(0.1, wait / 2)))
     return float(_BACKOFF(state))
 
 
@@ -508,10 +533,6 @@ def _excerpt(raw: bytes, limit: int = 200) -> str:
     text = _TAG.sub(b" ", raw[:4096]).decode("utf-8", "replace")
     text = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
     return text[:limit]
-
-
-def _as_list(data: Any) -> list[Any]:
-    return data if isinstance(data, list) else []
 
 
 def _region_base(org: Any, settings: Settings) -> str:

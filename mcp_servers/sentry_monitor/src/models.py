@@ -176,3 +176,9 @@ class StatsV2(SentryModel):
     end: str | None = None
     intervals: list[str] = Field(default_factory=list)
     groups: list[StatsGroup] = Field(default_factory=list)
+
+
+UPSTREAM_MODELS = frozenset(
+    model.__name__ for model in (SentryModel, Release, ProjectRef, TagSummary, Issue, Event, StatsGroup, StatsV2)
+)
+"""Names of the models of Sentry's answers: a validation error titled with one is a bad upstream answer."""

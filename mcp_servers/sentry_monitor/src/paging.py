@@ -69,8 +69,8 @@ async def read_pages(
                 return Pages(rows, cursor, total_hits, pages)
         pages += 1
         total_hits = total_hits if total_hits is not None else response.total_hits
-        for row in response.data if isinstance(response.data, list) else []:
-            key = str(row.get("id") or row.get("eventID") or "") if isinstance(row, dict) else ""
+        for row in response.json_list(f"the {noun} list"):
+            key = str(row.get("id") or row.get("eventID") or "")
             if key and key not in seen_ids:
                 seen_ids.add(key)
                 rows.append(row)

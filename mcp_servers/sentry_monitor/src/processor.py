@@ -18,10 +18,11 @@ from pydantic import ValidationError
 
 from mcp_servers.framework.contracts import ModuleInput, ModuleOutput, ModuleStatus, OutputMetadata
 
-from . import render
+from . import models, render
 from .client import SentryClient
 from .config import Settings, load_settings
 from .errors import (
+    BadUpstreamResponse,
     ConfigurationError,
     InvalidParameter,
     OperationTimeout,
@@ -134,6 +135,14 @@ class SentryErrorMonitorModule:
         try:
             with anyio.fail_after(timeout):
                 result = await operation.run(context, params)
+        except ValidationError as exc:
+            if exc.title not in models.UPSTREAM_MODELS:
+                raise  # our own result did not validate: a bug, reported as such
+            first = exc.errors(include_url=False)[0]
+            where = ".".join(str(part) for part in first["loc"]) or "the body"
+            raise BadUpstreamResponse(
+                f"Sentry's answer does not have the shape of a Sentry {exc.title}: {where}: {first['msg']}."
+            ) from None
         except TimeoutError:
             raise OperationTimeout(
                 f"{operation.name} did not finish within {timeout:g} s (SENTRY_MONITOR_TIMEOUT).", timeout_s=timeout

@@ -61,7 +61,7 @@ async def get_error_events(ctx: OperationContext, params: GetErrorEventsParams) 
         issue_response, events_pages = await gather_two(ctx.api.get(issue_path, not_found=IssueNotFound), events_read)
         if isinstance(issue_response, BaseException):
             raise issue_response
-        ctx.api.check_issue_allowed(models.Issue.model_validate(issue_response.data))
+        ctx.api.check_issue_allowed(models.Issue.model_validate(issue_response.json_object("the issue")))
         if isinstance(events_pages, BaseException):
             raise events_pages
         pages = events_pages

@@ -81,7 +81,7 @@ async def get_issue_details(ctx: OperationContext, params: IssueIdParams) -> Iss
     )
     if isinstance(issue_response, BaseException):
         raise issue_response
-    issue = models.Issue.model_validate(issue_response.data)
+    issue = models.Issue.model_validate(issue_response.json_object("the issue"))
     ctx.api.check_issue_allowed(issue)
     detail = _issue_detail(issue)
     latest = None
@@ -111,7 +111,7 @@ def _issue_detail(issue: models.Issue) -> IssueDetail:
 
 
 def _latest_event(ctx: OperationContext, response: ApiResponse) -> LatestEvent:
-    event = models.Event.model_validate(response.data if isinstance(response.data, dict) else {})
+    event = models.Event.model_validate(response.json_object("the latest event"))
     exceptions, warnings = exceptions_of(event)
     for warning in warnings:
         ctx.warn(warning)

@@ -66,7 +66,7 @@ async def get_project_stats(ctx: OperationContext, params: GetProjectStatsParams
         bad_request_field="period",
         project=params.project_slug,
     )
-    stats = models.StatsV2.model_validate(response.data if isinstance(response.data, dict) else {})
+    stats = models.StatsV2.model_validate(response.json_object("the error statistics"))
     totals = dict.fromkeys(OUTCOMES, 0)
     accepted = [0] * len(stats.intervals)
     for group in stats.groups:

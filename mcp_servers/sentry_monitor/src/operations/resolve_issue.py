@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import anyio
 from pydantic import Field
 
 from mcp_servers.framework.contracts import SideEffect
 
 from .. import models, render
-from ..errors import IssueNotFound
+from ..errors import IssueNotFound, TransientError
 from ..identifiers import issue_ref
 from ..operation import Operation, OperationContext, Result
 from ._params import IssueIdParams
@@ -33,7 +34,9 @@ async def resolve_issue(ctx: OperationContext, params: IssueIdParams) -> Resolve
     await ctx.api.check_organization(ref.org, "issue_id")
     org = await ctx.api.organization()
     current = models.Issue.model_validate(
-        (await ctx.api.get(["organizations", org, "issues", ref.issue_id], not_found=IssueNotFound)).data
+        (await ctx.api.get(["organizations", org, "issues", ref.issue_id], not_found=IssueNotFound)).json_object(
+            "the issue"
+        )
     )
     ctx.api.check_issue_allowed(current)
     before = _state(current)
@@ -42,13 +45,20 @@ async def resolve_issue(ctx: OperationContext, params: IssueIdParams) -> Resolve
         ctx.warn(f"{ident} was already resolved; nothing was changed.")
         return ResolvedIssue(issue=before)
     # The PUT goes to the numeric id Sentry just gave us, never to a re-parsed input.
-    response = await ctx.api.put(
-        ["organizations", org, "issues", current.id],
-        body={"status": "resolved"},
-        not_found=IssueNotFound,
-        scope="event:write",
-        bad_request_field="issue_id",
-    )
+    try:
+        response = await ctx.api.put(
+            ["organizations", org, "issues", current.id],
+            body={"status": "resolved"},
+            not_found=IssueNotFound,
+            scope="event:write",
+            bad_request_field="issue_id",
+        )
+    except (TransientError, anyio.get_cancelled_exc_class()):
+        ctx.warn(
+            f"The request to resolve {ident} may or may not have reached Sentry; check with "
+            f"get-issue-details(issue_id='{ident}') before calling again (resolving twice changes nothing)."
+        )
+        raise
     updated = models.Issue.model_validate(response.data) if isinstance(response.data, dict) else None
     after = (
         _state(updated) if updated is not None else before.model_copy(update={"status": "resolved", "substatus": None})
