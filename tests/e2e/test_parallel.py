@@ -90,13 +90,16 @@ async def test_64_parallel_calls_get_their_own_answers_over_one_pool(sandbox: Sa
 
 
 async def test_a_429_burst_is_absorbed_by_the_retry_policy(clean_sandbox: SandboxServer, tmp_path: Path) -> None:
-    """The local Sentry lets 5 issue requests a second through (Sentry's limit on issue details); 64 calls."""
-    clean_sandbox.add_fault("throttle", r"/issues/", rate=5)
+    """Each issue endpoint lets 5 requests a second through (Sentry's limit on issue details); 64 calls at once.
+
+    The first burst is answered 429; the client learns the limit and paces the rest, so no call fails
+    and none waits past the deadline (the 128 requests need at least 12.8 s).
+    """
+    clean_sandbox.add_fault("throttle", r"/issues/[^/]+/$", rate=5)
+    clean_sandbox.add_fault("throttle", r"/events/latest/$", rate=5)
     stderr = tmp_path / "stderr.log"
     outcomes: list[str] = []
-    async for session in open_session(
-        server_env(clean_sandbox, SENTRY_MONITOR_RETRY_ATTEMPTS="10", SENTRY_MONITOR_TIMEOUT="60"), stderr
-    ):
+    async for session in open_session(server_env(clean_sandbox), stderr):
 
         async def one(index: int, client: ClientSession = session) -> None:
             result = await client.call_tool("get-issue-details", {"issue_id": f"BACKEND-{1 + index % 8}"})
@@ -105,8 +108,8 @@ async def test_a_429_burst_is_absorbed_by_the_retry_policy(clean_sandbox: Sandbo
 
         with anyio.fail_after(90):
             async with anyio.create_task_group() as group:
-                for index in range(PARALLEL // 4):
+                for index in range(PARALLEL):
                     group.start_soon(one, index)
-    limited = clean_sandbox.fault_hits()[0]["hits"]
+    limited = sum(fault["hits"] for fault in clean_sandbox.fault_hits())
     print(f"{len(outcomes)} calls, {limited} answers were 429")
-    assert outcomes == ["success"] * (PARALLEL // 4) and limited > 0
+    assert outcomes == ["success"] * PARALLEL and limited > 0

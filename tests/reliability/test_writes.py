@@ -48,7 +48,8 @@ async def test_a_retried_put_ends_as_one_put_would(faulty: SandboxServer, run: R
     assert outcome.output.ok, outcome.output.error
     assert puts(outcome) == [f"/api/0/organizations/sandbox/issues/{expected['id']}/"] * 2  # once per attempt
     assert issue_state(faulty, "BACKEND-2") == expected
-    assert len(outcome.output.side_effects) == 1 and outcome.output.side_effects[0].after["status"] == "resolved"
+    (change,) = outcome.output.side_effects
+    assert change.after is not None and change.after["status"] == "resolved"
 
 
 async def test_a_put_that_keeps_failing_is_sent_once_per_attempt_and_changes_nothing(

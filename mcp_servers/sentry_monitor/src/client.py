@@ -49,6 +49,7 @@ from .errors import (
 )
 from .links import next_cursor
 from .models import Issue
+from .rate_gate import RateGate, endpoint, learned_limit
 from .version import __version__
 
 USER_AGENT = f"sentry-error-monitor/{__version__}"
@@ -134,6 +135,7 @@ class SentryClient:
         self._region_base: str | None = None if settings.is_saas else settings.api_base
         self._org_lock = anyio.Lock()
         self._project_ids: dict[str, str] = {}
+        self._gate = RateGate()
 
     async def __aenter__(self) -> SentryClient:
         return self
@@ -178,10 +180,17 @@ class SentryClient:
             sleep=anyio.sleep,
             reraise=True,
         )
+        gate_key = endpoint(method, path)
         async for attempt in retrying:
             with attempt:
+                await self._gate.wait_turn(gate_key)
                 api.api_calls += 1
-                return await self._send_once(method, url, params, body, expect)
+                try:
+                    return await self._send_once(method, url, params, body, expect)
+                except RateLimited as exc:
+                    limit = exc.details.get("limit_requests"), exc.details.get("limit_window_s")
+                    self._gate.learn(gate_key, limit if None not in limit else None)  # type: ignore[arg-type]
+                    raise
         raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
 
     async def _send_once(
@@ -448,11 +457,15 @@ def _interpret(response: httpx.Response, raw: bytes, expect: Expectations) -> Ap
         )
     if status == 429:
         retry_after = _retry_after(response.headers)
+        limit = learned_limit(response.headers.get("x-sentry-rate-limit-limit"), detail)
         raise RateLimited(
             "Sentry is rate-limiting this token (429)."
-            + (f" It asks to wait {retry_after:g} s." if retry_after is not None else ""),
+            + (f" It asks to wait {retry_after:g} s." if retry_after is not None else "")
+            + (f" Limit: {limit[0]} requests in {limit[1]:g} s." if limit else ""),
             status_code=status,
             retry_after_s=retry_after,
+            limit_requests=limit[0] if limit else None,
+            limit_window_s=limit[1] if limit else None,
         )
     if status >= 500:
         error_id = _error_id(raw)
