@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8765
 
-.PHONY: install demo test lint typecheck pytest run check sandbox node clean
+.PHONY: install demo test lint typecheck pytest reliability run check sandbox node clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ pytest: install
 	$(BIN)/coverage run -m pytest
 	@$(BIN)/coverage combine -q
 	$(BIN)/coverage report
+
+# Faults, bad input, concurrency, lifecycle and least privilege, with a table of what every output showed.
+reliability: install
+	$(BIN)/python -m tests.reliability.report
 
 run: install
 	$(BIN)/python -m mcp_servers.sentry_monitor

@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Any
 
 from tests.conftest import REPO, coverage_env
+from tests.ledger import LEDGER, WRITE_TOOLS
 
 PROTOCOL = "2025-11-25"
 
@@ -54,6 +55,8 @@ class RawServer:
         message: dict[str, Any] = {"jsonrpc": "2.0", "id": self._next_id, "method": method}
         if params is not None:
             message["params"] = params
+        if method == "tools/call" and params and params.get("name") in WRITE_TOOLS:
+            LEDGER.asked.add(str((params.get("arguments") or {}).get("issue_id")))
         self.send(message)
         return self._next_id
 
@@ -76,7 +79,11 @@ class RawServer:
         return reply
 
     def call(self, name: str, arguments: Any, timeout: float = 30.0) -> dict[str, Any]:
-        return self.ask("tools/call", {"name": name, "arguments": arguments}, timeout)
+        reply = self.ask("tools/call", {"name": name, "arguments": arguments}, timeout)
+        result = reply.get("result") or {}
+        text = "".join(block.get("text", "") for block in result.get("content", []))
+        LEDGER.record_call(name, arguments, result.get("structuredContent"), text)
+        return reply
 
     def close_stdin(self) -> None:
         assert self.process.stdin is not None

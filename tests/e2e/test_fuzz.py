@@ -17,7 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import account_for_changes, issue_states
 from tests.e2e.raw_server import RawServer
+from tests.ledger import LEDGER
 
 if TYPE_CHECKING:
     from mcp_servers.sentry_sandbox import SandboxServer
@@ -111,9 +113,13 @@ def server(sandbox: SandboxServer, tmp_path_factory: pytest.TempPathFactory) -> 
     sandbox.reset()
     sandbox.clear_requests()
     env = {"SENTRY_URL": sandbox.url, "SENTRY_AUTH_TOKEN": sandbox.token, "SENTRY_ORG": sandbox.org_slug}
+    LEDGER.asked.clear()
+    before = issue_states(sandbox)
     with RawServer(env, stderr_path=Path(tmp_path_factory.mktemp("fuzz")) / "stderr.log") as raw:
         raw.initialize()
         yield raw
+    LEDGER.scan_file(raw.stderr_path)
+    account_for_changes(sandbox, before)
     sandbox.reset()
 
 

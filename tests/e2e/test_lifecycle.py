@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -108,3 +109,20 @@ def test_read_only_flag_hides_the_write_tool(sandbox: SandboxServer, tmp_path: P
         assert "resolve-issue" not in names and len(names) == 4
         refused = server.call("resolve-issue", {"issue_id": "BACKEND-1"})["result"]
         assert refused["isError"] and refused["structuredContent"]["error"]["code"] == "READ_ONLY"
+
+
+def test_a_write_in_flight_at_sigterm_completes_and_is_logged(clean_sandbox: SandboxServer, tmp_path: Path) -> None:
+    clean_sandbox.add_fault("slow", r"/issues/\d+/$", method="PUT", delay=0.3)
+    env = env_for(clean_sandbox.url, clean_sandbox.token)
+    with RawServer(env, stderr_path=tmp_path / "err.log") as server:
+        server.initialize()
+        server.request("tools/call", {"name": "resolve-issue", "arguments": {"issue_id": "BACKEND-3"}})
+        deadline = time.monotonic() + 10
+        while not clean_sandbox.fault_hits()[0]["hits"] and time.monotonic() < deadline:
+            time.sleep(0.01)  # until the PUT has reached Sentry and is being answered slowly
+        server.process.send_signal(signal.SIGTERM)
+        code, waited = server.wait()
+        assert code == 0 and waited < EXIT_WITHIN_S, waited
+        assert "resolve-issue(issue_id='BACKEND-3') completed during shutdown." in server.stderr()
+    resolved = [r for r in clean_sandbox.requests() if r["method"] == "PUT" and r["status"] == 200]
+    assert len(resolved) == 1
