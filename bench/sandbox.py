@@ -55,9 +55,9 @@ class LocalSentry:
         return reply["result"]
 
     async def latency(self, seconds: float) -> None:
-        """Every API request waits `seconds` before its answer (0: none). Needs the fault plan."""
+        """Every API request waits `seconds` before its answer (0: none); a no-op without the fault plan."""
         await self.clear_faults()
-        if seconds > 0:
+        if seconds > 0 and self.has_faults:
             await self.command("add_fault", fields={"kind": "slow", "delay": seconds})
 
     async def throttle(self, rate: float) -> None:

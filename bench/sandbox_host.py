@@ -11,6 +11,7 @@ whether the fault plan exists), then answers one JSON line per command line:
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 from typing import Any
@@ -49,7 +50,9 @@ def _answer(sandbox: SandboxServer, command: dict[str, Any]) -> Any:
     if op == "reset":
         return sandbox.reset()
     if op == "bulk":
-        return len(add_issues(sandbox.store, int(command["count"]), project_slug=command.get("project", "backend")))
+        added = add_issues(sandbox.store, int(command["count"]), project_slug=command.get("project", "backend"))
+        gc.freeze()
+        return len(added)
     if op == "issues":
         return _issues(sandbox)
     raise ValueError(f"unknown op {op!r}")
@@ -66,6 +69,9 @@ def main() -> int:
         if args.bulk:
             add_issues(sandbox.store, args.bulk)
         sandbox.store.snapshot()
+        # The stored data lives as long as the process: keep it out of the collector's full passes, which
+        # otherwise pause the local Sentry for ~0.3 s at 10,000 issues, in whichever side is being timed.
+        gc.freeze()
         hello = {
             "url": sandbox.url,
             "token": sandbox.token,

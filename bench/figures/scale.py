@@ -75,7 +75,7 @@ async def _pages(bench: Bench, sessions: dict[str, Any], servers: list[Any], sen
             if server.recent("backend", "", sentry.org, PAGE, cursor="0:100:0") is None:
                 continue
             walls, floors, calls = [], [], 0
-            for _ in range(bench.runs(3, 1)):
+            for _ in range(bench.runs(5, 1)):
                 cursor, wall, alone, requests = None, 0.0, 0.0, 0
                 for _page in range(PAGES):
                     call = server.recent("backend", sentry.projects["backend"], sentry.org, PAGE, cursor)
