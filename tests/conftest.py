@@ -36,10 +36,12 @@ def sandbox() -> Iterator[SandboxServer]:
 
 @pytest.fixture
 def clean_sandbox(sandbox: SandboxServer) -> Iterator[SandboxServer]:
-    """The sandbox with its seeded state restored after the test (for tests that change issues)."""
+    """The sandbox with its seeded state restored and no faults after the test (for tests that change issues)."""
     sandbox.clear_requests()
+    sandbox.clear_faults()
     yield sandbox
     sandbox.reset()
+    sandbox.clear_faults()
 
 
 def sandbox_settings(sandbox: SandboxServer, **overrides: Any) -> Settings:

@@ -1,4 +1,4 @@
-"""`python -m mcp_servers.sentry_sandbox [--port 8765] [--no-seed]`: run the local Sentry in the foreground.
+"""`python -m mcp_servers.sentry_sandbox [--port 8765] [--no-seed] [--latency-ms N]`: run the local Sentry.
 
 Prints the URL, tokens, organization, projects, DSNs and a Claude Desktop config entry, then serves
 until Ctrl-C or SIGTERM.
@@ -39,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mcp_servers.sentry_sandbox", description="Local Sentry sandbox")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port on 127.0.0.1 (default {DEFAULT_PORT})")
     parser.add_argument("--no-seed", action="store_true", help="start empty, without the demo events")
+    parser.add_argument(
+        "--latency-ms", type=float, default=0, help="delay every API answer by this many milliseconds (a slow fault)"
+    )
     args = parser.parse_args(argv)
 
     stop = threading.Event()
@@ -53,6 +56,10 @@ def main(argv: list[str] | None = None) -> int:
             if not args.no_seed:
                 summary = sandbox.seed()
                 print(f"Seeded: {json.dumps(summary)}", flush=True)
+            if args.latency_ms > 0:
+                # Added after seeding, so that only API clients wait.
+                sandbox.add_fault("slow", delay=args.latency_ms / 1000)
+                print(f"Every API answer is delayed by {args.latency_ms:g} ms.", flush=True)
             print(describe(sandbox), flush=True)
             while not stop.wait(0.5):
                 pass

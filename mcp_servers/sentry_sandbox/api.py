@@ -12,6 +12,7 @@ from starlette.routing import Route
 from . import control, routes_ingest, routes_issues, routes_orgs
 from .api_base import NOT_FOUND, SandboxState, guarded
 from .auth import EVENT_READ, EVENT_WRITE, ORG_READ, PROJECT_READ
+from .faults import FaultMiddleware
 
 ORG = "/api/0/organizations/{org}"
 
@@ -45,6 +46,9 @@ def _routes() -> list[Route]:
         Route("/api/{project_id:int}/store/", routes_ingest.store_endpoint, methods=["POST"]),
         Route("/_sandbox/requests", control.list_requests, methods=["GET"]),
         Route("/_sandbox/requests", control.clear_requests, methods=["DELETE"]),
+        Route("/_sandbox/faults", control.list_faults, methods=["GET"]),
+        Route("/_sandbox/faults", control.add_fault, methods=["POST"]),
+        Route("/_sandbox/faults", control.clear_faults, methods=["DELETE"]),
         Route("/_sandbox/reset", control.reset, methods=["POST"]),
         Route("/_sandbox/info", control.info, methods=["GET"]),
     ]
@@ -61,10 +65,16 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(state: SandboxState) -> Starlette:
-    """Build the ASGI app serving `state` (store, tokens, base URL, request log)."""
+    """Build the ASGI app serving `state` (store, tokens, base URL, request log, fault plan).
+
+    Faults are injected inside the request log, so that faulted requests are logged as answered.
+    """
     app = Starlette(
         routes=_routes(),
-        middleware=[Middleware(control.RequestLogMiddleware, log=lambda: state.request_log)],
+        middleware=[
+            Middleware(control.RequestLogMiddleware, log=lambda: state.request_log),
+            Middleware(FaultMiddleware, state=state),
+        ],
         exception_handlers={HTTPException: _http_error},
     )
     app.state.sandbox = state

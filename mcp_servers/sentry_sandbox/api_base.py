@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .auth import INVALID_TOKEN, NO_PERMISSION, ApiToken, TokenRegistry
+from .fault_plan import FaultPlan
 from .models import Issue
 from .pagination import CursorError
 from .search import SearchError
@@ -55,12 +56,17 @@ class RequestLog:
 
 @dataclass
 class SandboxState:
-    """What every route needs; stored on `app.state.sandbox`."""
+    """What every route needs; stored on `app.state.sandbox`.
+
+    `closing` is set when the server stops, so that requests held by a `hang` fault give up.
+    """
 
     store: SandboxStore
     tokens: TokenRegistry
     base_url: str
     request_log: RequestLog = field(default_factory=RequestLog)
+    faults: FaultPlan = field(default_factory=FaultPlan)
+    closing: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass

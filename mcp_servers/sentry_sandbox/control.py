@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -10,6 +11,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .api_base import RequestLog, state_of
+from .fault_plan import FaultError, parse_fault
+from .faults import FAULT_SCOPE_KEY
 
 
 async def list_requests(request: Request) -> Response:
@@ -27,6 +30,32 @@ async def reset(request: Request) -> Response:
     """`POST /_sandbox/reset`: back to the state saved right after seeding."""
     state_of(request).store.restore()
     return JSONResponse({"ok": True})
+
+
+async def list_faults(request: Request) -> Response:
+    """`GET /_sandbox/faults`: each fault's fields plus `hits`, in the order they are checked."""
+    return JSONResponse(state_of(request).faults.hits())
+
+
+async def add_fault(request: Request) -> Response:
+    """`POST /_sandbox/faults` with the fields of `SandboxServer.add_fault`: 201 and the fault, or 400."""
+    try:
+        fields = json.loads(await request.body())
+    except ValueError:
+        fields = None
+    if not isinstance(fields, dict):
+        return JSONResponse({"detail": "the body must be a JSON object of fault fields"}, status_code=400)
+    try:
+        spec = parse_fault(fields)
+    except FaultError as exc:
+        return JSONResponse({"detail": str(exc)}, status_code=400)
+    return JSONResponse(state_of(request).faults.add(spec), status_code=201)
+
+
+async def clear_faults(request: Request) -> Response:
+    """`DELETE /_sandbox/faults`."""
+    state_of(request).faults.clear()
+    return Response(status_code=204)
 
 
 async def info(request: Request) -> Response:
@@ -51,7 +80,11 @@ def dsn_for(base_url: str, public_key: str, project_id: str) -> str:
 
 
 class RequestLogMiddleware:
-    """Record method, path, query string and status of every `/api/0/` request."""
+    """Record method, path, query string and status of every `/api/0/` request.
+
+    A request answered by a fault also has `"fault": <kind>`; its `status` is the status line the
+    client received, 0 when it received none (a `hang`: logged when the client goes away).
+    """
 
     def __init__(self, app: ASGIApp, log: Callable[[], RequestLog]) -> None:
         self.app = app
@@ -65,23 +98,29 @@ class RequestLogMiddleware:
             "method": scope["method"],
             "path": scope["path"],
             "query": scope.get("query_string", b"").decode("latin-1"),
-            "status": 500,
         }
 
         logged = False
 
-        async def send_wrapper(message: Message) -> None:
+        def log_once(status: int) -> None:
             nonlocal logged
+            entry["status"] = status
+            if FAULT_SCOPE_KEY in scope:
+                entry["fault"] = scope[FAULT_SCOPE_KEY]
+            self.log().add(entry)
+            logged = True
+
+        async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start" and not logged:
                 # Log before the client can see the response, so a test reading the log right after
                 # its request always finds it.
-                entry["status"] = message["status"]
-                self.log().add(entry)
-                logged = True
+                log_once(message["status"])
             await send(message)
 
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
             if not logged:
-                self.log().add(entry)
+                # No status line sent: a fault (`hang`) answered nothing; otherwise the app failed
+                # and uvicorn answers 500.
+                log_once(0 if FAULT_SCOPE_KEY in scope else 500)

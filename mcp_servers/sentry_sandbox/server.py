@@ -19,6 +19,7 @@ from .api import create_app
 from .api_base import SandboxState
 from .auth import TokenRegistry
 from .control import dsn_for
+from .fault_plan import FaultPlan, parse_fault
 from .store import SandboxStore
 
 HOST = "127.0.0.1"
@@ -36,12 +37,14 @@ class SandboxServer:
     """A real HTTP Sentry on loopback; use as a context manager.
 
     `port=0` picks a free port. `seed()` fills it with real sentry-sdk events (in a subprocess)
-    and snapshots the result so that `reset()` can return to it.
+    and snapshots the result so that `reset()` can return to it. `add_fault()` makes API requests
+    fail over real HTTP (see `faults.py`).
     """
 
     def __init__(self, port: int = 0) -> None:
         self.store = SandboxStore()
         self.tokens = TokenRegistry()
+        self.faults = FaultPlan()
         self._requested_port = port
         self._socket: socket.socket | None = None
         self._server: uvicorn.Server | None = None
@@ -67,7 +70,7 @@ class SandboxServer:
             raise SandboxError(f"cannot bind {HOST}:{self._requested_port}: {exc}") from exc
         self._socket = sock
         self.port = int(sock.getsockname()[1])
-        self._state = SandboxState(self.store, self.tokens, self.url)
+        self._state = SandboxState(self.store, self.tokens, self.url, faults=self.faults)
         config = uvicorn.Config(
             create_app(self._state),
             log_config=None,
@@ -101,7 +104,9 @@ class SandboxServer:
         raise SandboxError(f"sandbox did not start on {self.url}")
 
     def stop(self) -> None:
-        """Ask uvicorn to exit and join its thread; idempotent."""
+        """Ask uvicorn to exit and join its thread; idempotent. Requests held by a `hang` get a 503."""
+        if self._state is not None:
+            self._state.closing.set()
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:
@@ -159,7 +164,11 @@ class SandboxServer:
     # -- test controls ---------------------------------------------------------------------------
 
     def requests(self) -> list[dict[str, Any]]:
-        """API requests received: dicts with `method`, `path`, `query`, `status`."""
+        """API requests received: dicts with `method`, `path`, `query`, `status`.
+
+        Requests answered by a fault also have `fault` (its kind); `status` 0 means no status line
+        was sent (a `hang`, logged once the client went away).
+        """
         return self._state.request_log.list() if self._state else []
 
     def clear_requests(self) -> None:
@@ -167,8 +176,40 @@ class SandboxServer:
             self._state.request_log.clear()
 
     def reset(self) -> None:
-        """Restore the state saved right after seeding (issue statuses, events, outcomes)."""
+        """Restore the state saved right after seeding (issue statuses, events, outcomes); keeps faults."""
         self.store.restore()
+
+    def add_fault(
+        self,
+        kind: str,
+        path: str = "",
+        *,
+        method: str | None = None,
+        times: int | None = None,
+        status: int | None = None,
+        retry_after: float | None = None,
+        reset_in: float | None = None,
+        delay: float | None = None,
+        size: int | None = None,
+        body: Any = None,
+        rate: float | None = None,
+    ) -> None:
+        """Inject a fault into `/api/0/` requests whose path `path` (a regex) is found in; see `faults.py`.
+
+        Faults are checked in the order added; the first live match answers. Raises FaultError
+        (a ValueError) for an unknown kind, a bad value, or a field the kind does not take.
+        """
+        fields = dict(kind=kind, path=path, method=method, times=times, status=status, retry_after=retry_after)
+        fields.update(reset_in=reset_in, delay=delay, size=size, body=body, rate=rate)
+        self.faults.add(parse_fault(fields))
+
+    def clear_faults(self) -> None:
+        """Remove every fault."""
+        self.faults.clear()
+
+    def fault_hits(self) -> list[dict[str, Any]]:
+        """One dict per fault, in order: its fields plus `hits`, how many requests it answered."""
+        return self.faults.hits()
 
     def seed(self, timeout: float = SEED_TIMEOUT_SECONDS) -> dict[str, Any]:
         """Send the demo data through sentry-sdk in a subprocess, then snapshot; returns its summary.

@@ -71,7 +71,7 @@ async def test_lists_the_five_tools_with_schemas_and_annotations(session: Client
     resolve = tools["resolve-issue"].annotations
     assert resolve is not None and resolve.destructive_hint is False and resolve.idempotent_hint is True
     limit = tools["get-recent-issues"].input_schema["properties"]["limit"]
-    assert (limit["minimum"], limit["maximum"], limit["default"]) == (1, 100, 25)
+    assert (limit["minimum"], limit["maximum"], limit["default"]) == (1, 250, 25)
 
 
 async def test_every_tool_answers_structured_content_valid_against_its_output_schema(

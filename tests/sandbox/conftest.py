@@ -13,8 +13,10 @@ from tests.sandbox.sandbox_helpers import api_client
 
 @pytest.fixture
 def api(sandbox: SandboxServer) -> Iterator[httpx.Client]:
-    """An API client with the full token; the sandbox is reset before and after (quota windows included)."""
+    """An API client with the full token; before and after, the sandbox is reset (quota windows included), no faults."""
     sandbox.reset()
+    sandbox.clear_faults()
     with api_client(sandbox) as client:
         yield client
     sandbox.reset()
+    sandbox.clear_faults()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 from mcp_servers.sentry_sandbox import SandboxServer
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "../shared/sentry-api/openapi-derefed.json"
+LINK_RE = re.compile(r'<([^>]*)>; rel="(\w+)"; results="(true|false)"; cursor="([^"]*)"')
 
 
 def api_client(sandbox: SandboxServer, token: str | None = None) -> httpx.Client:
@@ -23,6 +25,13 @@ def api_client(sandbox: SandboxServer, token: str | None = None) -> httpx.Client
         headers={"Authorization": f"Bearer {token or sandbox.token}"},
         timeout=10,
     )
+
+
+def links(response: httpx.Response) -> dict[str, tuple[str, bool, str]]:
+    """The `Link` header by rel: `(url, results, cursor)`."""
+    return {
+        rel: (url, results == "true", cursor) for url, rel, results, cursor in LINK_RE.findall(response.headers["Link"])
+    }
 
 
 @functools.cache

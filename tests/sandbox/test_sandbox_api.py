@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import httpx
 import pytest
 
 from mcp_servers.sentry_sandbox import SandboxServer
-from tests.sandbox.sandbox_helpers import api_client
+from tests.sandbox.sandbox_helpers import api_client, links
 
 ISSUES = "organizations/sandbox/issues/"
-LINK_RE = re.compile(r'<([^>]*)>; rel="(\w+)"; results="(true|false)"; cursor="([^"]*)"')
-
-
-def _links(response: httpx.Response) -> dict[str, tuple[str, bool, str]]:
-    return {
-        rel: (url, results == "true", cursor) for url, rel, results, cursor in LINK_RE.findall(response.headers["Link"])
-    }
 
 
 def _all_issues(api: httpx.Client, **params: Any) -> list[dict[str, Any]]:
@@ -108,13 +100,12 @@ def test_link_pagination_walks_every_issue(api: httpx.Client) -> None:
     everything = [i["id"] for i in _all_issues(api)]
     seen: list[str] = []
     response = api.get(ISSUES, params={"query": "", "limit": 4})
-    links = _links(response)
-    assert links["previous"][1:] == (False, "0:0:1")
+    assert links(response)["previous"][1:] == (False, "0:0:1")
     assert response.headers["X-Hits"] == str(len(everything))
     assert response.headers["X-Max-Hits"] == "1000"
     while True:
         seen += [i["id"] for i in response.json()]
-        url, has_more, cursor = _links(response)["next"]
+        url, has_more, cursor = links(response)["next"]
         if not has_more:
             break
         assert url.endswith(f"&cursor={cursor}") and "limit=4" in url
@@ -371,7 +362,7 @@ def test_issue_events_are_paginated_newest_first(api: httpx.Client) -> None:
     first_page = response.json()
     assert len(first_page) == 10
     assert [e["dateCreated"] for e in first_page] == sorted((e["dateCreated"] for e in first_page), reverse=True)
-    url, has_more, _cursor = _links(response)["next"]
+    url, has_more, _cursor = links(response)["next"]
     assert has_more
     second = httpx.get(url, headers=api.headers).json()
     assert not {e["id"] for e in first_page} & {e["id"] for e in second}

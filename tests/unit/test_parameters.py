@@ -17,7 +17,7 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     ("get-recent-issues", {"project_slug": "../admin"}, "project_slug"),
     ("get-recent-issues", {"project_slug": "a%2Fb"}, "project_slug"),
     ("get-recent-issues", {"project_slug": "backend", "limit": 0}, "limit"),
-    ("get-recent-issues", {"project_slug": "backend", "limit": 101}, "limit"),
+    ("get-recent-issues", {"project_slug": "backend", "limit": 251}, "limit"),
     ("get-recent-issues", {"project_slug": "backend", "limit": "many"}, "limit"),
     ("get-recent-issues", {"project_slug": "backend", "limit": True}, "limit"),
     ("get-recent-issues", {"project_slug": "backend", "limit": 5.5}, "limit"),

@@ -1,4 +1,4 @@
-"""get-error-events: the individual events of one issue, newest first, one page at a time."""
+"""get-error-events: the events of one issue, newest first (up to 250 a call, read 100 a request)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,15 @@ from ..concurrency import gather_two
 from ..errors import IssueNotFound
 from ..identifiers import issue_ref
 from ..operation import Count, Operation, OperationContext, Result
+from ..paging import read_pages
 from ..results import UserInfo, text, user_info, user_label
 from ._params import Cursor, IssueIdParams
 
+MAX_LIMIT = 250
+
 
 class GetErrorEventsParams(IssueIdParams):
-    limit: Count = Field(default=10, ge=1, le=100, description="Events per page (1-100).")
+    limit: Count = Field(default=10, ge=1, le=MAX_LIMIT, description=f"How many events (1-{MAX_LIMIT}).")
     cursor: Cursor = None
 
 
@@ -40,28 +43,30 @@ async def get_error_events(ctx: OperationContext, params: GetErrorEventsParams) 
     ref = issue_ref(params.issue_id, ctx.settings)
     await ctx.api.check_organization(ref.org, "issue_id")
     org = await ctx.api.organization()
-    query: dict[str, str | int | list[str]] = {"per_page": params.limit}
-    if params.cursor:
-        query["cursor"] = params.cursor
     issue_path = ["organizations", org, "issues", ref.issue_id]
-    events_call = ctx.api.get(
-        [*issue_path, "events"], params=query, not_found=IssueNotFound, bad_request_field="cursor"
+    events_read = read_pages(
+        ctx,
+        [*issue_path, "events"],
+        {},
+        want=params.limit,
+        size_param="per_page",
+        noun="events",
+        cursor=params.cursor,
+        not_found=IssueNotFound,
+        bad_request_field="cursor",
     )
     if ctx.settings.allowed_projects is None:
-        response = await events_call
+        pages = await events_read
     else:  # the issue's project must be checked before any of its events is shown; ask for both at once
-        issue_response, events_response = await gather_two(
-            ctx.api.get(issue_path, not_found=IssueNotFound), events_call
-        )
+        issue_response, events_pages = await gather_two(ctx.api.get(issue_path, not_found=IssueNotFound), events_read)
         if isinstance(issue_response, BaseException):
             raise issue_response
         ctx.api.check_issue_allowed(models.Issue.model_validate(issue_response.data))
-        if isinstance(events_response, BaseException):
-            raise events_response
-        response = events_response
-    rows = response.data if isinstance(response.data, list) else []
-    events = [_summary(models.Event.model_validate(row)) for row in rows if isinstance(row, dict)]
-    result = ErrorEvents(events=events[: params.limit], next_cursor=response.next_cursor)
+        if isinstance(events_pages, BaseException):
+            raise events_pages
+        pages = events_pages
+    events = [_summary(models.Event.model_validate(row)) for row in pages.rows]
+    result = ErrorEvents(events=events, next_cursor=pages.next_cursor)
     _recommend(ctx, params, result)
     return result
 
@@ -105,7 +110,8 @@ OPERATION = Operation(
         "List the individual events (occurrences) of one Sentry issue, newest first: event id, time, title, "
         "message, environment, release, user and location. Use it to see whether an error hits one release, "
         "environment or user or many, and how recently it happened; page with `cursor`. For a stack trace use "
-        "get-issue-details. `issue_id` takes a numeric id, a short id or the issue URL. At most 100 per call."
+        "get-issue-details. `issue_id` takes a numeric id, a short id or the issue URL. Up to 250 per call, "
+        "read 100 a page."
     ),
     params=GetErrorEventsParams,
     result=ErrorEvents,

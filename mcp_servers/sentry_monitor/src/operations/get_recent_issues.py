@@ -1,4 +1,4 @@
-"""get-recent-issues: a project's issues, newest activity first, one page at a time."""
+"""get-recent-issues: a project's issues, newest activity first (up to 250 a call, read 100 a request)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,17 @@ from pydantic import Field, field_validator
 from .. import models, render
 from ..errors import ProjectNotFound
 from ..operation import Count, Operation, OperationContext, Parameters, Result
+from ..paging import read_pages
 from ..results import IssueSummary, issue_summary
 from ._params import Cursor, ProjectSlug
 
 SEARCH_TERMS_MAX = 500
+MAX_LIMIT = 250
 
 
 class GetRecentIssuesParams(Parameters):
     project_slug: ProjectSlug
-    limit: Count = Field(default=25, ge=1, le=100, description="Issues per page (1-100).")
+    limit: Count = Field(default=25, ge=1, le=MAX_LIMIT, description=f"How many issues (1-{MAX_LIMIT}).")
     status: Literal["unresolved", "resolved", "ignored"] = Field(
         default="unresolved", description="Which issues: unresolved (default), resolved, or ignored (archived)."
     )
@@ -49,27 +51,21 @@ async def get_recent_issues(ctx: OperationContext, params: GetRecentIssuesParams
     org = await ctx.api.organization()
     project_id = await ctx.api.project_id(params.project_slug)
     search = f"is:{params.status} {params.query or ''}".strip()
-    query: dict[str, str | int | list[str]] = {
-        "project": project_id,
-        "query": search,
-        "sort": params.sort,
-        "limit": params.limit,
-        "collapse": ["stats", "lifetime", "filtered"],
-    }
-    if params.cursor:
-        query["cursor"] = params.cursor
-    response = await ctx.api.get(
+    query = {"project": project_id, "query": search, "sort": params.sort, "collapse": ["stats", "lifetime", "filtered"]}
+    pages = await read_pages(
+        ctx,
         ["organizations", org, "issues"],
-        params=query,
+        query,
+        want=params.limit,
+        size_param="limit",
+        noun="issues",
+        cursor=params.cursor,
         not_found=ProjectNotFound,
         bad_request_field=_suspect_field(params),
         project=params.project_slug,
     )
-    rows = response.data if isinstance(response.data, list) else []
-    issues = [issue_summary(models.Issue.model_validate(row)) for row in rows if isinstance(row, dict) and "id" in row]
-    result = RecentIssues(
-        issues=issues[: params.limit], total_hits=response.total_hits, next_cursor=response.next_cursor
-    )
+    issues = [issue_summary(models.Issue.model_validate(row)) for row in pages.rows]
+    result = RecentIssues(issues=issues, total_hits=pages.total_hits, next_cursor=pages.next_cursor)
     _recommend(ctx, params, result)
     return result
 
@@ -109,7 +105,8 @@ OPERATION = Operation(
         "`cursor`. Filter by status (unresolved/resolved/ignored) and Sentry search terms in `query`; sort by "
         "last seen, frequency, first seen or users. Returns per issue: id, short_id, title, culprit, level, "
         "status, event and user counts, first/last seen, whether it crashed unhandled, error type and value, "
-        "assignee and permalink; plus total_hits and next_cursor. At most 100 issues per call."
+        "assignee and permalink; plus total_hits and next_cursor. Up to 250 issues per call, read 100 a page; "
+        "if a later page fails the issues read so far come back as a partial result with the cursor to continue."
     ),
     params=GetRecentIssuesParams,
     result=RecentIssues,

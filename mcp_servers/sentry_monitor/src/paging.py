@@ -1,0 +1,101 @@
+"""Reading several pages of a Sentry list for one answer, without losing what was read.
+
+Sentry serves at most 100 rows a page. When an operation wants more, `read_pages` follows the `Link`
+cursors. The first page must succeed (its failure is the operation's failure); a later page that
+fails, or that would run past the operation deadline, ends the read with what it has: the result is
+then a `partial_success` whose warning says what is missing and which cursor continues. A cursor that
+comes back again (a pagination loop) stops the read with a warning.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+
+from .client import Params
+from .errors import BadUpstreamResponse, ResponseTooLarge, TransientError
+from .operation import OperationContext
+
+PAGE_MAX = 100
+# Time kept back from the operation deadline when starting a later page, to build the answer.
+DEADLINE_RESERVE_S = 0.5
+
+
+@dataclass(frozen=True)
+class Pages:
+    rows: list[dict[str, Any]]
+    next_cursor: str | None
+    total_hits: int | None
+    pages: int
+
+
+async def read_pages(
+    ctx: OperationContext,
+    path: Sequence[str],
+    params: Params,
+    *,
+    want: int,
+    size_param: str,
+    noun: str,
+    cursor: str | None = None,
+    **expect: Any,
+) -> Pages:
+    """Up to `want` rows (deduplicated by `id`) from `path`, `PAGE_MAX` a page, starting at `cursor`."""
+    rows: list[dict[str, Any]] = []
+    seen_ids: set[str] = set()
+    requested: set[str | None] = set()
+    total_hits: int | None = None
+    pages = 0
+    while True:
+        page_params: dict[str, str | int | Sequence[str]] = {**params, size_param: min(PAGE_MAX, want - len(rows))}
+        if cursor:
+            page_params["cursor"] = cursor
+        requested.add(cursor)
+        if pages == 0:
+            response = await ctx.api.get(path, params=page_params, **expect)
+        else:
+            try:
+                with anyio.move_on_after(_time_left()) as scope:
+                    response = await ctx.api.get(path, params=page_params, **expect)
+            except (TransientError, BadUpstreamResponse, ResponseTooLarge) as exc:
+                _cut(ctx, noun, rows, want, cursor, f"page {pages + 1} failed ({exc.code}: {exc.message})")
+                return Pages(rows, cursor, total_hits, pages)
+            if scope.cancelled_caught:
+                _cut(ctx, noun, rows, want, cursor, f"page {pages + 1} would have run past the operation deadline")
+                return Pages(rows, cursor, total_hits, pages)
+        pages += 1
+        total_hits = total_hits if total_hits is not None else response.total_hits
+        for row in response.data if isinstance(response.data, list) else []:
+            key = str(row.get("id") or row.get("eventID") or "") if isinstance(row, dict) else ""
+            if key and key not in seen_ids:
+                seen_ids.add(key)
+                rows.append(row)
+        cursor = response.next_cursor
+        if len(rows) >= want or cursor is None:
+            return Pages(rows[:want], cursor, total_hits, pages)
+        if cursor in requested:
+            ctx.warn(
+                f"Sentry returned cursor {cursor!r} again after {pages} page(s) (a pagination loop); "
+                f"stopped with the {len(rows)} {noun} read so far.",
+                partial=True,
+            )
+            return Pages(rows, None, total_hits, pages)
+
+
+def _time_left() -> float:
+    deadline = anyio.current_effective_deadline()
+    if math.isinf(deadline):
+        return math.inf
+    return max(0.0, deadline - anyio.current_time() - DEADLINE_RESERVE_S)
+
+
+def _cut(ctx: OperationContext, noun: str, rows: list[dict[str, Any]], want: int, cursor: str | None, why: str) -> None:
+    ctx.warn(
+        f"Only {len(rows)} of the {want} {noun} asked for were read: {why}. "
+        f"Call again with cursor='{cursor}' for the rest.",
+        partial=True,
+    )

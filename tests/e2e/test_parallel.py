@@ -1,0 +1,89 @@
+"""64 tool calls at once over one stdio session: each answer is its own, and one connection pool serves them."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import pytest
+from mcp import ClientSession
+
+from mcp_servers.framework.contracts import ModuleInput
+from tests.conftest import sandbox_settings
+from tests.e2e.test_stdio import open_session, server_env
+
+if TYPE_CHECKING:
+    from mcp_servers.sentry_sandbox import SandboxServer
+
+pytestmark = pytest.mark.anyio
+PARALLEL = 64
+MAX_CONNECTIONS = 32  # the client's pool limit
+
+
+async def expected_answers(sandbox: SandboxServer) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """64 calls and their answers, made one at a time through the module API."""
+    from mcp_servers.sentry_monitor.src.processor import SentryErrorMonitorModule
+
+    calls: list[tuple[str, dict[str, Any]]] = []
+    async with SentryErrorMonitorModule(sandbox_settings(sandbox)) as module:
+
+        async def data(name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+            output = await module.execute(ModuleInput(operation=name, parameters=arguments))
+            assert output.ok and output.data is not None, output.error
+            return output.data
+
+        issues = [
+            issue["short_id"]
+            for project in ("backend", "worker")
+            for issue in (await data("get-recent-issues", {"project_slug": project, "limit": 100}))["issues"]
+        ]
+        for index in range(PARALLEL):
+            issue = issues[index % len(issues)]
+            project = ("backend", "worker")[index % 2]
+            kind = index % 4
+            if kind == 0:
+                calls.append(("get-issue-details", {"issue_id": issue}))
+            elif kind == 1:
+                calls.append(("get-error-events", {"issue_id": issue, "limit": 1 + index % 5}))
+            elif kind == 2:
+                calls.append(("get-recent-issues", {"project_slug": project, "limit": 1 + index % 7}))
+            else:
+                calls.append(("get-project-stats", {"project_slug": project, "period": ("24h", "7d")[index % 2]}))
+        return [(name, arguments, await data(name, arguments)) for name, arguments in calls]
+
+
+def comparable(name: str, data: dict[str, Any]) -> Any:
+    """The part of an answer that identifies it (times like last_seen are the same either way)."""
+    if name == "get-issue-details":
+        return data["issue"]["short_id"], data["issue"]["count"], data["latest_event"]["event_id"]
+    if name == "get-error-events":
+        return [event["event_id"] for event in data["events"]]
+    if name == "get-recent-issues":
+        return [issue["id"] for issue in data["issues"]]
+    return data["totals"], [point["accepted"] for point in data["series"]]
+
+
+async def test_64_parallel_calls_get_their_own_answers_over_one_pool(sandbox: SandboxServer, tmp_path: Path) -> None:
+    sandbox.reset()
+    expected = await expected_answers(sandbox)
+    answers: dict[int, dict[str, Any]] = {}
+    stderr = tmp_path / "stderr.log"
+    async for session in open_session(server_env(sandbox), stderr, "--log-level", "DEBUG"):
+
+        async def one(index: int, name: str, arguments: dict[str, Any], client: ClientSession = session) -> None:
+            result = await client.call_tool(name, arguments)
+            assert not result.is_error and result.structured_content is not None, result.content
+            answers[index] = result.structured_content["data"]
+
+        with anyio.fail_after(60):
+            async with anyio.create_task_group() as group:
+                for index, (name, arguments, _) in enumerate(expected):
+                    group.start_soon(one, index, name, arguments)
+    assert len(answers) == PARALLEL
+    for index, (name, arguments, data) in enumerate(expected):
+        assert comparable(name, answers[index]) == comparable(name, data), (name, arguments)
+    connections = len(re.findall(r"connect_tcp\.started", stderr.read_text()))
+    print(f"64 parallel calls used {connections} connections")
+    assert 1 <= connections <= MAX_CONNECTIONS, connections
