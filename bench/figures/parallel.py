@@ -60,6 +60,11 @@ async def run(bench: Bench) -> Figure:
             figure.data[server.name] = {"one": single, "many": burst, "ratio": ratio(burst["median"], single["median"])}
             figure.rows.append([server.label, single, burst, figure.data[server.name]["ratio"], failed[server.name]])
         figure.data["direct"] = await _direct_floor(bench, issue["short_id"])
+        floor = figure.data["direct"]
+        floor["ratio"] = ratio(floor["many"], floor["one"])
+        figure.rows.append(
+            ["direct httpx, same requests (the local Sentry alone)", floor["one"], floor["many"], floor["ratio"], 0]
+        )
         figure.notes.append(
             f"Floor: the same {CONCURRENT} x (issue + latest event) requests sent at once with httpx, no MCP server: "
             f"{figure.data['direct']['many']} ms vs {figure.data['direct']['one']} ms for one pair "
