@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8765
 
-.PHONY: install demo test lint typecheck pytest reliability run check sandbox node clean
+.PHONY: install demo test lint typecheck pytest reliability run check sandbox node bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,5 +55,10 @@ check: install
 sandbox: install
 	$(BIN)/python -m mcp_servers.sentry_sandbox --port $(PORT)
 
+# Speed (issue 5): every figure for our server and, where npm is present, the pinned official one.
+# Writes bench/results.md and bench/results.json; BENCH_ARGS=--quick for fewer repeats.
+bench: install
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
 clean:
-	rm -rf $(VENV) node_modules .coverage .coverage.* .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) node_modules bench/.official bench/.work .coverage .coverage.* .mypy_cache .ruff_cache .pytest_cache

@@ -221,6 +221,51 @@ class SandboxStore:
             self._after_new_event(issue, event, received)
             return event
 
+    def add_new_issue(
+        self, project: Project, digest: EventDigest, events: list[tuple[dict[str, Any], datetime]]
+    ) -> Issue:
+        """Store events known to form one new issue, skipping the grouping search of `add_event`.
+
+        For bulk synthetic data (`bulk.py`): the caller guarantees that `digest` is the digest of every
+        payload and that no stored issue has its fingerprint. `events` are (payload, timestamp) pairs,
+        each received at its timestamp; at least one is required.
+        """
+        if not events:
+            raise ValueError("an issue needs at least one event")
+        with self.lock:
+            state = self._state
+            counter = state.short_counters.get(project.id, 0) + 1
+            state.short_counters[project.id] = counter
+            issue = Issue(
+                id=state.next_issue_id,
+                project_id=project.id,
+                short_number=counter,
+                fingerprint=digest.fingerprint,
+                fingerprint_hash=digest.fingerprint_hash,
+                priority=_initial_priority(digest),
+            )
+            state.next_issue_id += 1
+            state.issues[issue.id] = issue
+            for payload, timestamp in sorted(events, key=lambda pair: pair[1]):
+                state.next_sequence += 1
+                event = StoredEvent(
+                    event_id=str(payload["event_id"]),
+                    project_id=project.id,
+                    issue_id=issue.id,
+                    timestamp=timestamp,
+                    received=timestamp,
+                    sequence=state.next_sequence,
+                    payload=payload,
+                    digest=digest,
+                    tags=event_tags(payload, digest),
+                    user=user_key(payload),
+                )
+                state.events[event.event_id] = event
+                issue.events.append(event)
+                self._track_release(event, is_new_issue=len(issue.events) == 1)
+            issue.add_activity("first_seen", {"priority": issue.priority}, issue.first_seen)
+            return issue
+
     def _track_release(self, event: StoredEvent, is_new_issue: bool) -> None:
         version = event.release
         if version is None:

@@ -1,0 +1,1 @@
+"""The speed benchmark of issue 5: `make bench`."""

@@ -1,0 +1,103 @@
+"""`bench/results.md`: the machine and versions, the targets met or not, then each figure's table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .figures import Figure
+
+
+def cell(value: Any) -> str:
+    """A table cell: a summary as `median (p95 x)`, None as `n/a`."""
+    if isinstance(value, dict) and "median" in value:
+        if value["median"] is None:
+            return "n/a"
+        return f"{value['median']:g} (p95 {value['p95']:g})"
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def table(columns: list[str], rows: list[list[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(cell(value) for value in row) + " |" for row in rows]
+    return lines
+
+
+def _get(data: dict[str, Any], *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(data, dict) or key not in data:
+            return None
+        data = data[key]
+    return data
+
+
+def targets(figures: dict[str, Figure]) -> list[list[Any]]:
+    """One row per target of issue 5: what, the target, the measured value, met / missed / not measured."""
+    data = {key: figure.data for key, figure in figures.items()}
+    rows: list[list[Any]] = []
+
+    def check(what: str, target: str, value: Any, ok: bool | None) -> None:
+        verdict = "not measured" if value is None or ok is None else ("met" if ok else "**missed**")
+        rows.append([what, target, value, verdict])
+
+    start = _get(data, "cold_start", "ratio_tools_list")
+    check("cold start to tools/list, ours / official", "<= 0.9", start, None if start is None else start <= 0.9)
+    calls = _get(data, "issue_e2e", "20ms", "ours", "calls")
+    serial = _get(data, "issue_e2e", "100ms", "ours", "latencies_in_series")
+    check(
+        "get-issue-details Sentry calls (latencies waited in series at 100 ms)",
+        "<= 2, concurrent",
+        None if calls is None else f"{calls} ({serial})",
+        None if calls is None or serial is None else calls <= 2 and serial <= 1.5,
+    )
+    e2e = _get(data, "issue_e2e", "20ms", "ratio")
+    check("get-issue-details wall time at 20 ms, ours / official", "<= 0.5", e2e, None if e2e is None else e2e <= 0.5)
+    overhead = _get(data, "overhead", "ours", "overhead", "median")
+    check("per-call overhead, median ms", "<= 1.5", overhead, None if overhead is None else overhead <= 1.5)
+    parallel = _get(data, "parallel", "ours", "ratio")
+    check("64 parallel calls / one call", "<= 4", parallel, None if parallel is None else parallel <= 4)
+    floor = _get(data, "parallel", "direct", "ratio")
+    rows.append(["  the same requests sent directly (the local Sentry's own limit)", "for reference", floor, ""])
+    throttle = _get(data, "parallel", "throttle", "ours", "failed")
+    check("429 burst absorbed: failed calls", "0", throttle, None if throttle is None else throttle == 0)
+    costs = _get(data, "context", "tools_list")
+    if costs and "official" in costs:
+        ours, theirs = costs["ours"], costs["official"]
+        described = round(ours["descriptions_and_inputs"] / theirs["descriptions_and_inputs"], 2)
+        check("descriptions + input schemas, ours / official", "<= 0.6", described, described <= 0.6)
+        whole = round(ours["whole"] / theirs["whole"], 2)
+        check("whole tools/list, ours / official", "<= 1.0", whole, whole <= 1.0)
+    else:
+        check("tools/list characters, ours / official", "<= 0.6 / <= 1.0", None, None)
+    for question, per in (_get(data, "context", "results") or {}).items():
+        ours_answer, theirs = per.get("ours"), per.get("official")
+        if not ours_answer or not theirs or theirs["error"]:
+            why = "no matching official tool" if not theirs else "official tool failed here"
+            rows.append([f"result text: {question}", "<= 0.6", why, "not comparable"])
+            continue
+        share = round(ours_answer["text_chars"] / theirs["text_chars"], 2)
+        check(f"result text: {question}, ours / official", "<= 0.6", share, share <= 0.6)
+    facts = _get(data, "context", "checklist", "ours")
+    if facts is not None:
+        missing = [fact for fact, present in facts.items() if not present]
+        check("facts in the issue result (ours)", "none missing", ", ".join(missing) or "none missing", not missing)
+    peak = _get(data, "memory", "ours", "peak_mb")
+    check("peak RSS after 1,000 calls, MB", "<= 100", peak, None if peak is None else peak <= 100)
+    growth = _get(data, "memory", "ours", "growth_mb")
+    check("RSS growth call 100 -> 1,000, MB", "~0 (< 2)", growth, None if growth is None else growth < 2)
+    return rows
+
+
+def render(header: list[str], figures: dict[str, Figure]) -> str:
+    lines = ["# Benchmark results", "", *header, "", "## Targets (ours, or ours / official in the same run)", ""]
+    lines += table(["what", "target", "measured", "verdict"], targets(figures))
+    for figure in figures.values():
+        lines += ["", f"## {figure.title}", ""]
+        if figure.rows:
+            lines += table(figure.columns, figure.rows)
+        for note in figure.notes:
+            lines += ["", note]
+    return "\n".join(lines) + "\n"
