@@ -37,10 +37,36 @@ def frame(function: str, in_app: bool, line: int = 1) -> Frame:
 
 def test_recent_issues_lead_with_id_counts_and_permalink() -> None:
     text = render.recent_issues(RecentIssues(issues=[ISSUE], total_hits=40, next_cursor="0:25:0"))
-    assert text.startswith("1 of 40 issues:")
-    assert "BACKEND-1 [error unhandled, unresolved/new] ZeroDivisionError" in text
+    assert text.startswith("1 of 40 unresolved issues:")
+    assert "BACKEND-1 [error unhandled, new] ZeroDivisionError" in text
     assert "12 events, 3 users" in text and ISSUE.permalink in text  # type: ignore[operator]
     assert "cursor=0:25:0" in text
+
+
+def test_recent_issues_share_what_they_share_once() -> None:
+    other = ISSUE.model_copy(
+        update={
+            "id": "22",
+            "short_id": "BACKEND-2",
+            "status": "ignored",
+            "substatus": None,
+            "culprit": "mcp_servers.app.billing in charge_card",
+            "last_seen": "2026-11-30T10:04:05.123456Z",
+            "permalink": "http://127.0.0.1/organizations/sandbox/issues/22/",
+        }
+    )
+    text = render.recent_issues(RecentIssues(issues=[ISSUE, other], total_hits=2, next_cursor=None))
+    assert text.startswith("2 of 2 issues:") and "[error unhandled, unresolved/new]" in text
+    assert "BACKEND-2 (#22) [error unhandled, ignored]" in text and "; at billing in charge_card" in text
+    assert (
+        "last seen 2026-11-30T10:04Z" in text
+        and render.when("2026-11-30T10:04:05.123Z") == "2026-11-30T10:04:05Z"
+        and ISSUE.permalink not in text
+    )  # type: ignore[operator]
+    assert "Links: http://127.0.0.1/organizations/sandbox/issues/<id>/ (<id>: the number after #)" in text
+    apart = other.model_copy(update={"permalink": "https://elsewhere.example/issues/22/"})
+    text = render.recent_issues(RecentIssues(issues=[ISSUE, apart], total_hits=2, next_cursor=None))
+    assert "Links:" not in text and "https://elsewhere.example/issues/22/" in text and "(#" not in text
 
 
 def test_issue_details_show_the_crashing_in_app_frame_and_the_cause() -> None:

@@ -7,6 +7,7 @@ what matters (titles, counts, the crashing in-app frame, permalinks, next steps)
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from mcp_servers.framework.contracts import ModuleOutput
@@ -54,28 +55,68 @@ def _bounded(text: str, limit: int) -> str:
     return f"{cut}\n[truncated: {len(text) - len(cut)} more characters; the structured result has everything]"
 
 
-def _issue_line(issue: IssueSummary) -> str:
+_CLOCK = re.compile(r"(T\d\d:\d\d)(:\d\d)(\.\d+)?")
+
+
+def when(timestamp: str | None, *, minutes: bool = False) -> str:
+    """A timestamp to the second (`2026-11-30T10:04:05Z`), or the minute: Sentry's microseconds help no triage."""
+    if not timestamp:
+        return "?"
+    return _CLOCK.sub(r"\1" if minutes else r"\1\2", timestamp)
+
+
+_PYTHON_CULPRIT = re.compile(r"^(?:[\w]+\.)+([\w]+) in (.+)$")
+
+
+def culprit(text: str) -> str:
+    """`pkg.sub.module in func` -> `module in func`; other culprits (paths, URLs) as they are."""
+    return _PYTHON_CULPRIT.sub(r"\1 in \2", text)
+
+
+def _issue_line(
+    issue: IssueSummary, *, link: bool, status: bool = True, numeric_id: bool = False, minutes: bool = False
+) -> str:
     flags = " unhandled" if issue.is_unhandled else ""
-    state = issue.status or "?"
+    state = (issue.status or "?") if status else ""
     if issue.substatus:
-        state += f"/{issue.substatus}"
+        state += f"/{issue.substatus}" if state else issue.substatus
+    ident = f"{issue.short_id} (#{issue.id})" if numeric_id and issue.short_id else issue.short_id or issue.id
     return (
-        f"- {issue.short_id or issue.id} [{issue.level or '?'}{flags}, {state}] {issue.title}\n"
-        f"  {issue.count} events, {issue.user_count} users; last seen {issue.last_seen}, first seen "
-        f"{issue.first_seen}"
-        + (f"; culprit {issue.culprit}" if issue.culprit else "")
+        f"- {ident} [{issue.level or '?'}{flags}{', ' + state if state else ''}] {issue.title}\n"
+        f"  {issue.count} events, {issue.user_count} users; last seen {when(issue.last_seen, minutes=minutes)}, "
+        f"first seen {when(issue.first_seen, minutes=minutes)}"
+        + (f"; at {culprit(issue.culprit)}" if issue.culprit else "")
         + (f"; assigned {issue.assignee}" if issue.assignee else "")
-        + (f"\n  {issue.permalink}" if issue.permalink else "")
+        + (f"\n  {issue.permalink}" if link and issue.permalink else "")
     )
 
 
+def _permalink_pattern(issues: list[IssueSummary]) -> str | None:
+    """`https://host/.../issues/<id>/` when every permalink is that pattern with the issue's id, else None."""
+    first = issues[0]
+    before, found, after = (first.permalink or "").rpartition(f"/{first.id}/")
+    if not found:
+        return None
+    pattern = f"{before}/<id>/{after}"
+    return pattern if all(i.permalink == pattern.replace("<id>", i.id) for i in issues) else None
+
+
 def recent_issues(result: RecentIssues) -> str:
+    """One issue a line pair. A status all issues share goes in the head; a link pattern all share, at the end."""
     if not result.issues:
         return "No issues match."
     total = f" of {result.total_hits}" if result.total_hits is not None else ""
-    head = f"{len(result.issues)}{total} issues:"
+    statuses = {issue.status for issue in result.issues}
+    shared = statuses.pop() if len(statuses) == 1 else None
+    head = f"{len(result.issues)}{total} {shared + ' ' if shared else ''}issues:"
+    pattern = _permalink_pattern(result.issues) if len(result.issues) > 1 else None
+    lines = [
+        _issue_line(issue, link=pattern is None, status=shared is None, numeric_id=pattern is not None, minutes=True)
+        for issue in result.issues
+    ]
+    links = f"\nLinks: {pattern} (<id>: the number after #)" if pattern else ""
     more = f"\nMore: cursor={result.next_cursor}" if result.next_cursor else ""
-    return head + "\n" + "\n".join(_issue_line(issue) for issue in result.issues) + more
+    return head + "\n" + "\n".join(lines) + links + more
 
 
 def _exception_block(exc: ExceptionInfo, label: str) -> list[str]:
@@ -101,7 +142,7 @@ def _exception_block(exc: ExceptionInfo, label: str) -> list[str]:
 
 def issue_details(result: IssueDetails) -> str:
     issue = result.issue
-    lines = [_issue_line(issue)]
+    lines = [_issue_line(issue, link=True)]
     counts = [
         f"24h: {issue.count_24h}" if issue.count_24h is not None else "",
         f"30d: {issue.count_30d}" if issue.count_30d is not None else "",
@@ -120,13 +161,13 @@ def issue_details(result: IssueDetails) -> str:
         f"user {user_label(event.user)}" if event.user else "",
         f"{event.request.method or ''} {event.request.url or ''}".strip() if event.request else "",
     ]
-    lines.append(f"Latest event {event.event_id} at {event.timestamp}: " + "; ".join(p for p in context if p))
+    lines.append(f"Latest event {event.event_id} at {when(event.timestamp)}: " + "; ".join(p for p in context if p))
     for index, exc in enumerate(event.exceptions):
         lines.extend(_exception_block(exc, "Raised" if index == 0 else "Caused by"))
     if event.breadcrumbs:
         lines.append(f"Breadcrumbs (last {min(len(event.breadcrumbs), 5)}):")
         lines.extend(
-            f"  {crumb.timestamp or ''} {crumb.category or ''}: {crumb.message or ''}".rstrip()
+            f"  {when(crumb.timestamp)} {crumb.category or ''}: {crumb.message or ''}".rstrip()
             for crumb in event.breadcrumbs[-5:]
         )
     return "\n".join(lines)
@@ -141,7 +182,7 @@ def error_events(result: ErrorEvents) -> str:
         facts = ", ".join(
             part for part in (event.environment, event.release, user and f"user {user}", event.location) if part
         )
-        lines.append(f"- {event.timestamp} {event.event_id}: {event.title}" + (f" ({facts})" if facts else ""))
+        lines.append(f"- {when(event.timestamp)} {event.event_id}: {event.title}" + (f" ({facts})" if facts else ""))
     if result.next_cursor:
         lines.append(f"More: cursor={result.next_cursor}")
     return "\n".join(lines)

@@ -84,7 +84,7 @@ def _recommend(ctx: OperationContext, params: GetRecentIssuesParams, result: Rec
         return
     busiest = max(result.issues, key=lambda issue: issue.count)
     ctx.recommend(
-        f"Open the busiest issue with get-issue-details(issue_id='{busiest.short_id or busiest.id}') "
+        f"get-issue-details(issue_id='{busiest.short_id or busiest.id}') for the busiest issue's stack trace "
         f"({busiest.count} events, {busiest.user_count} users)."
     )
     unhandled = [issue for issue in result.issues if issue.is_unhandled and issue is not busiest]
