@@ -75,8 +75,8 @@ def watch_outputs(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureReques
     original_execute = SentryErrorMonitorModule.execute
     original_call_tool = ClientSession.call_tool
 
-    async def execute(self: SentryErrorMonitorModule, module_input: ModuleInput) -> ModuleOutput:
-        output = await original_execute(self, module_input)
+    async def execute(self: SentryErrorMonitorModule, module_input: ModuleInput, **options: Any) -> ModuleOutput:
+        output = await original_execute(self, module_input, **options)
         text = self.render(output)
         LEDGER.record_call(module_input.operation, module_input.parameters, output.model_dump(mode="json"), text)
         return output

@@ -59,3 +59,20 @@ async def test_a_cursor_loop_stops_with_a_warning(faulty: SandboxServer, run: Ru
     assert len(output.data["issues"]) == PAGE and output.data["next_cursor"] is None
     assert any("pagination loop" in w for w in output.warnings)
     assert outcome.requests_to("/issues/") == 2
+
+
+async def test_a_progress_listener_that_fails_does_not_fail_the_read(faulty: SandboxServer) -> None:
+    from mcp_servers.framework.contracts import ModuleInput
+    from mcp_servers.sentry_monitor.src.processor import SentryErrorMonitorModule
+    from tests.conftest import sandbox_settings
+
+    heard: list[float] = []
+
+    async def broken(done: float, total: float | None, message: str | None) -> None:
+        heard.append(done)
+        raise RuntimeError("the client went away")
+
+    async with SentryErrorMonitorModule(sandbox_settings(faulty)) as module:
+        request = ModuleInput(operation="get-recent-issues", parameters={"project_slug": "backend", "limit": 7})
+        output = await module.execute(request, progress=broken)
+    assert output.ok and len(output.data["issues"]) == 7 and heard == [3, 6, 7]  # type: ignore[index]

@@ -7,6 +7,7 @@ registry collects them; the MCP server and the Python module API are both genera
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Generic, TypeVar
@@ -18,7 +19,16 @@ from mcp_servers.framework.contracts import SideEffect
 from .client import SentryApi
 from .config import Settings
 
+logger = logging.getLogger("sentry_monitor")
 P = TypeVar("P", bound=BaseModel)
+Progress = Callable[[float, "float | None", "str | None"], Awaitable[None]]
+"""`(done, total, message)`: MCP progress for the call; the module API's default does nothing."""
+
+
+async def no_progress(done: float, total: float | None, message: str | None) -> None:
+    """Progress goes nowhere (the Python API, or an MCP client that sent no progress token)."""
+
+
 R = TypeVar("R", bound=BaseModel)
 
 
@@ -53,6 +63,7 @@ class OperationContext:
     recommendations: list[str] = field(default_factory=list)
     side_effects: list[SideEffect] = field(default_factory=list)
     partial: bool = False
+    progress: Progress = no_progress
 
     @property
     def settings(self) -> Settings:
@@ -65,6 +76,13 @@ class OperationContext:
 
     def recommend(self, message: str) -> None:
         self.recommendations.append(message)
+
+    async def report(self, done: float, total: float | None = None, message: str | None = None) -> None:
+        """Tell the caller how far a call of several requests has got; a failure to tell never fails the call."""
+        try:
+            await self.progress(done, total, message)
+        except Exception:  # a client that went away, a closed stream: the operation goes on
+            logger.debug("progress notification not sent", exc_info=True)
 
 
 @dataclass(frozen=True)

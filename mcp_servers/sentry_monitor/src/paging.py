@@ -75,6 +75,8 @@ async def read_pages(
                 seen_ids.add(key)
                 rows.append(row)
         cursor = response.next_cursor
+        if want > PAGE_MAX:
+            await ctx.report(len(rows), want, f"read {len(rows)} of {want} {noun}")
         if len(rows) >= want or cursor is None:
             return Pages(rows[:want], cursor, total_hits, pages)
         if cursor in requested:

@@ -30,7 +30,7 @@ from .errors import (
     SentryMonitorError,
     UnknownOperation,
 )
-from .operation import Operation, OperationContext
+from .operation import Operation, OperationContext, Progress, no_progress
 from .registry import OPERATIONS
 
 logger = logging.getLogger("sentry_monitor")
@@ -83,8 +83,11 @@ class SentryErrorMonitorModule:
             await self._client.aclose()
             self._client = None
 
-    async def execute(self, module_input: ModuleInput) -> ModuleOutput:
-        """Run one operation; answers a ModuleOutput for every outcome and never raises."""
+    async def execute(self, module_input: ModuleInput, *, progress: Progress = no_progress) -> ModuleOutput:
+        """Run one operation; answers a ModuleOutput for every outcome and never raises.
+
+        `progress(done, total, message)` hears how far an operation of several requests has got.
+        """
         started = time.perf_counter()
         context: OperationContext | None = None
         name = module_input.operation
@@ -102,11 +105,11 @@ class SentryErrorMonitorModule:
                 )
             params = _validate(operation, module_input.parameters)
             if self._client is not None:
-                context = OperationContext(api=self._client.api())
+                context = OperationContext(api=self._client.api(), progress=progress)
                 data = await self._run(operation, context, params)
             else:
                 async with SentryClient(self._settings, transport=self._transport) as client:
-                    context = OperationContext(api=client.api())
+                    context = OperationContext(api=client.api(), progress=progress)
                     data = await self._run(operation, context, params)
         except SentryMonitorError as exc:
             return self._failed(name, exc, context, started)

@@ -82,12 +82,14 @@ def build_server(
         module = ctx.lifespan_context
         module_input = ModuleInput(operation=params.name, parameters=params.arguments or {})
         operation = OPERATIONS.get(params.name)
+        progress = ctx.session.report_progress  # a no-op unless the client sent a progress token
         if operation is not None and not operation.read_only:
             output = await finish_or_report(
-                lambda: module.execute(module_input), f"{params.name}({_arguments(params.arguments)})"
+                lambda: module.execute(module_input, progress=progress),
+                f"{params.name}({_arguments(params.arguments)})",
             )
         else:
-            output = await module.execute(module_input)
+            output = await module.execute(module_input, progress=progress)
         return CallToolResult(
             content=[TextContent(type="text", text=module.render(output))],
             structured_content=output.model_dump(mode="json"),

@@ -1,0 +1,36 @@
+"""Progress notifications: a call of several Sentry requests reports how far it has got, when asked to."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from mcp_servers.sentry_sandbox.bulk import add_issues
+from tests.e2e.test_stdio import open_session, server_env
+
+if TYPE_CHECKING:
+    from mcp_servers.sentry_sandbox import SandboxServer
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_a_long_list_reports_each_page(clean_sandbox: SandboxServer, tmp_path: Path) -> None:
+    add_issues(clean_sandbox.store, 300, project_slug="worker", events_per_issue=1)
+    reports: list[tuple[float, float | None, str | None]] = []
+
+    async def heard(progress: float, total: float | None, message: str | None) -> None:
+        reports.append((progress, total, message))
+
+    async for session in open_session(server_env(clean_sandbox), tmp_path / "stderr.log"):
+        result = await session.call_tool("get-recent-issues", {"project_slug": "worker", "limit": 250}, None, heard)
+        assert not result.is_error and result.structured_content is not None
+        assert len(result.structured_content["data"]["issues"]) == 250
+        quiet = await session.call_tool("get-recent-issues", {"project_slug": "worker", "limit": 250})
+        assert not quiet.is_error
+    assert reports == [
+        (100, 250, "read 100 of 250 issues"),
+        (200, 250, "read 200 of 250 issues"),
+        (250, 250, "read 250 of 250 issues"),
+    ]
