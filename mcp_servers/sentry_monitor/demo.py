@@ -1,4 +1,4 @@
-"""`make demo`: the local Sentry, filled by sentry-sdk, and an MCP client calling all five tools over stdio.
+"""`make demo`: the local Sentry, filled by sentry-sdk, and an MCP client calling every tool over stdio.
 
 Starts the local Sentry on 127.0.0.1, seeds it with real events through the official sentry-sdk, spawns
 `python -m mcp_servers.sentry_monitor` with the official MCP client, calls every tool, prints the text
@@ -58,15 +58,21 @@ async def run_demo(sandbox: SandboxServer) -> None:
         async def call(name: str, **arguments: Any) -> dict[str, Any]:
             return show(name, arguments, await session.call_tool(name, arguments))
 
+        await call("list-projects")
         recent = await call("get-recent-issues", project_slug="backend", limit=5, sort="freq")
         issues = (recent.get("data") or {}).get("issues") or []
-        if not issues:
-            raise SystemExit("the local Sentry has no issues: seeding failed")
-        top = issues[0]
+        if len(issues) < 2:
+            raise SystemExit("the local Sentry has too few issues: seeding failed")
+        top, second = issues[0], issues[1]
+        await call("search-issues", query="is:unresolved error.unhandled:true", limit=3)
         await call("get-issue-details", issue_id=top["short_id"])
-        await call("get-error-events", issue_id=top["id"], limit=5)
+        events = ((await call("get-error-events", issue_id=top["id"], limit=5)).get("data") or {}).get("events") or []
+        if events:
+            await call("get-event", issue_id=top["short_id"], event_id=events[-1]["event_id"])
         await call("get-project-stats", project_slug="backend", period="7d")
         await call("resolve-issue", issue_id=top["short_id"])
+        await call("ignore-issue", issue_id=second["short_id"], until_escalating=True)
+        await call("unresolve-issue", issue_id=second["short_id"])
         await call("get-recent-issues", project_slug="backend", limit=3, status="resolved")
 
 

@@ -1,13 +1,15 @@
-"""`make demo`'s client: all five tools over stdio against the local Sentry, printed as a user sees them."""
+"""`make demo`'s client: every tool over stdio against the local Sentry, printed as a user sees them."""
 
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING
 
 import pytest
 
 from mcp_servers.sentry_monitor import demo
+from mcp_servers.sentry_monitor.src.registry import OPERATIONS
 from mcp_servers.sentry_sandbox.desktop import claude_desktop_entry
 
 if TYPE_CHECKING:
@@ -21,11 +23,12 @@ async def test_demo_calls_every_tool_and_prints_their_text(
 ) -> None:
     await demo.run_demo(clean_sandbox)
     printed = capsys.readouterr().out
-    for tool in ("get-recent-issues", "get-issue-details", "get-error-events", "get-project-stats", "resolve-issue"):
-        assert f"=== {tool}(" in printed
+    called = set(re.findall(r"^=== ([a-z-]+)\(", printed, flags=re.MULTILINE))
+    assert called == set(OPERATIONS)
     assert "[isError]" not in printed
     assert "Raised: " in printed and " is now resolved" in printed and "Errors in the last 7d" in printed
-    assert printed.count("--- status success") == 6
+    assert "is now ignored/archived_until_escalating" in printed and "is now unresolved" in printed
+    assert printed.count("--- status success") == printed.count("\n=== ")
 
 
 def test_claude_desktop_entry_runs_this_server(sandbox: SandboxServer) -> None:

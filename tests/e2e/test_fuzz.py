@@ -26,17 +26,23 @@ if TYPE_CHECKING:
 
 CALLS = 1000
 FIELDS = {
+    "list-projects": ("query",),
     "get-recent-issues": ("project_slug", "limit", "status", "query", "sort", "cursor"),
+    "search-issues": ("query", "project_slug", "limit", "sort", "cursor"),
     "get-issue-details": ("issue_id",),
+    "get-event": ("issue_id", "event_id"),
     "get-error-events": ("issue_id", "limit", "cursor"),
-    "resolve-issue": ("issue_id",),
+    "resolve-issue": ("issue_id", "in_next_release"),
+    "ignore-issue": ("issue_id", "duration_minutes", "count", "window_minutes", "user_count", "until_escalating"),
+    "unresolve-issue": ("issue_id",),
     "get-project-stats": ("project_slug", "period"),
 }
 # Failures a well-formed call may rightly answer (the thing named does not exist, or lies outside the org).
 EXPECTED_FAILURES = {"INVALID_PARAMETER", "ISSUE_NOT_FOUND", "PROJECT_NOT_FOUND", "EVENT_NOT_FOUND"}
 # What a request path may look like: known routes, each segment a slug, a number, a short id or an event id.
 SAFE_PATH = re.compile(
-    r"^/api/0/(organizations/sandbox/(issues/([0-9]+|[A-Z0-9_-]+)/(events/(latest/)?)?|issues/|stats_v2/|)"
+    r"^/api/0/(organizations/sandbox/(issues/([0-9]+|[A-Z0-9_-]+)/(events/(latest/|oldest/|recommended/|[0-9a-f]{32}/)?)?"
+    r"|issues/|stats_v2/|projects/|)"
     r"|projects/sandbox/[a-z0-9_][a-z0-9_-]*/)$"
 )
 
@@ -88,8 +94,21 @@ GOOD = {
     "sort": st.sampled_from(["date", "freq", "new", "user"]),
     "cursor": st.sampled_from(["0:2:0", "0:0:1", "1700000000000:0:1"]),
     "period": st.sampled_from(["24h", "7d", "14d", "30d"]),
+    "event_id": st.one_of(st.sampled_from(["latest", "oldest", "recommended"]), st.uuids().map(lambda u: u.hex)),
+    "in_next_release": st.booleans(),
+    "duration_minutes": st.integers(1, 600),
+    "count": st.integers(1, 1000),
+    "window_minutes": st.integers(1, 10080),
+    "user_count": st.integers(1, 100),
+    "until_escalating": st.booleans(),
 }
-REQUIRED = {"get-recent-issues": "project_slug", "get-project-stats": "project_slug"}
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "list-projects": (),
+    "get-recent-issues": ("project_slug",),
+    "search-issues": ("query",),
+    "get-project-stats": ("project_slug",),
+    "get-event": ("issue_id", "event_id"),
+}
 
 
 @st.composite
@@ -99,8 +118,8 @@ def tool_calls(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
     fields = FIELDS[tool]
     if draw(st.booleans()):
         chosen = draw(st.lists(st.sampled_from(fields), unique=True, max_size=len(fields)))
-        required = REQUIRED.get(tool, "issue_id")
-        arguments = {name: draw(GOOD[name]) for name in {required, *chosen}}
+        required = REQUIRED.get(tool, ("issue_id",))
+        arguments = {name: draw(GOOD[name]) for name in sorted({*required, *chosen})}
         if draw(st.booleans()):
             arguments[draw(st.sampled_from([*fields, "extra"]))] = draw(JUNK)
         return tool, arguments

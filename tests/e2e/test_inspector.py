@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from mcp_servers.sentry_monitor.src.registry import OPERATIONS
 from tests.conftest import REPO, coverage_env
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ def test_inspector_lists_the_tools(sandbox: SandboxServer) -> None:
     listed = inspector(sandbox, "--method", "tools/list")
     assert listed.returncode == 0, listed.stderr[-2000:]
     names = {tool["name"] for tool in json.loads(listed.stdout)["tools"]}
-    assert names == {"get-recent-issues", "get-issue-details", "get-error-events", "resolve-issue", "get-project-stats"}
+    assert names == set(OPERATIONS)
 
 
 def test_inspector_calls_a_tool(sandbox: SandboxServer) -> None:

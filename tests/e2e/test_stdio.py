@@ -14,13 +14,15 @@ import pytest
 from mcp import ClientSession, StdioServerParameters, stdio_client
 from mcp.types import CallToolResult, TextContent
 
+from mcp_servers.sentry_monitor.src.registry import OPERATIONS
 from tests.conftest import REPO, coverage_env
 
 if TYPE_CHECKING:
     from mcp_servers.sentry_sandbox import SandboxServer
 
 pytestmark = pytest.mark.anyio
-TOOLS = {"get-recent-issues", "get-issue-details", "get-error-events", "resolve-issue", "get-project-stats"}
+TOOLS = set(OPERATIONS)
+WRITE_TOOLS = {"resolve-issue", "ignore-issue", "unresolve-issue"}
 
 
 def server_env(sandbox: SandboxServer | None, **extra: str) -> dict[str, str]:
@@ -66,10 +68,10 @@ async def test_lists_the_five_tools_with_schemas_and_annotations(session: Client
             tool.output_schema["properties"]
         )
         jsonschema.Draft202012Validator.check_schema(tool.output_schema)
-        read_only = tool.name != "resolve-issue"
-        assert tool.annotations.read_only_hint is read_only
-    resolve = tools["resolve-issue"].annotations
-    assert resolve is not None and resolve.destructive_hint is False and resolve.idempotent_hint is True
+        assert tool.annotations.read_only_hint is (tool.name not in WRITE_TOOLS)
+    for name in WRITE_TOOLS:
+        write = tools[name].annotations
+        assert write is not None and write.destructive_hint is False and write.idempotent_hint is True
     limit = tools["get-recent-issues"].input_schema["properties"]["limit"]
     assert (limit["minimum"], limit["maximum"], limit["default"]) == (1, 250, 25)
 
@@ -87,6 +89,8 @@ async def test_every_tool_answers_structured_content_valid_against_its_output_sc
         "get-error-events": await call(session, "get-error-events", {"issue_id": issue["id"], "limit": 3}),
         "get-project-stats": await call(session, "get-project-stats", {"project_slug": "backend", "period": "7d"}),
         "resolve-issue": await call(session, "resolve-issue", {"issue_id": issue["id"]}),
+        "ignore-issue": await call(session, "ignore-issue", {"issue_id": issue["id"], "count": 10}),
+        "unresolve-issue": await call(session, "unresolve-issue", {"issue_id": issue["id"]}),
     }
     for name, result in results.items():
         assert not result.is_error, (name, result.content)
@@ -118,7 +122,7 @@ async def test_invalid_argument_is_a_failure_not_a_protocol_error(session: Clien
 
 async def test_without_a_token_the_server_starts_and_answers_not_configured(tmp_path: Path) -> None:
     async for session in open_session(server_env(None), tmp_path / "stderr.log"):
-        assert len((await session.list_tools()).tools) == 5
+        assert len((await session.list_tools()).tools) == len(TOOLS)
         result = await call(session, "get-recent-issues", {"project_slug": "backend"})
         assert result.is_error and result.structured_content is not None
         assert result.structured_content["error"]["code"] == "NOT_CONFIGURED"

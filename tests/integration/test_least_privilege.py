@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from mcp_servers.framework.contracts import ModuleInput, ModuleOutput
-from mcp_servers.sentry_monitor.src.processor import SentryErrorMonitorModule
+from mcp_servers.framework.contracts import ModuleOutput
+from tests.integration.ops import Factory, run
 
 if TYPE_CHECKING:
     from mcp_servers.sentry_sandbox import SandboxServer
 
+
 pytestmark = pytest.mark.anyio
-Factory = Callable[..., SentryErrorMonitorModule]
 BACKEND_ONLY = frozenset({"backend"})
-
-
-async def run(module: SentryErrorMonitorModule, operation: str, **parameters: Any) -> ModuleOutput:
-    async with module:
-        return await module.execute(ModuleInput(operation=operation, parameters=parameters))
 
 
 async def first_issue(make_module: Factory, project: str) -> dict[str, Any]:

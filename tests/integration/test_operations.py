@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from mcp_servers.framework.contracts import ModuleInput, ModuleOutput
-from mcp_servers.sentry_monitor.src.processor import SentryErrorMonitorModule
+from mcp_servers.framework.contracts import ModuleInput
+from tests.integration.ops import Factory, data, run
 
 if TYPE_CHECKING:
     from mcp_servers.sentry_sandbox import SandboxServer
 
+
 pytestmark = pytest.mark.anyio
-Factory = Callable[..., SentryErrorMonitorModule]
-
-
-async def run(module: SentryErrorMonitorModule, operation: str, **parameters: Any) -> ModuleOutput:
-    async with module:
-        return await module.execute(ModuleInput(operation=operation, parameters=parameters))
-
-
-def data(output: ModuleOutput) -> dict[str, Any]:
-    assert output.ok, output.error
-    assert output.data is not None
-    return output.data
 
 
 async def all_issues(make_module: Factory, **parameters: Any) -> list[dict[str, Any]]:

@@ -103,7 +103,7 @@ async def test_a_bug_in_a_handler_is_an_internal_error_not_a_crash(monkeypatch: 
     def broken(issue: object) -> None:
         raise KeyError("surprise")
 
-    monkeypatch.setattr("mcp_servers.sentry_monitor.src.operations.get_recent_issues.issue_summary", broken)
+    monkeypatch.setattr("mcp_servers.sentry_monitor.src.operations._issue_list.issue_summary", broken)
     sentry = ScriptedSentry().json("GET", "/projects/acme/backend/", {"id": "1"})
     sentry.json("GET", "/organizations/acme/issues/", [{"id": "1"}])
     output = await sentry.module().execute(

@@ -94,9 +94,14 @@ async def test_recorded_resolve_round_trip() -> None:
     sentry = ScriptedSentry().json("GET", f"{ORG}issues/{before['id']}/", before)
     sentry.json("PUT", f"{ORG}issues/{before['id']}/", dict(before, status="resolved", substatus=None))
     output = await run(sentry, "resolve-issue", issue_id=before["id"])
-    assert output.data == {
-        "issue": {"id": before["id"], "short_id": before["shortId"], "status": "resolved", "substatus": None}
-    }
+    assert output.data is not None and output.data["changed"] is True
+    issue = output.data["issue"]
+    assert (issue["id"], issue["short_id"], issue["status"], issue["substatus"]) == (
+        before["id"],
+        before["shortId"],
+        "resolved",
+        None,
+    )
     assert body_of(sentry.requests[-1]) == {"status": "resolved"}
     (change,) = output.side_effects
     assert change.before == {"status": "unresolved", "substatus": "ongoing"}

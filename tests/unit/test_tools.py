@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import jsonschema
 import pytest
@@ -12,6 +13,7 @@ from mcp.types import Tool
 from mcp_servers.sentry_monitor.src.processor import SentryErrorMonitorModule
 from mcp_servers.sentry_monitor.src.registry import OPERATIONS
 from mcp_servers.sentry_monitor.src.server import build_server, tool_for
+from tests.conftest import REPO
 from tests.fakes import ScriptedSentry
 
 pytestmark = pytest.mark.anyio
@@ -32,13 +34,11 @@ def test_each_tool_is_fully_described(name: str) -> None:
 
 
 def test_registry_names_are_the_documented_tool_names() -> None:
-    assert list(OPERATIONS) == [
-        "get-recent-issues",
-        "get-issue-details",
-        "get-error-events",
-        "resolve-issue",
-        "get-project-stats",
-    ]
+    documented = re.findall(r"^### `([a-z-]+)\(", (REPO / "README.md").read_text(), flags=re.MULTILINE)
+    assert sorted(documented) == sorted(OPERATIONS)
+    assert {"get-recent-issues", "get-issue-details", "get-error-events", "resolve-issue", "get-project-stats"} <= set(
+        OPERATIONS
+    )
 
 
 async def test_in_process_server_lists_and_calls_tools() -> None:

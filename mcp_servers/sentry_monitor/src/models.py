@@ -48,6 +48,14 @@ class TagSummary(SentryModel):
     total_values: int = 0
 
 
+OLD_SUBSTATUS = {
+    "until_escalating": "archived_until_escalating",
+    "until_condition_met": "archived_until_condition_met",
+    "forever": "archived_forever",
+}
+"""Substatus names of older Sentry servers, by the current name they mean."""
+
+
 class Issue(SentryModel):
     id: str
     short_id: str | None = None
@@ -75,6 +83,11 @@ class Issue(SentryModel):
     @classmethod
     def _id_as_text(cls, value: Any) -> Any:
         return str(value)
+
+    @field_validator("substatus", mode="before")
+    @classmethod
+    def _current_substatus(cls, value: Any) -> Any:
+        return OLD_SUBSTATUS.get(value, value) if isinstance(value, str) else value
 
     @field_validator("count", "user_count", mode="before")
     @classmethod

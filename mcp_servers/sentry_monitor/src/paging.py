@@ -76,7 +76,8 @@ async def read_pages(
                 rows.append(row)
         cursor = response.next_cursor
         if want > PAGE_MAX:
-            await ctx.report(len(rows), want, f"read {len(rows)} of {want} {noun}")
+            total = min(want, total_hits) if total_hits is not None else None
+            await ctx.report(len(rows), total, f"read {len(rows)}" + (f" of {total}" if total else "") + f" {noun}")
         if len(rows) >= want or cursor is None:
             return Pages(rows[:want], cursor, total_hits, pages)
         if cursor in requested:

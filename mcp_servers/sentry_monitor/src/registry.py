@@ -9,15 +9,31 @@ from __future__ import annotations
 from typing import Any
 
 from .operation import Operation
-from .operations import get_error_events, get_issue_details, get_project_stats, get_recent_issues, resolve_issue
+from .operations import (
+    get_error_events,
+    get_event,
+    get_issue_details,
+    get_project_stats,
+    get_recent_issues,
+    ignore_issue,
+    list_projects,
+    resolve_issue,
+    search_issues,
+    unresolve_issue,
+)
 
 OPERATIONS: dict[str, Operation[Any, Any]] = {
     operation.name: operation
     for operation in (
+        list_projects.OPERATION,
         get_recent_issues.OPERATION,
+        search_issues.OPERATION,
         get_issue_details.OPERATION,
+        get_event.OPERATION,
         get_error_events.OPERATION,
         resolve_issue.OPERATION,
+        ignore_issue.OPERATION,
+        unresolve_issue.OPERATION,
         get_project_stats.OPERATION,
     )
 }

@@ -15,11 +15,13 @@ from mcp_servers.framework.contracts import ModuleOutput
 from .results import user_label
 
 if TYPE_CHECKING:
+    from .operations._issue_list import IssueList
+    from .operations._status_change import ChangedIssue
     from .operations.get_error_events import ErrorEvents
-    from .operations.get_issue_details import IssueDetails
+    from .operations.get_event import EventDetail
+    from .operations.get_issue_details import IssueDetails, LatestEvent
     from .operations.get_project_stats import ProjectStats
-    from .operations.get_recent_issues import RecentIssues
-    from .operations.resolve_issue import ResolvedIssue
+    from .operations.list_projects import Projects
     from .results import ExceptionInfo, IssueSummary
 
 MAX_TEXT_CHARS = 6000
@@ -101,7 +103,7 @@ def _permalink_pattern(issues: list[IssueSummary]) -> str | None:
     return pattern if all(i.permalink == pattern.replace("<id>", i.id) for i in issues) else None
 
 
-def recent_issues(result: RecentIssues) -> str:
+def recent_issues(result: IssueList) -> str:
     """One issue a line pair. A status all issues share goes in the head; a link pattern all share, at the end."""
     if not result.issues:
         return "No issues match."
@@ -152,16 +154,24 @@ def issue_details(result: IssueDetails) -> str:
         lines.append("  " + "; ".join(part for part in counts if part))
     if issue.top_tags:
         lines.append("  tags: " + ", ".join(f"{tag.key} ({tag.total_values})" for tag in issue.top_tags[:6]))
-    event = result.latest_event
-    if event is None:
-        return "\n".join(lines)
+    if result.latest_event is not None:
+        lines.extend(_event_lines(result.latest_event, "Latest event"))
+    return "\n".join(lines)
+
+
+def event_detail(result: EventDetail) -> str:
+    return "\n".join(_event_lines(result.event, f"Event of {result.issue_id}"))
+
+
+def _event_lines(event: LatestEvent, label: str) -> list[str]:
+    """One event as get-issue-details and get-event show it: context, exception chain, last breadcrumbs."""
     context = [
         f"env {event.environment}" if event.environment else "",
         f"release {event.release}" if event.release else "",
         f"user {user_label(event.user)}" if event.user else "",
         f"{event.request.method or ''} {event.request.url or ''}".strip() if event.request else "",
     ]
-    lines.append(f"Latest event {event.event_id} at {when(event.timestamp)}: " + "; ".join(p for p in context if p))
+    lines = [f"{label} {event.event_id} at {when(event.timestamp)}: " + "; ".join(p for p in context if p)]
     for index, exc in enumerate(event.exceptions):
         lines.extend(_exception_block(exc, "Raised" if index == 0 else "Caused by"))
     if event.breadcrumbs:
@@ -170,7 +180,7 @@ def issue_details(result: IssueDetails) -> str:
             f"  {when(crumb.timestamp)} {crumb.category or ''}: {crumb.message or ''}".rstrip()
             for crumb in event.breadcrumbs[-5:]
         )
-    return "\n".join(lines)
+    return lines
 
 
 def error_events(result: ErrorEvents) -> str:
@@ -188,9 +198,45 @@ def error_events(result: ErrorEvents) -> str:
     return "\n".join(lines)
 
 
-def resolved_issue(result: ResolvedIssue) -> str:
+_CONDITIONS = {
+    "ignoreUntil": "until {}",
+    "ignoreCount": "until {} more events",
+    "ignoreWindow": "within {} minutes",
+    "ignoreUserCount": "until {} more users",
+    "ignoreUserWindow": "within {} minutes",
+    "inNextRelease": "in the next release",
+}
+
+
+def changed_issue(result: ChangedIssue) -> str:
     issue = result.issue
-    return f"{issue.short_id or issue.id} is now {issue.status}" + (f"/{issue.substatus}" if issue.substatus else "")
+    state = (issue.status or "?") + (f"/{issue.substatus}" if issue.substatus else "")
+    conditions = [
+        template.format(issue.status_details[key])
+        for key, template in _CONDITIONS.items()
+        if issue.status_details.get(key)
+    ]
+    return f"{issue.short_id or issue.id} is {'now' if result.changed else 'already'} {state}" + (
+        f" ({', '.join(conditions)})" if conditions else ""
+    )
+
+
+def projects(result: Projects) -> str:
+    if not result.projects:
+        return f"No project matches (of {result.total})."
+    lines = [f"{len(result.projects)} of {result.total} projects (slug: name, platform, latest release):"]
+    for project in result.projects:
+        facts = ", ".join(
+            part
+            for part in (
+                project.platform,
+                project.latest_release and f"release {project.latest_release}",
+                "sessions" if project.has_sessions else "",
+            )
+            if part
+        )
+        lines.append(f"- {project.slug}: {project.name or project.slug}" + (f" ({facts})" if facts else ""))
+    return "\n".join(lines)
 
 
 def project_stats(result: ProjectStats) -> str:

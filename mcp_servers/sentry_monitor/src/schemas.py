@@ -1,33 +1,53 @@
 """JSON Schemas for the MCP tools, from the registry's pydantic models.
 
-`inputSchema` is the parameter model's schema; `outputSchema` is the ModuleOutput schema with `data`
+`inputSchema` is the parameter model's schema; `outputSchema` is the ModuleOutput envelope with `data`
 typed as the operation's result model (or null on failure). Every tool's schema travels in `tools/list`
 and so costs the model's context, so they are written compactly without changing what they accept:
 generated titles are dropped, `anyOf: [{type: T}, {type: null}]` becomes `type: [T, "null"]`, and the
-envelope every tool shares (status, error, side effects, metadata) keeps its structure but not its
-descriptions, which are the same for every tool and documented once (README, Error codes).
+envelope every tool shares (status, error, side effects, metadata) is a short hand-written schema that
+names the fields a model acts on and accepts everything `ModuleOutput` can hold (a test checks both);
+its full description is written once, in the README.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, create_model
-
-from mcp_servers.framework.contracts import (
-    ErrorCategory,
-    ErrorDetail,
-    ModuleOutput,
-    ModuleStatus,
-    OutputMetadata,
-    SideEffect,
-)
+from mcp_servers.framework.contracts import ModuleStatus
 
 from .operation import Operation
 
-ENVELOPE_DEFS = frozenset(
-    model.__name__ for model in (ErrorCategory, ErrorDetail, ModuleStatus, OutputMetadata, SideEffect)
-)
+_STRINGS = {"type": "array", "items": {"type": "string"}}
+ENVELOPE: dict[str, Any] = {
+    "status": {"enum": [status.value for status in ModuleStatus]},
+    "error": {
+        "type": ["object", "null"],
+        "properties": {
+            "code": {"type": "string"},
+            "message": {"type": "string"},
+            "recovery_suggestion": {"type": "string"},
+            "retryable": {"type": "boolean"},
+            "details": {"type": "object"},
+        },
+    },
+    "warnings": _STRINGS,
+    "recommendations": _STRINGS,
+    "metadata": {"type": "object"},
+}
+SIDE_EFFECTS = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {
+            "kind": {"type": "string"},
+            "target": {"type": "string"},
+            "before": {"type": ["object", "null"]},
+            "after": {"type": ["object", "null"]},
+            "description": {"type": "string"},
+        },
+    },
+}
+NO_SIDE_EFFECTS = {"type": "array", "maxItems": 0}
 
 
 def input_schema(operation: Operation[Any, Any]) -> dict[str, Any]:
@@ -37,18 +57,16 @@ def input_schema(operation: Operation[Any, Any]) -> dict[str, Any]:
 
 
 def output_schema(operation: Operation[Any, Any]) -> dict[str, Any]:
-    data_type: Any = operation.result | None
-    model: type[BaseModel] = create_model(
-        f"{operation.result.__name__}Output",
-        __base__=ModuleOutput,
-        data=(data_type, None),
-    )
-    schema: dict[str, Any] = _compact(model.model_json_schema())
-    definitions = schema.get("$defs", {})
-    for name in ENVELOPE_DEFS & definitions.keys():
-        definitions[name] = _without_descriptions(definitions[name])
-    for name in ("status", "error", "side_effects", "warnings", "recommendations", "metadata"):
-        schema["properties"][name] = _without_descriptions(schema["properties"][name])
+    data: dict[str, Any] = _compact(operation.result.model_json_schema())
+    definitions = data.pop("$defs", {})
+    properties = {
+        **ENVELOPE,
+        "data": {"anyOf": [data, {"type": "null"}]},
+        "side_effects": NO_SIDE_EFFECTS if operation.read_only else SIDE_EFFECTS,
+    }
+    schema: dict[str, Any] = {"type": "object", "properties": properties, "required": ["status", "metadata"]}
+    if definitions:
+        schema["$defs"] = definitions
     return schema
 
 
@@ -66,20 +84,3 @@ def _compact(node: Any) -> Any:
             del compacted["anyOf"]
             compacted = {"type": [other["type"], "null"], **compacted}
     return compacted
-
-
-def _without_descriptions(node: Any) -> Any:
-    """The schema without annotations (`description`); property names, even "description", are kept."""
-    if isinstance(node, list):
-        return [_without_descriptions(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    return {
-        key: (
-            {name: _without_descriptions(value) for name, value in value.items()}
-            if key == "properties"
-            else _without_descriptions(value)
-        )
-        for key, value in node.items()
-        if key != "description"
-    }

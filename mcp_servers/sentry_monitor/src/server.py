@@ -14,13 +14,21 @@ from contextlib import asynccontextmanager
 from typing import Any, cast
 
 import anyio
+from mcp import MCPError
 from mcp.server import Server, ServerRequestContext
 from mcp.server.stdio import stdio_server
 from mcp.types import (
+    INVALID_PARAMS,
     CallToolRequestParams,
     CallToolResult,
+    GetPromptRequestParams,
+    GetPromptResult,
+    ListPromptsResult,
     ListToolsResult,
     PaginatedRequestParams,
+    Prompt,
+    PromptArgument,
+    PromptMessage,
     TextContent,
     Tool,
     ToolAnnotations,
@@ -28,18 +36,22 @@ from mcp.types import (
 
 from mcp_servers.framework.contracts import ModuleInput
 
+from .errors import InvalidParameter
 from .lifecycle import finish_or_report, stdin_lines, stop_on_signal
 from .operation import Operation
 from .processor import SentryErrorMonitorModule
+from .prompts import PROMPTS
 from .registry import OPERATIONS
 from .schemas import input_schema, output_schema
 from .version import __version__
 
 SERVER_NAME = "sentry-error-monitor"
 INSTRUCTIONS = (
-    "Triage production errors in Sentry. Start with get-recent-issues (or get-project-stats to see whether a "
-    "project is getting worse), open an issue with get-issue-details for its stack trace, check its spread with "
-    "get-error-events, and resolve-issue once fixed. Every result has recommendations for the next call."
+    "Triage production errors in Sentry. Find a project with list-projects; see whether it is getting worse with "
+    "get-project-stats; list issues with get-recent-issues or search-issues; open one with get-issue-details "
+    "(get-event for a particular occurrence, get-error-events for its spread); then resolve-issue, ignore-issue "
+    "or unresolve-issue. Every result has recommendations for the next call. The triage-project prompt walks "
+    "through all of it."
 )
 
 
@@ -96,6 +108,37 @@ def build_server(
             is_error=not output.ok,
         )
 
+    prompts = [
+        Prompt(
+            name=spec.name,
+            title=spec.title,
+            description=spec.description,
+            arguments=[PromptArgument(name=a.name, description=a.description, required=True) for a in spec.arguments],
+        )
+        for spec in PROMPTS.values()
+    ]
+
+    async def list_prompts(
+        ctx: ServerRequestContext[SentryErrorMonitorModule], params: PaginatedRequestParams | None
+    ) -> ListPromptsResult:
+        return ListPromptsResult(prompts=prompts)
+
+    async def get_prompt(
+        ctx: ServerRequestContext[SentryErrorMonitorModule], params: GetPromptRequestParams
+    ) -> GetPromptResult:
+        spec = PROMPTS.get(params.name)
+        if spec is None:
+            raise MCPError(INVALID_PARAMS, f"There is no prompt {params.name!r}; prompts: {', '.join(PROMPTS)}.")
+        arguments = dict(params.arguments or {})
+        try:
+            text = spec.text(arguments)
+        except InvalidParameter as exc:
+            raise MCPError(INVALID_PARAMS, exc.message) from None
+        return GetPromptResult(
+            description=spec.description,
+            messages=[PromptMessage(role="user", content=TextContent(type="text", text=text))],
+        )
+
     return Server(
         SERVER_NAME,
         version=__version__,
@@ -104,6 +147,8 @@ def build_server(
         lifespan=lifespan,
         on_list_tools=list_tools,
         on_call_tool=call_tool,
+        on_list_prompts=list_prompts,
+        on_get_prompt=get_prompt,
     )
 
 

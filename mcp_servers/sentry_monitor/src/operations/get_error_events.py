@@ -7,12 +7,12 @@ from collections import Counter
 from pydantic import Field
 
 from .. import models, render
-from ..concurrency import gather_two
 from ..errors import IssueNotFound
 from ..identifiers import issue_ref
 from ..operation import Count, Operation, OperationContext, Result
 from ..paging import read_pages
 from ..results import UserInfo, text, user_info, user_label
+from ._issue_scope import read_within_allowed
 from ._params import Cursor, IssueIdParams
 
 MAX_LIMIT = 250
@@ -55,16 +55,7 @@ async def get_error_events(ctx: OperationContext, params: GetErrorEventsParams) 
         not_found=IssueNotFound,
         bad_request_field="cursor",
     )
-    if ctx.settings.allowed_projects is None:
-        pages = await events_read
-    else:  # the issue's project must be checked before any of its events is shown; ask for both at once
-        issue_response, events_pages = await gather_two(ctx.api.get(issue_path, not_found=IssueNotFound), events_read)
-        if isinstance(issue_response, BaseException):
-            raise issue_response
-        ctx.api.check_issue_allowed(models.Issue.model_validate(issue_response.json_object("the issue")))
-        if isinstance(events_pages, BaseException):
-            raise events_pages
-        pages = events_pages
+    pages, _ = await read_within_allowed(ctx, issue_path, events_read)
     events = [_summary(models.Event.model_validate(row)) for row in pages.rows]
     result = ErrorEvents(events=events, next_cursor=pages.next_cursor)
     _recommend(ctx, params, result)

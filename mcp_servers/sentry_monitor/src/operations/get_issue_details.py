@@ -90,7 +90,7 @@ async def get_issue_details(ctx: OperationContext, params: IssueIdParams) -> Iss
     elif isinstance(event_response, BaseException):
         raise event_response
     else:
-        latest = _latest_event(ctx, event_response)
+        latest = latest_event(ctx, event_response)
     result = IssueDetails(issue=detail, latest_event=latest)
     _recommend(ctx, result)
     return result
@@ -110,7 +110,7 @@ def _issue_detail(issue: models.Issue) -> IssueDetail:
     )
 
 
-def _latest_event(ctx: OperationContext, response: ApiResponse) -> LatestEvent:
+def latest_event(ctx: OperationContext, response: ApiResponse) -> LatestEvent:
     event = models.Event.model_validate(response.json_object("the latest event"))
     exceptions, warnings = exceptions_of(event)
     for warning in warnings:

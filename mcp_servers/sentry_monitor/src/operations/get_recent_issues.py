@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from .. import models, render
-from ..errors import ProjectNotFound
-from ..operation import Count, Operation, OperationContext, Parameters, Result
-from ..paging import read_pages
-from ..results import IssueSummary, issue_summary
+from .. import render
+from ..operation import Count, Operation, OperationContext, Parameters
+from ._issue_list import IssueList, IssueSort, SearchTerms, list_issues
 from ._params import Cursor, ProjectSlug
 
-SEARCH_TERMS_MAX = 500
 MAX_LIMIT = 250
 
 
@@ -23,49 +20,28 @@ class GetRecentIssuesParams(Parameters):
     status: Literal["unresolved", "resolved", "ignored"] = Field(
         default="unresolved", description="Which issues: unresolved (default), resolved, or ignored (archived)."
     )
-    query: str | None = Field(
-        default=None,
-        max_length=SEARCH_TERMS_MAX,
-        description="Extra Sentry search terms, e.g. 'level:error release:1.2.0 environment:production'.",
-    )
-    sort: Literal["date", "freq", "new", "user"] = Field(
-        default="date", description="date = last seen, freq = most events, new = first seen, user = most users."
-    )
+    query: SearchTerms = None
+    sort: IssueSort = "date"
     cursor: Cursor = None
 
-    @field_validator("query")
-    @classmethod
-    def _query(cls, value: str | None) -> str | None:
-        if value is not None and not value.isprintable():
-            raise ValueError("query must not contain control characters")
-        return value or None
 
-
-class RecentIssues(Result):
-    issues: list[IssueSummary]
-    total_hits: int | None = Field(description="Sentry's (approximate) count of matching issues.")
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at the end.")
+class RecentIssues(IssueList):
+    pass
 
 
 async def get_recent_issues(ctx: OperationContext, params: GetRecentIssuesParams) -> RecentIssues:
-    org = await ctx.api.organization()
     project_id = await ctx.api.project_id(params.project_slug)
-    search = f"is:{params.status} {params.query or ''}".strip()
-    query = {"project": project_id, "query": search, "sort": params.sort, "collapse": ["stats", "lifetime", "filtered"]}
-    pages = await read_pages(
+    listed = await list_issues(
         ctx,
-        ["organizations", org, "issues"],
-        query,
-        want=params.limit,
-        size_param="limit",
-        noun="issues",
+        [project_id],
+        f"is:{params.status} {params.query or ''}".strip(),
+        sort=params.sort,
+        limit=params.limit,
         cursor=params.cursor,
-        not_found=ProjectNotFound,
         bad_request_field=_suspect_field(params),
-        project=params.project_slug,
+        project_slug=params.project_slug,
     )
-    issues = [issue_summary(models.Issue.model_validate(row)) for row in pages.rows]
-    result = RecentIssues(issues=issues, total_hits=pages.total_hits, next_cursor=pages.next_cursor)
+    result = RecentIssues(**listed.model_dump())
     _recommend(ctx, params, result)
     return result
 

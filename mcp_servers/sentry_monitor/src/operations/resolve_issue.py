@@ -1,85 +1,53 @@
-"""resolve-issue: mark one issue resolved, recording what changed."""
+"""resolve-issue: mark one issue resolved, now or in the next release, recording what changed."""
 
 from __future__ import annotations
 
-import anyio
+from collections.abc import Callable
+
 from pydantic import Field
 
-from mcp_servers.framework.contracts import SideEffect
-
 from .. import models, render
-from ..errors import IssueNotFound, TransientError
-from ..identifiers import issue_ref
-from ..operation import Operation, OperationContext, Result
+from ..operation import Operation, OperationContext
 from ._params import IssueIdParams
+from ._status_change import Change, ChangedIssue, change_status, project_slug_of
 
 
-class IssueState(Result):
-    id: str
-    short_id: str | None
-    status: str | None
-    substatus: str | None
-
-
-class ResolvedIssue(Result):
-    issue: IssueState = Field(description="The issue's state after the call.")
-
-
-def _state(issue: models.Issue) -> IssueState:
-    return IssueState(id=issue.id, short_id=issue.short_id, status=issue.status, substatus=issue.substatus)
-
-
-async def resolve_issue(ctx: OperationContext, params: IssueIdParams) -> ResolvedIssue:
-    ref = issue_ref(params.issue_id, ctx.settings)
-    await ctx.api.check_organization(ref.org, "issue_id")
-    org = await ctx.api.organization()
-    current = models.Issue.model_validate(
-        (await ctx.api.get(["organizations", org, "issues", ref.issue_id], not_found=IssueNotFound)).json_object(
-            "the issue"
-        )
+class ResolveIssueParams(IssueIdParams):
+    in_next_release: bool = Field(
+        default=False,
+        description="Resolve in the next release: Sentry reopens it only if it happens in a release after the "
+        "current one. Projects without releases are resolved now instead, with a warning.",
     )
-    ctx.api.check_issue_allowed(current)
-    before = _state(current)
-    ident = before.short_id or before.id
-    if current.status == "resolved":
-        ctx.warn(f"{ident} was already resolved; nothing was changed.")
-        return ResolvedIssue(issue=before)
-    # The PUT goes to the numeric id Sentry just gave us, never to a re-parsed input.
-    try:
-        response = await ctx.api.put(
-            ["organizations", org, "issues", current.id],
-            body={"status": "resolved"},
-            not_found=IssueNotFound,
-            scope="event:write",
-            bad_request_field="issue_id",
+
+
+def _resolved(in_next_release: bool) -> Callable[[models.Issue], bool]:
+    def done(issue: models.Issue) -> bool:
+        return issue.status == "resolved" and (not in_next_release or bool(issue.status_details.get("inNextRelease")))
+
+    return done
+
+
+async def resolve_issue(ctx: OperationContext, params: ResolveIssueParams) -> ChangedIssue:
+    if params.in_next_release:
+        change = Change(
+            verb="resolve",
+            body={"status": "resolved", "statusDetails": {"inNextRelease": True}},
+            done=_resolved(True),
+            describe="Resolved in the next release",
+            fallback={"status": "resolved"},
+            fallback_when=("inNextRelease", "release data"),
+            fallback_warning="The project has no releases, so 'in the next release' cannot apply: resolved now.",
         )
-    except (TransientError, anyio.get_cancelled_exc_class()):
-        ctx.warn(
-            f"The request to resolve {ident} may or may not have reached Sentry; check with "
-            f"get-issue-details(issue_id='{ident}') before calling again (resolving twice changes nothing)."
+    else:
+        change = Change(verb="resolve", body={"status": "resolved"}, done=_resolved(False), describe="Resolved")
+    result, issue = await change_status(ctx, params.issue_id, change)
+    if result.changed:
+        ident = result.issue.short_id or result.issue.id
+        ctx.recommend(
+            f"If {ident} happens again Sentry reopens it as regressed; watch for that with "
+            f"get-recent-issues(project_slug='{project_slug_of(issue)}', query='is:regressed')."
         )
-        raise
-    updated = models.Issue.model_validate(response.data) if isinstance(response.data, dict) else None
-    after = (
-        _state(updated) if updated is not None else before.model_copy(update={"status": "resolved", "substatus": None})
-    )
-    ctx.side_effects.append(
-        SideEffect(
-            kind="issue_status_changed",
-            target=f"issue:{ident}",
-            before=before.model_dump(include={"status", "substatus"}),
-            after=after.model_dump(include={"status", "substatus"}),
-            description=f"Resolved {ident} (was {before.status}"
-            + (f"/{before.substatus}" if before.substatus else "")
-            + ").",
-        )
-    )
-    slug = current.project.slug if current.project and current.project.slug else "<project>"
-    ctx.recommend(
-        f"If {ident} happens again Sentry reopens it as regressed; watch for that with "
-        f"get-recent-issues(project_slug='{slug}', query='is:regressed')."
-    )
-    return ResolvedIssue(issue=after)
+    return result
 
 
 OPERATION = Operation(
@@ -87,15 +55,16 @@ OPERATION = Operation(
     title="Resolve issue",
     description=(
         "Mark one Sentry issue as resolved (fixed). Use it after a fix is deployed or when an issue is known to "
-        "be gone; if the error happens again Sentry reopens it as regressed. Changes only the issue named by "
-        "`issue_id` (numeric id, short id or issue URL). Resolving an already resolved issue changes nothing and "
-        "says so. Returns the issue's id and new status; the change is listed in side_effects. Needs a token "
+        "be gone; if the error happens again Sentry reopens it as regressed. With in_next_release=true it is "
+        "resolved as of the next release, so events from the current release do not reopen it. Changes only "
+        "the issue named by `issue_id` (numeric id, short id or issue URL); an already resolved issue is left "
+        "alone and says so. Returns the issue's new status; the change is listed in side_effects. Needs a token "
         "with event:write."
     ),
-    params=IssueIdParams,
-    result=ResolvedIssue,
+    params=ResolveIssueParams,
+    result=ChangedIssue,
     handler=resolve_issue,
-    render=render.resolved_issue,
+    render=render.changed_issue,
     scopes=("event:write",),
     read_only=False,
     destructive=False,

@@ -1,0 +1,75 @@
+"""What get-recent-issues and search-issues share: the issue list request, read in pages, and its result."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field
+
+from .. import models
+from ..errors import ProjectNotFound
+from ..operation import OperationContext, Result
+from ..paging import read_pages
+from ..results import IssueSummary, issue_summary
+
+SEARCH_TERMS_MAX = 500
+
+
+def _printable(value: str | None) -> str | None:
+    if value is not None and not value.isprintable():
+        raise ValueError("must not contain control characters")
+    return value or None
+
+
+SearchTerms = Annotated[
+    str | None,
+    Field(
+        default=None,
+        max_length=SEARCH_TERMS_MAX,
+        description="Sentry search terms, e.g. 'level:error release:1.2.0 environment:production'.",
+    ),
+    AfterValidator(_printable),
+]
+
+
+IssueSort = Annotated[
+    Literal["date", "freq", "new", "user"],
+    Field(description="date = last seen, freq = most events, new = first seen, user = most users."),
+]
+
+
+class IssueList(Result):
+    issues: list[IssueSummary]
+    total_hits: int | None = Field(description="Sentry's (approximate) count of matching issues.")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at the end.")
+
+
+async def list_issues(
+    ctx: OperationContext,
+    project_ids: Sequence[str],
+    search: str,
+    *,
+    sort: str,
+    limit: int,
+    cursor: str | None,
+    bad_request_field: str,
+    project_slug: str | None = None,
+) -> IssueList:
+    """Up to `limit` issues matching `search` in the projects (`-1`: all the token can see), 100 a request."""
+    org = await ctx.api.organization()
+    query = {"project": list(project_ids), "query": search, "sort": sort, "collapse": ["stats", "lifetime", "filtered"]}
+    pages = await read_pages(
+        ctx,
+        ["organizations", org, "issues"],
+        query,
+        want=limit,
+        size_param="limit",
+        noun="issues",
+        cursor=cursor,
+        not_found=ProjectNotFound,
+        bad_request_field=bad_request_field,
+        project=project_slug,
+    )
+    issues = [issue_summary(models.Issue.model_validate(row)) for row in pages.rows]
+    return IssueList(issues=issues, total_hits=pages.total_hits, next_cursor=pages.next_cursor)

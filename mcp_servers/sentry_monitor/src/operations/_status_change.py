@@ -1,0 +1,116 @@
+"""What resolve-issue, ignore-issue and unresolve-issue share: read, check, one PUT, record the change.
+
+Each reads the issue first (so the project allow-list is checked and the change is recorded with its
+before and after), skips the PUT when the issue is already as asked, and sends the PUT to the numeric id
+Sentry returned, never to re-parsed input. A PUT that fails transiently or runs into the deadline is
+reported as possibly applied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+from pydantic import Field
+
+from mcp_servers.framework.contracts import SideEffect
+
+from .. import models
+from ..errors import InvalidParameter, IssueNotFound, TransientError
+from ..identifiers import issue_ref
+from ..operation import OperationContext, Result
+
+
+class IssueState(Result):
+    id: str
+    short_id: str | None
+    status: str | None
+    substatus: str | None
+    status_details: dict[str, Any] = Field(description="Sentry's statusDetails, e.g. ignoreUntil or inNextRelease.")
+
+
+class ChangedIssue(Result):
+    issue: IssueState = Field(description="The issue's state after the call.")
+    changed: bool = Field(description="False when the issue was already as asked and nothing was sent.")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One status change: the body to send, how to say it, and when the issue already is that way."""
+
+    verb: str  # "resolve", "ignore", "unresolve"
+    body: Mapping[str, Any]
+    done: Callable[[models.Issue], bool]
+    describe: str  # e.g. "Resolved" / "Archived until 100 more events"
+    # A body to send instead when the server refuses `body` with a 400 naming `fallback_when` (e.g. an older
+    # server's substatus names, or a project without releases), and the warning that says so.
+    fallback: Mapping[str, Any] | None = None
+    fallback_when: tuple[str, ...] = ()
+    fallback_warning: str = ""
+
+
+def state_of(issue: models.Issue) -> IssueState:
+    return IssueState(
+        id=issue.id,
+        short_id=issue.short_id,
+        status=issue.status,
+        substatus=issue.substatus,
+        status_details={k: v for k, v in issue.status_details.items() if k != "actor"},
+    )
+
+
+async def change_status(ctx: OperationContext, issue_id: str, change: Change) -> tuple[ChangedIssue, models.Issue]:
+    """Apply `change` to the issue named by `issue_id`; returns the result and the issue as first read."""
+    ref = issue_ref(issue_id, ctx.settings)
+    await ctx.api.check_organization(ref.org, "issue_id")
+    org = await ctx.api.organization()
+    current = models.Issue.model_validate(
+        (await ctx.api.get(["organizations", org, "issues", ref.issue_id], not_found=IssueNotFound)).json_object(
+            "the issue"
+        )
+    )
+    ctx.api.check_issue_allowed(current)
+    before = state_of(current)
+    ident = before.short_id or before.id
+    if change.done(current):
+        ctx.warn(f"{ident} is already {_state_text(before)}; nothing was changed.")
+        return ChangedIssue(issue=before, changed=False), current
+    path = ["organizations", org, "issues", current.id]
+    try:
+        try:
+            response = await ctx.api.put(path, body=change.body, not_found=IssueNotFound, bad_request_field="issue_id")
+        except InvalidParameter as refused:
+            if change.fallback is None or not any(word in refused.message for word in change.fallback_when):
+                raise
+            ctx.warn(change.fallback_warning)
+            response = await ctx.api.put(
+                path, body=change.fallback, not_found=IssueNotFound, bad_request_field="issue_id"
+            )
+    except (TransientError, anyio.get_cancelled_exc_class()):
+        ctx.warn(
+            f"The request to {change.verb} {ident} may or may not have reached Sentry; check with "
+            f"get-issue-details(issue_id='{ident}') before calling again (doing it twice changes nothing)."
+        )
+        raise
+    updated = models.Issue.model_validate(response.data) if isinstance(response.data, dict) else None
+    after = state_of(updated) if updated is not None else before.model_copy(update={"status": change.body["status"]})
+    ctx.side_effects.append(
+        SideEffect(
+            kind="issue_status_changed",
+            target=f"issue:{ident}",
+            before=before.model_dump(include={"status", "substatus"}),
+            after=after.model_dump(include={"status", "substatus"}),
+            description=f"{change.describe} {ident} (was {_state_text(before)}).",
+        )
+    )
+    return ChangedIssue(issue=after, changed=True), current
+
+
+def _state_text(state: IssueState) -> str:
+    return (state.status or "?") + (f"/{state.substatus}" if state.substatus else "")
+
+
+def project_slug_of(issue: models.Issue) -> str:
+    return issue.project.slug if issue.project and issue.project.slug else "<project>"

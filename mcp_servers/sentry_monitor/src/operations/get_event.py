@@ -1,0 +1,66 @@
+"""get-event: one specific event of an issue, shown as get-issue-details shows the latest one."""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+
+from .. import render
+from ..errors import EventNotFound
+from ..identifiers import event_id, issue_ref
+from ..operation import Operation, OperationContext, Result
+from ._issue_scope import read_within_allowed
+from ._params import IssueIdParams
+from .get_issue_details import LatestEvent, latest_event
+
+NAMED_EVENTS = ("latest", "oldest", "recommended")
+
+
+class GetEventParams(IssueIdParams):
+    event_id: str = Field(
+        min_length=1,
+        max_length=40,
+        description="The event's 32-character id (from get-error-events), or latest, oldest or recommended.",
+    )
+
+    @field_validator("event_id")
+    @classmethod
+    def _event(cls, value: str) -> str:
+        lowered = value.strip().lower()
+        return lowered if lowered in NAMED_EVENTS else event_id(value)
+
+
+class EventDetail(Result):
+    issue_id: str = Field(description="The issue the event belongs to, as Sentry names it (short id if known).")
+    event: LatestEvent
+
+
+async def get_event(ctx: OperationContext, params: GetEventParams) -> EventDetail:
+    ref = issue_ref(params.issue_id, ctx.settings)
+    await ctx.api.check_organization(ref.org, "issue_id")
+    org = await ctx.api.organization()
+    issue_path = ["organizations", org, "issues", ref.issue_id]
+    event_call = ctx.api.get([*issue_path, "events", params.event_id], not_found=EventNotFound)
+    response, issue = await read_within_allowed(ctx, issue_path, event_call)
+    ident = (issue.short_id or issue.id) if issue is not None else ref.issue_id
+    event = latest_event(ctx, response)
+    ctx.recommend(f"The issue's counts and spread: get-issue-details(issue_id='{ident}').")
+    ctx.recommend(f"Other events of it: get-error-events(issue_id='{ident}').")
+    return EventDetail(issue_id=ident, event=event)
+
+
+OPERATION = Operation(
+    name="get-event",
+    title="Get event",
+    description=(
+        "Read one specific event of a Sentry issue (not only the latest): its exception chain with stack "
+        "frames, breadcrumbs, request, user, release, environment and contexts, shown as get-issue-details "
+        "shows the latest event. Use it to compare an older or a particular occurrence (event ids come from "
+        "get-error-events); `event_id` also takes latest, oldest or recommended. `issue_id` takes a numeric "
+        "id, a short id or the issue URL."
+    ),
+    params=GetEventParams,
+    result=EventDetail,
+    handler=get_event,
+    render=render.event_detail,
+    scopes=("event:read",),
+)

@@ -1,0 +1,115 @@
+"""ignore-issue: archive one issue, forever or until a condition, recording what changed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, model_validator
+
+from .. import render
+from ..errors import InvalidParameter
+from ..operation import Count, Operation, OperationContext
+from ._params import IssueIdParams
+from ._status_change import Change, ChangedIssue, change_status, project_slug_of
+
+MAX_WINDOW_MINUTES = 10080  # Sentry's limit: one week
+CONDITIONS = ("duration_minutes", "count", "user_count", "until_escalating")
+
+
+class IgnoreIssueParams(IssueIdParams):
+    duration_minutes: Count | None = Field(default=None, ge=1, le=525600, description="Archive for this long.")
+    count: Count | None = Field(default=None, ge=1, description="Archive until this many more events.")
+    user_count: Count | None = Field(default=None, ge=1, description="Archive until this many more users are hit.")
+    window_minutes: Count | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_WINDOW_MINUTES,
+        description="With count or user_count: the events or users must come within this many minutes.",
+    )
+    until_escalating: bool = Field(default=False, description="Archive until Sentry sees it escalate.")
+
+    @model_validator(mode="after")
+    def _one_condition(self) -> IgnoreIssueParams:
+        given = [name for name in CONDITIONS if getattr(self, name) not in (None, False)]
+        if len(given) > 1:
+            raise InvalidParameter(
+                given[1],
+                f"Give at most one of duration_minutes, count, user_count, until_escalating; got {', '.join(given)}.",
+            )
+        if self.window_minutes is not None and given[:1] not in (["count"], ["user_count"]):
+            raise InvalidParameter("window_minutes", "window_minutes applies only with count or user_count.")
+        return self
+
+
+def _change(params: IgnoreIssueParams) -> Change:
+    window = params.window_minutes
+    details: dict[str, Any]
+    if params.duration_minutes is not None:
+        details, what = {"ignoreDuration": params.duration_minutes}, f"for {params.duration_minutes} minutes"
+    elif params.count is not None:
+        details = {"ignoreCount": params.count, **({"ignoreWindow": window} if window else {})}
+        what = f"until {params.count} more events" + (f" within {window} minutes" if window else "")
+    elif params.user_count is not None:
+        details = {"ignoreUserCount": params.user_count, **({"ignoreUserWindow": window} if window else {})}
+        what = f"until {params.user_count} more users" + (f" within {window} minutes" if window else "")
+    elif params.until_escalating:
+        return Change(
+            verb="ignore",
+            body={"status": "ignored", "substatus": "archived_until_escalating"},
+            done=lambda issue: issue.substatus == "archived_until_escalating",
+            describe="Archived until escalating:",
+            fallback={"status": "ignored", "substatus": "until_escalating"},
+            fallback_when=("substatus",),
+            fallback_warning="This Sentry uses the older substatus names; sent 'until_escalating' instead.",
+        )
+    else:
+        return Change(
+            verb="ignore",
+            body={"status": "ignored"},
+            done=lambda issue: issue.status == "ignored" and issue.substatus in (None, "archived_forever"),
+            describe="Archived forever:",
+        )
+    return Change(
+        verb="ignore",
+        body={"status": "ignored", "statusDetails": details},
+        done=lambda issue: False,  # a new condition always replaces the old one
+        describe=f"Archived {what}:",
+    )
+
+
+async def ignore_issue(ctx: OperationContext, params: IgnoreIssueParams) -> ChangedIssue:
+    result, issue = await change_status(ctx, params.issue_id, _change(params))
+    ident = result.issue.short_id or result.issue.id
+    if result.changed and params.until_escalating:
+        ctx.recommend(f"Sentry reopens {ident} as escalating if its volume jumps; nothing else will bring it back.")
+    elif result.changed and not any(getattr(params, name) for name in CONDITIONS):
+        ctx.recommend(
+            f"{ident} stays archived even if it gets worse; until_escalating=true would let a spike bring it back."
+        )
+    ctx.recommend(
+        f"Archived issues: get-recent-issues(project_slug='{project_slug_of(issue)}', status='ignored'); "
+        f"undo with unresolve-issue(issue_id='{ident}')."
+    )
+    return result
+
+
+OPERATION = Operation(
+    name="ignore-issue",
+    title="Ignore (archive) issue",
+    description=(
+        "Archive (ignore) one Sentry issue to silence known noise. With no condition it stays archived forever; "
+        "or give exactly one of: duration_minutes (for a time), count (until N more events), user_count (until "
+        "N more users), each optionally within window_minutes, or until_escalating=true (until Sentry sees it "
+        "spike: the safe choice, as a regression still reopens it). Changes only the issue named by `issue_id` "
+        "(numeric id, short id or issue URL); the change, with status before and after, is in side_effects. "
+        "Undo with unresolve-issue. Needs a token with event:write."
+    ),
+    params=IgnoreIssueParams,
+    result=ChangedIssue,
+    handler=ignore_issue,
+    render=render.changed_issue,
+    scopes=("event:write",),
+    read_only=False,
+    destructive=False,
+    idempotent=True,
+)

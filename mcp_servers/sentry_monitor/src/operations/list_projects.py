@@ -1,0 +1,92 @@
+"""list-projects: the organization's projects, so an agent can find a project's slug."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from .. import render
+from ..operation import Operation, OperationContext, Parameters, Result
+from ..paging import read_pages
+
+MAX_PROJECTS = 500
+
+
+class ListProjectsParams(Parameters):
+    query: str | None = Field(
+        default=None,
+        max_length=100,
+        pattern=r"^[^\x00-\x1f\x7f]*$",
+        description="Only projects whose slug or name contains this text (case-insensitive).",
+    )
+
+
+class ProjectInfo(Result):
+    slug: str
+    name: str | None
+    platform: str | None
+    id: str
+    has_sessions: bool | None = Field(description="Whether the project sends release-health sessions.")
+    latest_release: str | None
+
+
+class Projects(Result):
+    projects: list[ProjectInfo]
+    total: int = Field(description="Projects read (before the query filter).")
+
+
+def _info(row: dict[str, object]) -> ProjectInfo | None:
+    slug, project_id = row.get("slug"), row.get("id")
+    if not isinstance(slug, str) or project_id is None:
+        return None
+    release = row.get("latestRelease")
+    name, platform, sessions = row.get("name"), row.get("platform"), row.get("hasSessions")
+    return ProjectInfo(
+        slug=slug,
+        name=name if isinstance(name, str) else None,
+        platform=platform if isinstance(platform, str) else None,
+        id=str(project_id),
+        has_sessions=sessions if isinstance(sessions, bool) else None,
+        latest_release=str(release["version"]) if isinstance(release, dict) and release.get("version") else None,
+    )
+
+
+async def list_projects(ctx: OperationContext, params: ListProjectsParams) -> Projects:
+    org = await ctx.api.organization()
+    pages = await read_pages(
+        ctx,
+        ["organizations", org, "projects"],
+        {},
+        want=MAX_PROJECTS,
+        size_param="per_page",
+        noun="projects",
+        scope="org:read",
+    )
+    found = [info for info in map(_info, pages.rows) if info is not None]
+    if pages.next_cursor:
+        ctx.warn(f"Only the first {MAX_PROJECTS} projects were read.", partial=True)
+    shown = [p for p in found if ctx.settings.allows(p.slug)]
+    if len(shown) < len(found):
+        ctx.warn(f"{len(found) - len(shown)} project(s) outside SENTRY_MONITOR_ALLOWED_PROJECTS are not shown.")
+    needle = (params.query or "").lower()
+    shown = [p for p in shown if needle in p.slug.lower() or needle in (p.name or "").lower()]
+    if shown:
+        ctx.recommend(f"See what is failing in one: get-recent-issues(project_slug='{shown[0].slug}').")
+    else:
+        ctx.recommend("No project matches: call list-projects without a query to see them all.")
+    return Projects(projects=shown, total=len(found))
+
+
+OPERATION = Operation(
+    name="list-projects",
+    title="List projects",
+    description=(
+        "List the Sentry organization's projects (slug, name, platform, id, whether it sends sessions, latest "
+        "release), optionally those whose slug or name contains `query`. Use it to find the project_slug the "
+        "other tools take."
+    ),
+    params=ListProjectsParams,
+    result=Projects,
+    handler=list_projects,
+    render=render.projects,
+    scopes=("org:read",),
+)

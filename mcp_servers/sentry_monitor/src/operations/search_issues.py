@@ -1,0 +1,81 @@
+"""search-issues: Sentry's issue search across the organization, or one project."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from .. import render
+from ..operation import Count, Operation, OperationContext, Parameters
+from ._issue_list import SEARCH_TERMS_MAX, IssueList, IssueSort, list_issues
+from ._params import Cursor, ProjectSlug
+
+MAX_LIMIT = 100
+ALL_PROJECTS = "-1"
+
+
+class SearchIssuesParams(Parameters):
+    query: str = Field(
+        min_length=1,
+        max_length=SEARCH_TERMS_MAX,
+        pattern=r"^[^\x00-\x1f\x7f]+$",
+        description="Sentry search syntax, e.g. 'is:unresolved level:fatal release:1.4.2' or "
+        "'is:unresolved error.unhandled:true environment:production TypeError'.",
+    )
+    project_slug: ProjectSlug | None = Field(default=None, description="Search one project only (its slug).")
+    limit: Count = Field(default=25, ge=1, le=MAX_LIMIT, description=f"How many issues (1-{MAX_LIMIT}).")
+    sort: IssueSort = "date"
+    cursor: Cursor = None
+
+
+class FoundIssues(IssueList):
+    pass
+
+
+async def search_issues(ctx: OperationContext, params: SearchIssuesParams) -> FoundIssues:
+    allowed = ctx.settings.allowed_projects
+    if params.project_slug is not None:
+        projects = [await ctx.api.project_id(params.project_slug)]
+    elif allowed is not None:  # the whole organization means the allowed projects only
+        projects = [await ctx.api.project_id(slug) for slug in sorted(allowed)]
+    else:
+        projects = [ALL_PROJECTS]
+    listed = await list_issues(
+        ctx,
+        projects,
+        params.query,
+        sort=params.sort,
+        limit=params.limit,
+        cursor=params.cursor,
+        bad_request_field="query",
+        project_slug=params.project_slug,
+    )
+    result = FoundIssues(**listed.model_dump())
+    if not result.issues:
+        ctx.recommend(
+            "Nothing matches: loosen the query (drop a term), or check the search syntax; 'is:unresolved' alone "
+            "lists every open issue."
+        )
+    else:
+        first = result.issues[0]
+        ctx.recommend(f"Open one with get-issue-details(issue_id='{first.short_id or first.id}').")
+    if result.next_cursor:
+        ctx.recommend(f"More: call search-issues again with the same query and cursor='{result.next_cursor}'.")
+    return result
+
+
+OPERATION = Operation(
+    name="search-issues",
+    title="Search issues",
+    description=(
+        "Search Sentry issues with Sentry's search syntax across the organization (or one project with "
+        "project_slug), for questions like 'is:unresolved level:fatal release:1.4.2', 'is:regressed', "
+        "'error.unhandled:true environment:production', 'assigned:me' or free text. The query is used as given (no "
+        "status is added: include is:unresolved yourself). Same result shape as get-recent-issues; page with "
+        "`cursor`; up to 100 per call."
+    ),
+    params=SearchIssuesParams,
+    result=FoundIssues,
+    handler=search_issues,
+    render=render.recent_issues,
+    scopes=("org:read", "project:read", "event:read"),
+)

@@ -1,0 +1,62 @@
+"""MCP prompts: ready-made instructions that walk an agent through a triage with the tools.
+
+Prompts are not operations (they call nothing); the server lists them and fills in their arguments.
+Every tool a prompt names must be in the registry (a test checks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from . import identifiers
+
+
+@dataclass(frozen=True)
+class PromptArg:
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class PromptSpec:
+    name: str
+    title: str
+    description: str
+    arguments: tuple[PromptArg, ...]
+    text: Callable[[Mapping[str, str]], str]
+
+
+def _triage(arguments: Mapping[str, str]) -> str:
+    slug = identifiers.project_slug(arguments.get("project_slug", ""))
+    return f"""Triage the Sentry project '{slug}' and tell me what needs attention now.
+
+1. Call get-project-stats(project_slug='{slug}', period='7d'). Note whether errors rise (the trend) and
+   whether any are filtered or rate-limited.
+2. Call get-recent-issues(project_slug='{slug}', sort='freq') and search-issues(query='is:regressed',
+   project_slug='{slug}'). Note the busiest issues, the regressions, and which crashed unhandled.
+3. Pick the issue with the most impact (a spike, a regression, or the most users hit) and call
+   get-issue-details(issue_id=...) on it. Find the crashing in-app frame and explain the likely cause.
+   If needed, compare occurrences with get-error-events and get-event.
+4. Decide, and say why:
+   - fixed and deployed: resolve-issue (in_next_release=true if the fix ships in the next release);
+   - known noise: ignore-issue with until_escalating=true (or a count or duration), never forever for
+     anything users hit;
+   - otherwise leave it open and say who should look at it.
+   Ask me before any change to Sentry.
+5. End with a short summary: the verdict, the top three issues with their numbers, and what you changed."""
+
+
+PROMPTS: dict[str, PromptSpec] = {
+    spec.name: spec
+    for spec in (
+        PromptSpec(
+            name="triage-project",
+            title="Triage a project",
+            description="Walk through a project's health, its error patterns, the top issue's stack trace and a "
+            "resolve or ignore decision.",
+            arguments=(PromptArg("project_slug", "The project's slug, as in its Sentry URL (e.g. 'backend')."),),
+            text=_triage,
+        ),
+    )
+}
