@@ -23,7 +23,7 @@ logger = logging.getLogger("sentry_monitor")
 T = TypeVar("T")
 
 SHUTDOWN_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
-WRITE_GRACE_S = 0.6
+WRITE_GRACE_S = 0.5
 MAX_LINE_BYTES = 64 * 1024 * 1024
 
 
