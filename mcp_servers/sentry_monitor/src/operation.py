@@ -54,6 +54,9 @@ class OperationContext:
     side_effects: list[SideEffect] = field(default_factory=list)
     partial: bool = False
 
+    def __post_init__(self) -> None:
+        self.api.on_warning = self.warn  # what the server could not give is said in the result
+
     @property
     def settings(self) -> Settings:
         return self.api.settings

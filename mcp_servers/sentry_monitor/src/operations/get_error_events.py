@@ -8,7 +8,6 @@ from pydantic import Field
 
 from .. import models, render
 from ..concurrency import gather_two
-from ..errors import IssueNotFound
 from ..identifiers import issue_ref
 from ..operation import Count, Operation, OperationContext, Result
 from ..paging import read_pages
@@ -42,23 +41,19 @@ class ErrorEvents(Result):
 async def get_error_events(ctx: OperationContext, params: GetErrorEventsParams) -> ErrorEvents:
     ref = issue_ref(params.issue_id, ctx.settings)
     await ctx.api.check_organization(ref.org, "issue_id")
-    org = await ctx.api.organization()
-    issue_path = ["organizations", org, "issues", ref.issue_id]
     events_read = read_pages(
         ctx,
-        [*issue_path, "events"],
+        lambda page: ctx.api.issue_events(ref.issue_id, page),
         {},
         want=params.limit,
         size_param="per_page",
         noun="events",
         cursor=params.cursor,
-        not_found=IssueNotFound,
-        bad_request_field="cursor",
     )
     if ctx.settings.allowed_projects is None:
         pages = await events_read
     else:  # the issue's project must be checked before any of its events is shown; ask for both at once
-        issue_response, events_pages = await gather_two(ctx.api.get(issue_path, not_found=IssueNotFound), events_read)
+        issue_response, events_pages = await gather_two(ctx.api.issue(ref.issue_id), events_read)
         if isinstance(issue_response, BaseException):
             raise issue_response
         ctx.api.check_issue_allowed(models.Issue.model_validate(issue_response.json_object("the issue")))

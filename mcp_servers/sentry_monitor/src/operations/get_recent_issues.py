@@ -48,21 +48,20 @@ class RecentIssues(Result):
 
 
 async def get_recent_issues(ctx: OperationContext, params: GetRecentIssuesParams) -> RecentIssues:
-    org = await ctx.api.organization()
     project_id = await ctx.api.project_id(params.project_slug)
     search = f"is:{params.status} {params.query or ''}".strip()
     query = {"project": project_id, "query": search, "sort": params.sort, "collapse": ["stats", "lifetime", "filtered"]}
+    field = _suspect_field(params)
     pages = await read_pages(
         ctx,
-        ["organizations", org, "issues"],
+        lambda page: ctx.api.issue_list(
+            page, not_found=ProjectNotFound, bad_request_field=field, project=params.project_slug
+        ),
         query,
         want=params.limit,
         size_param="limit",
         noun="issues",
         cursor=params.cursor,
-        not_found=ProjectNotFound,
-        bad_request_field=_suspect_field(params),
-        project=params.project_slug,
     )
     issues = [issue_summary(models.Issue.model_validate(row)) for row in pages.rows]
     result = RecentIssues(issues=issues, total_hits=pages.total_hits, next_cursor=pages.next_cursor)
@@ -84,13 +83,15 @@ def _recommend(ctx: OperationContext, params: GetRecentIssuesParams, result: Rec
         return
     busiest = max(result.issues, key=lambda issue: issue.count)
     ctx.recommend(
-        f"get-issue-details(issue_id='{busiest.short_id or busiest.id}') for the busiest issue's stack trace "
+        f"get-issue-details(issue_id='{ctx.api.issue_label(busiest.short_id, busiest.id)}') for the busiest issue's "
+        "stack trace "
         f"({busiest.count} events, {busiest.user_count} users)."
     )
     unhandled = [issue for issue in result.issues if issue.is_unhandled and issue is not busiest]
     if unhandled:
         ctx.recommend(
-            f"{len(unhandled)} other issue(s) crashed unhandled, e.g. {unhandled[0].short_id or unhandled[0].id}."
+            f"{len(unhandled)} other issue(s) crashed unhandled, e.g. "
+            f"{ctx.api.issue_label(unhandled[0].short_id, unhandled[0].id)}."
         )
     if result.next_cursor:
         ctx.recommend(f"More issues: call get-recent-issues again with cursor='{result.next_cursor}'.")

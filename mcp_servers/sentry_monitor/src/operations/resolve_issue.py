@@ -33,11 +33,7 @@ async def resolve_issue(ctx: OperationContext, params: IssueIdParams) -> Resolve
     ref = issue_ref(params.issue_id, ctx.settings)
     await ctx.api.check_organization(ref.org, "issue_id")
     org = await ctx.api.organization()
-    current = models.Issue.model_validate(
-        (await ctx.api.get(["organizations", org, "issues", ref.issue_id], not_found=IssueNotFound)).json_object(
-            "the issue"
-        )
-    )
+    current = models.Issue.model_validate((await ctx.api.issue(ref.issue_id)).json_object("the issue"))
     ctx.api.check_issue_allowed(current)
     before = _state(current)
     ident = before.short_id or before.id
@@ -56,7 +52,8 @@ async def resolve_issue(ctx: OperationContext, params: IssueIdParams) -> Resolve
     except (TransientError, anyio.get_cancelled_exc_class()):
         ctx.warn(
             f"The request to resolve {ident} may or may not have reached Sentry; check with "
-            f"get-issue-details(issue_id='{ident}') before calling again (resolving twice changes nothing)."
+            f"get-issue-details(issue_id='{ctx.api.issue_label(before.short_id, before.id)}') before calling again "
+            "(resolving twice changes nothing)."
         )
         raise
     updated = models.Issue.model_validate(response.data) if isinstance(response.data, dict) else None
