@@ -10,8 +10,9 @@ says that the route or a parameter is missing:
 - for other parameter values on the same route: a 422 naming one of the parameters the older form changes.
 
 Never on a JSON 5xx (Sentry's `errorId`), a 429, a 502-504, a timeout or a network error: those are faults,
-retried by the client and answered as they are. A form is remembered once it has succeeded (the older one
-only after it answered), so a known server costs no extra request. When neither form is offered the
+retried by the client and answered as they are. A form is remembered for the process, per server (its API
+base URL), once it has succeeded (the older one only after it answered), so a known server costs no extra
+request. When neither form is offered the
 answer is UNSUPPORTED_BY_SERVER naming the capability.
 """
 
@@ -134,6 +135,19 @@ class Capabilities:
         self._chosen[capability.name] = Form.CURRENT
         self._answered_json.add(capability.name)
         return response, Form.CURRENT
+
+
+_SERVERS: dict[str, Capabilities] = {}
+
+
+def for_server(api_base: str) -> Capabilities:
+    """What this process has learned about the server at `api_base` (shared by every client of it)."""
+    return _SERVERS.setdefault(api_base, Capabilities())
+
+
+def forget_server(api_base: str) -> None:
+    """Learn the server anew at next use (e.g. after it was upgraded)."""
+    _SERVERS.pop(api_base, None)
 
 
 def means_missing(capability: Capability, exc: SentryMonitorError, route_was_json: bool) -> bool:

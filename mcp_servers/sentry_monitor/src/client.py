@@ -27,8 +27,8 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 from tenacity.stop import stop_base
 from tenacity.wait import wait_random_exponential
 
-from . import routes
-from .capabilities import ISSUE_LOOKUP, Capabilities, Capability
+from . import capabilities, routes
+from .capabilities import ISSUE_LOOKUP, Capability
 from .config import Settings
 from .errors import (
     AuthFailed,
@@ -138,7 +138,7 @@ class SentryClient:
         self._org_lock = anyio.Lock()
         self._project_ids: dict[str, str] = {}
         self._gate = RateGate()
-        self.capabilities = Capabilities()
+        self.capabilities = capabilities.for_server(settings.api_base)
 
     async def __aenter__(self) -> SentryClient:
         return self

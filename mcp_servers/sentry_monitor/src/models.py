@@ -14,7 +14,6 @@ from typing import Any
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
-
 # Older self-hosted Sentry names the archived substatuses without the `archived_` prefix.
 OLDER_SUBSTATUSES = {
     "until_escalating": "archived_until_escalating",
