@@ -36,7 +36,7 @@ def rewrite_json(response: Response, change: Callable[[Any], Any], link: str | N
     headers = {
         key: value
         for key, value in response.headers.items()
-        if key.lower() not in ("content-length", "content-type", "link")
+        if key.lower() not in ("content-length", "content-type") and (link is None or key.lower() != "link")
     }
     if link is not None:
         headers["Link"] = link
