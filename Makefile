@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8765
+FLAVOR ?= sentry
 
 .PHONY: install demo test lint typecheck pytest reliability run check sandbox node bench clean
 
@@ -23,8 +24,9 @@ node_modules/.installed-stamp: package.json package-lock.json
 		npm ci --no-audit --no-fund --loglevel=error && touch $@; \
 	else echo "npm not found: the MCP Inspector test will be skipped"; fi
 
+# FLAVOR=glitchtip or FLAVOR=sentry-legacy: the same five tools against that kind of server.
 demo: install
-	$(BIN)/python -m mcp_servers.sentry_monitor.demo
+	$(BIN)/python -m mcp_servers.sentry_monitor.demo --flavor $(FLAVOR)
 
 test: install node lint typecheck pytest
 
@@ -53,7 +55,7 @@ check: install
 	$(BIN)/python -m mcp_servers.sentry_monitor --check
 
 sandbox: install
-	$(BIN)/python -m mcp_servers.sentry_sandbox --port $(PORT)
+	$(BIN)/python -m mcp_servers.sentry_sandbox --port $(PORT) --flavor $(FLAVOR)
 
 # Speed (issue 5): every figure for our server and, where npm is present, the pinned official one.
 # Writes bench/results.md and bench/results.json; BENCH_ARGS=--quick for fewer repeats.

@@ -28,15 +28,47 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@pytest.fixture(scope="session")
-def sandbox() -> Iterator[SandboxServer]:
-    """The local Sentry on 127.0.0.1, seeded through the official sentry-sdk once per session."""
-    from mcp_servers.sentry_sandbox import SandboxServer
+FLAVORS = ("sentry", "glitchtip", "sentry-legacy")
 
-    with SandboxServer(port=0) as server:
-        server.seed()
-        LEDGER.secrets.update({server.token, server.read_only_token})
-        yield server
+
+class SandboxPool:
+    """One seeded local Sentry per flavor, started at first use and stopped at the end of the session."""
+
+    def __init__(self) -> None:
+        self._servers: dict[str, SandboxServer] = {}
+
+    def get(self, flavor: str) -> SandboxServer:
+        from mcp_servers.sentry_sandbox import SandboxServer
+
+        if flavor not in self._servers:
+            server = SandboxServer(port=0, flavor=flavor).start()
+            self._servers[flavor] = server
+            server.seed()
+            LEDGER.secrets.update({server.token, server.read_only_token})
+        return self._servers[flavor]
+
+    def close(self) -> None:
+        for server in self._servers.values():
+            server.stop()
+
+
+@pytest.fixture(scope="session")
+def sandbox_pool() -> Iterator[SandboxPool]:
+    pool = SandboxPool()
+    yield pool
+    pool.close()
+
+
+@pytest.fixture(scope="session")
+def sandbox(sandbox_pool: SandboxPool) -> SandboxServer:
+    """The local Sentry (sentry flavor) on 127.0.0.1, seeded through the official sentry-sdk once per session."""
+    return sandbox_pool.get("sentry")
+
+
+@pytest.fixture(scope="session", params=FLAVORS)
+def flavored_sandbox(request: pytest.FixtureRequest, sandbox_pool: SandboxPool) -> SandboxServer:
+    """The local Sentry of each flavor in turn (a test using it runs once per flavor)."""
+    return sandbox_pool.get(str(request.param))
 
 
 def issue_states(sandbox: SandboxServer) -> dict[int, tuple[str, str, str | None]]:

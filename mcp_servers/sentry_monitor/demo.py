@@ -7,6 +7,7 @@ each returns, and ends with the Claude Desktop entry for trying it by hand (`mak
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
@@ -19,6 +20,7 @@ from mcp import ClientSession, StdioServerParameters, stdio_client
 from mcp.types import CallToolResult, TextContent
 
 from mcp_servers.sentry_sandbox import SandboxServer
+from mcp_servers.sentry_sandbox.api import FLAVORS
 from mcp_servers.sentry_sandbox.desktop import claude_desktop_entry
 
 REPO = Path(__file__).resolve().parents[2]
@@ -64,22 +66,29 @@ async def run_demo(sandbox: SandboxServer) -> None:
         if len(issues) < 2:
             raise SystemExit("the local Sentry has too few issues: seeding failed")
         top, second = issues[0], issues[1]
+        # GlitchTip looks issues up by numeric id only (a short id answers UNSUPPORTED_BY_SERVER, saying so).
+        ref, second_ref = (
+            (top["id"], second["id"]) if sandbox.flavor == "glitchtip" else (top["short_id"], second["short_id"])
+        )
         await call("search-issues", query="is:unresolved error.unhandled:true", limit=3)
-        await call("get-issue-details", issue_id=top["short_id"])
+        await call("get-issue-details", issue_id=ref)
         events = ((await call("get-error-events", issue_id=top["id"], limit=5)).get("data") or {}).get("events") or []
         if events:
-            await call("get-event", issue_id=top["short_id"], event_id=events[-1]["event_id"])
+            await call("get-event", issue_id=ref, event_id=events[-1]["event_id"])
         await call("get-project-stats", project_slug="backend", period="7d")
-        await call("resolve-issue", issue_id=top["short_id"])
-        await call("ignore-issue", issue_id=second["short_id"], until_escalating=True)
-        await call("unresolve-issue", issue_id=second["short_id"])
+        await call("resolve-issue", issue_id=ref)
+        await call("ignore-issue", issue_id=second_ref, until_escalating=True)
+        await call("unresolve-issue", issue_id=second_ref)
         await call("get-recent-issues", project_slug="backend", limit=3, status="resolved")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m mcp_servers.sentry_monitor.demo", description=__doc__)
+    parser.add_argument("--flavor", choices=FLAVORS, default="sentry", help="the local Sentry's flavor")
+    flavor = parser.parse_args(argv).flavor
     started = time.monotonic()
-    with SandboxServer(port=0) as sandbox:
-        print(f"Local Sentry on {sandbox.url}; seeding it through sentry-sdk ...")
+    with SandboxServer(port=0, flavor=flavor) as sandbox:
+        print(f"Local Sentry ({flavor} flavor) on {sandbox.url}; seeding it through sentry-sdk ...")
         sandbox.seed()
         print(f"Seeded in {time.monotonic() - started:.1f} s.")
         anyio.run(run_demo, sandbox)

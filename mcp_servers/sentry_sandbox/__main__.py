@@ -1,4 +1,4 @@
-"""`python -m mcp_servers.sentry_sandbox [--port 8765] [--no-seed] [--latency-ms N]`: run the local Sentry.
+"""`python -m mcp_servers.sentry_sandbox [--port 8765] [--no-seed] [--latency-ms N] [--flavor F]`: the local Sentry.
 
 Prints the URL, tokens, organization, projects, DSNs and a Claude Desktop config entry, then serves
 until Ctrl-C or SIGTERM.
@@ -13,6 +13,7 @@ import sys
 import threading
 from types import FrameType
 
+from .api import FLAVORS
 from .desktop import claude_desktop_entry
 from .server import SandboxError, SandboxServer
 
@@ -23,7 +24,7 @@ def describe(sandbox: SandboxServer) -> str:
     """The text printed at startup: connection details and a Claude Desktop `mcpServers` entry."""
     desktop = claude_desktop_entry(sandbox.url, sandbox.token, sandbox.org_slug)
     lines = [
-        f"Sentry sandbox running at {sandbox.url}",
+        f"Sentry sandbox ({sandbox.flavor} flavor) running at {sandbox.url}",
         f"  SENTRY_URL={sandbox.url}",
         f"  SENTRY_ORG={sandbox.org_slug}",
         f"  token (org:read project:read event:read event:write): {sandbox.token}",
@@ -42,6 +43,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--latency-ms", type=float, default=0, help="delay every API answer by this many milliseconds (a slow fault)"
     )
+    parser.add_argument(
+        "--flavor",
+        choices=FLAVORS,
+        default="sentry",
+        help="whose API to speak: sentry (default), glitchtip, sentry-legacy",
+    )
     args = parser.parse_args(argv)
 
     stop = threading.Event()
@@ -52,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     try:
-        with SandboxServer(port=args.port) as sandbox:
+        with SandboxServer(port=args.port, flavor=args.flavor) as sandbox:
             if not args.no_seed:
                 summary = sandbox.seed()
                 print(f"Seeded: {json.dumps(summary)}", flush=True)

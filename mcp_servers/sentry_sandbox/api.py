@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -9,17 +11,26 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import control, routes_ingest, routes_issues, routes_orgs
-from .api_base import NOT_FOUND, SandboxState, guarded
+from . import control, flavor_glitchtip, flavor_legacy, routes_ingest, routes_issues, routes_orgs
+from .api_base import NOT_FOUND, Handler, SandboxState, guarded
 from .auth import EVENT_READ, EVENT_WRITE, ORG_READ, PROJECT_READ
 from .faults import FaultMiddleware
 
 ORG = "/api/0/organizations/{org}"
 
 
-def _routes() -> list[Route]:
+ApiRoute = tuple[str, str, tuple[str, ...], Handler]
+# How each flavor changes the sentry flavor's API routes (see flavor_glitchtip.py, flavor_legacy.py).
+FLAVORS: dict[str, Callable[[list[ApiRoute]], list[ApiRoute]]] = {
+    "sentry": list,
+    "glitchtip": flavor_glitchtip.adapt,
+    "sentry-legacy": flavor_legacy.adapt,
+}
+
+
+def _routes(flavor: str) -> list[Route]:
     issues, orgs = routes_issues, routes_orgs
-    api = [
+    api: list[ApiRoute] = [
         ("/api/0/organizations/", "GET", ORG_READ, orgs.list_organizations),
         (f"{ORG}/", "GET", ORG_READ, orgs.get_organization),
         (f"{ORG}/projects/", "GET", ORG_READ, orgs.list_org_projects),
@@ -40,6 +51,7 @@ def _routes() -> list[Route]:
         ("/api/0/issues/{issue_id}/events/", "GET", EVENT_READ, issues.list_legacy_issue_events),
         ("/api/0/issues/{issue_id}/events/{event_id}/", "GET", EVENT_READ, issues.get_legacy_issue_event),
     ]
+    api = FLAVORS[flavor](api)
     routes = [Route(path, guarded(scopes)(handler), methods=[method]) for path, method, scopes, handler in api]
     routes += [
         Route("/api/{project_id:int}/envelope/", routes_ingest.envelope_endpoint, methods=["POST"]),
@@ -70,7 +82,7 @@ def create_app(state: SandboxState) -> Starlette:
     Faults are injected inside the request log, so that faulted requests are logged as answered.
     """
     app = Starlette(
-        routes=_routes(),
+        routes=_routes(state.flavor),
         middleware=[
             Middleware(control.RequestLogMiddleware, log=lambda: state.request_log),
             Middleware(FaultMiddleware, state=state),

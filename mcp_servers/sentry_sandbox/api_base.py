@@ -67,6 +67,7 @@ class SandboxState:
     request_log: RequestLog = field(default_factory=RequestLog)
     faults: FaultPlan = field(default_factory=FaultPlan)
     closing: threading.Event = field(default_factory=threading.Event)
+    flavor: str = "sentry"
 
 
 @dataclass
@@ -137,11 +138,15 @@ def guarded(scopes: tuple[str, ...]) -> Callable[[Handler], Callable[[Request], 
 
 
 def project_filter(ctx: Ctx, key: str = "project") -> set[str] | None:
-    """Numeric `project` ids (repeat); None means all (`-1` or absent). 400 non-numeric, 403 unknown."""
+    """`project` ids (repeat); None means all (`-1` or absent). 403 unknown.
+
+    The sentry flavor also takes slugs, as current Sentry does; the others answer 400 for one.
+    """
     ids: list[int] = []
     for raw in ctx.params.getlist(key):
+        by_slug = ctx.store.project(raw) if ctx.state.flavor == "sentry" and not raw.lstrip("-").isdigit() else None
         try:
-            ids.append(int(raw))
+            ids.append(int(by_slug.id if by_slug is not None else raw))
         except ValueError as exc:
             raise ApiError(400, {"detail": INVALID_PROJECT}) from exc
     if not ids or -1 in ids:

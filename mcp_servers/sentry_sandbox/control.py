@@ -65,6 +65,7 @@ async def info(request: Request) -> Response:
         {
             "url": state.base_url,
             "organization": state.store.organization.slug,
+            "flavor": state.flavor,
             "projects": [
                 {"id": p.id, "slug": p.slug, "dsn": dsn_for(state.base_url, p.public_key, p.id)}
                 for p in state.store.projects

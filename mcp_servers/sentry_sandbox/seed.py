@@ -470,7 +470,7 @@ def seed(url: str, dsns: dict[str, str], token: str | None) -> dict[str, Any]:
         updates: list[tuple[str, str, dict[str, Any]]] = [
             ("backend", "cache miss storm", {"status": "resolved"}),
             ("worker", "PermissionError", {"status": "resolved", "statusDetails": {"inRelease": "latest"}}),
-            ("backend", "Inventory low", {"status": "ignored", "substatus": "archived_until_escalating"}),
+            ("backend", "Inventory low", {"status": "ignored", "substatus": _archived_until_escalating(url)}),
         ]
         for slug, text, body in updates:
             issue_id = api.find_issue(project_ids[slug], text)
@@ -490,6 +490,12 @@ def seed(url: str, dsns: dict[str, str], token: str | None) -> dict[str, Any]:
     sentry_sdk.flush(timeout=FLUSH_TIMEOUT_SECONDS)
     summary["burst_events"] = BURST_SIZE
     return summary
+
+
+def _archived_until_escalating(url: str) -> str:
+    """The substatus name the sandbox's flavor takes (an older Sentry's lacks the `archived_` prefix)."""
+    flavor = httpx.get(f"{url}/_sandbox/info", timeout=10).json().get("flavor")
+    return "until_escalating" if flavor == "sentry-legacy" else "archived_until_escalating"
 
 
 def _parse_dsns(url: str | None, pairs: list[str]) -> tuple[str, dict[str, str]]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import uvicorn
 
-from .api import create_app
+from .api import FLAVORS, create_app
 from .api_base import SandboxState
 from .auth import TokenRegistry
 from .control import dsn_for
@@ -36,13 +36,19 @@ class SandboxError(RuntimeError):
 class SandboxServer:
     """A real HTTP Sentry on loopback; use as a context manager.
 
-    `port=0` picks a free port. `seed()` fills it with real sentry-sdk events (in a subprocess)
-    and snapshots the result so that `reset()` can return to it. `add_fault()` makes API requests
-    fail over real HTTP (see `faults.py`).
+    `port=0` picks a free port. `flavor` chooses whose API it speaks: `sentry` (current Sentry),
+    `glitchtip` or `sentry-legacy` (an older self-hosted Sentry); see `flavor_glitchtip.py` and
+    `flavor_legacy.py`. `seed()` fills it with real sentry-sdk events (in a subprocess) and snapshots
+    the result so that `reset()` can return to it. `add_fault()` makes API requests fail over real HTTP
+    (see `faults.py`).
     """
 
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, flavor: str = "sentry") -> None:
+        if flavor not in FLAVORS:
+            raise SandboxError(f"unknown flavor {flavor!r}; choose one of {', '.join(FLAVORS)}")
+        self.flavor = flavor
         self.store = SandboxStore()
+        self.store.group_by_title = flavor == "glitchtip"
         self.tokens = TokenRegistry()
         self.faults = FaultPlan()
         self._requested_port = port
@@ -70,7 +76,7 @@ class SandboxServer:
             raise SandboxError(f"cannot bind {HOST}:{self._requested_port}: {exc}") from exc
         self._socket = sock
         self.port = int(sock.getsockname()[1])
-        self._state = SandboxState(self.store, self.tokens, self.url, faults=self.faults)
+        self._state = SandboxState(self.store, self.tokens, self.url, faults=self.faults, flavor=self.flavor)
         config = uvicorn.Config(
             create_app(self._state),
             log_config=None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import copy
 import dataclasses
+import hashlib
 import secrets
 import threading
 from collections import deque
@@ -81,6 +82,7 @@ class SandboxStore:
         self._state = _State()
         self._snapshot: _State | None = None
         self._arrivals: dict[str, deque[float]] = {p.id: deque() for p in self.projects}
+        self.group_by_title = False  # True: events of one title make one issue (GlitchTip), else by fingerprint
 
     # -- lookups ---------------------------------------------------------------------------------
 
@@ -180,12 +182,12 @@ class SandboxStore:
         with self.lock:
             state = self._state
             event_id = str(payload.get("event_id") or secrets.token_hex(16)).replace("-", "").lower()
+            # GlitchTip groups by title, so exception messages that differ make separate issues.
+            group_key = (
+                hashlib.md5(digest.title.encode()).hexdigest() if self.group_by_title else digest.fingerprint_hash
+            )
             issue = next(
-                (
-                    i
-                    for i in state.issues.values()
-                    if i.project_id == project.id and i.fingerprint_hash == digest.fingerprint_hash
-                ),
+                (i for i in state.issues.values() if i.project_id == project.id and i.fingerprint_hash == group_key),
                 None,
             )
             if issue is None:
@@ -196,7 +198,7 @@ class SandboxStore:
                     project_id=project.id,
                     short_number=counter,
                     fingerprint=digest.fingerprint,
-                    fingerprint_hash=digest.fingerprint_hash,
+                    fingerprint_hash=group_key,
                     priority=_initial_priority(digest),
                 )
                 state.next_issue_id += 1

@@ -11,6 +11,7 @@ import pytest
 from mcp_servers.sentry_monitor import demo
 from mcp_servers.sentry_monitor.src.registry import OPERATIONS
 from mcp_servers.sentry_sandbox.desktop import claude_desktop_entry
+from tests.conftest import SandboxPool, account_for_changes, issue_states
 
 if TYPE_CHECKING:
     from mcp_servers.sentry_sandbox import SandboxServer
@@ -36,3 +37,16 @@ def test_claude_desktop_entry_runs_this_server(sandbox: SandboxServer) -> None:
     assert entry["args"] == ["-m", "mcp_servers.sentry_monitor"]
     assert entry["env"] == {"SENTRY_AUTH_TOKEN": sandbox.token, "SENTRY_URL": sandbox.url, "SENTRY_ORG": "sandbox"}
     json.dumps(entry)
+
+
+async def test_demo_works_against_glitchtip_too(sandbox_pool: SandboxPool, capsys: pytest.CaptureFixture[str]) -> None:
+    sandbox = sandbox_pool.get("glitchtip")
+    before = issue_states(sandbox)
+    try:
+        await demo.run_demo(sandbox)
+    finally:
+        account_for_changes(sandbox, before)
+        sandbox.reset()
+    printed = capsys.readouterr().out
+    assert "[isError]" not in printed and printed.count("--- status success") == printed.count("\n=== ")
+    assert "Warning: This server has no per-outcome error statistics" in printed

@@ -207,3 +207,34 @@ async def test_clients_on_the_newest_protocol_work_too(sandbox: SandboxServer) -
         result = await client.call_tool("get-project-stats", {"project_slug": "backend"})
         assert not result.is_error and result.structured_content is not None
         assert result.structured_content["data"]["totals"]["accepted"] > 0
+
+
+async def test_every_tool_works_over_stdio_on_every_flavor(flavored_sandbox: SandboxServer, tmp_path: Path) -> None:
+    """sentry, glitchtip and an older self-hosted Sentry: the same five tools, the server picking the routes."""
+    from tests.conftest import account_for_changes, issue_states
+
+    sandbox = flavored_sandbox
+    before = issue_states(sandbox)
+    try:
+        async for session in open_session(server_env(sandbox), tmp_path / "stderr.log"):
+            schemas = {tool.name: tool.output_schema for tool in (await session.list_tools()).tools}
+            recent = await call(session, "get-recent-issues", {"project_slug": "backend", "limit": 5, "sort": "freq"})
+            assert recent.structured_content is not None and not recent.is_error, text_of(recent)
+            issue = recent.structured_content["data"]["issues"][0]
+            results = {
+                "get-recent-issues": recent,
+                "get-issue-details": await call(session, "get-issue-details", {"issue_id": issue["id"]}),
+                "get-error-events": await call(session, "get-error-events", {"issue_id": issue["id"], "limit": 3}),
+                "get-project-stats": await call(session, "get-project-stats", {"project_slug": "backend"}),
+                "resolve-issue": await call(session, "resolve-issue", {"issue_id": issue["id"]}),
+            }
+            for name, result in results.items():
+                assert not result.is_error and result.structured_content is not None, (name, text_of(result))
+                jsonschema.validate(result.structured_content, schemas[name])
+            assert "Raised: " in text_of(results["get-issue-details"])
+            assert " is now resolved" in text_of(results["resolve-issue"])
+            stats_text = text_of(results["get-project-stats"])
+            assert ("no per-outcome error statistics" in stats_text) is (sandbox.flavor == "glitchtip")
+    finally:
+        account_for_changes(sandbox, before)
+        sandbox.reset()

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from mcp_servers.sentry_monitor.src import capabilities
 from mcp_servers.sentry_monitor.src.check import run_check
-from tests.conftest import REPO, coverage_env
+from tests.conftest import REPO, SandboxPool, coverage_env
 
 if TYPE_CHECKING:
     from mcp_servers.sentry_sandbox import SandboxServer
@@ -87,3 +88,26 @@ def test_check_flag_exits_0_when_ready_and_1_otherwise(sandbox: SandboxServer) -
     broken = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, timeout=60)
     assert broken.returncode == 1 and "event:write missing" in broken.stdout
     assert sandbox.read_only_token not in broken.stdout + broken.stderr
+
+
+@pytest.mark.parametrize(
+    ("flavor", "current"),
+    [("sentry", True), ("glitchtip", False), ("sentry-legacy", True)],
+)
+async def test_the_check_reports_which_form_of_each_route_the_server_answers(
+    sandbox_pool: SandboxPool, flavor: str, current: bool
+) -> None:
+    sandbox = sandbox_pool.get(flavor)
+    capabilities.forget_server(f"{sandbox.url}/api/0/")
+    sandbox.clear_requests()
+    try:
+        report = await run_check(environ(sandbox), {})
+    finally:
+        capabilities.forget_server(f"{sandbox.url}/api/0/")
+    lines = [line for line in report.text().splitlines() if " capability " in f" {line}"]
+    assert len(lines) == 5 and report.failures == 0
+    assert all(line.startswith("ok  " if current else "note") for line in lines), lines
+    if not current:
+        assert "note capability issue lookup: older form, GET issues/{id}/ (numeric ids only, no short ids)" in lines
+        assert any("accepted events only" in line for line in lines)
+    assert {r["method"] for r in sandbox.requests()} == {"GET"}

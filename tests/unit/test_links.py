@@ -39,3 +39,18 @@ def test_set_literal_wrapper_and_cursor_only_in_the_url() -> None:
 def test_link_without_results_attribute_counts_when_it_has_a_cursor() -> None:
     assert next_cursor("<https://x/?cursor=abc>; rel=next") == "abc"
     assert next_cursor("<https://x/>; rel='next'") is None
+
+
+def test_glitchtip_header_as_measured_in_issue_6() -> None:
+    header = (
+        '{\'<https://gt.example/api/0/organizations/acme/issues/?project=1&limit=3>; rel="previous"; '
+        'results="false", <https://gt.example/api/0/organizations/acme/issues/?project=1&cursor=cD0yMDI1&limit=3>; '
+        'rel="next"; results="true"; cursor="cD0yMDI1"\'}'
+    )
+    links = parse_link_header(header)
+    assert [(link.rel, link.results, link.cursor) for link in links] == [
+        ("previous", False, None),
+        ("next", True, "cD0yMDI1"),
+    ]
+    assert next_cursor(header) == "cD0yMDI1"
+    assert next_cursor(header.replace('results="true"', 'results="false"')) is None

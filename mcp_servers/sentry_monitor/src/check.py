@@ -1,20 +1,31 @@
 """`sentry-error-monitor --check`: is this configuration ready to use against its Sentry?
 
 It makes only reads: the organization, its projects and one project's detail, whose `access` field
-lists the scopes the token has. Scopes are never probed by trying a write. Each finding is a line
+lists the scopes the token has, then the tools' own reads of one issue and the statistics, to report
+which form of each route the server answers (see `capabilities`). Scopes are never probed by trying a
+write. Each finding is a line
 with what to fix; the exit code is 0 when nothing failed, else 1. The token is never printed.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
 
-from .client import SentryApi, SentryClient
+from .capabilities import (
+    ALL,
+    ISSUE_EVENTS,
+    ISSUE_LOOKUP,
+    ISSUE_SORT,
+    LATEST_EVENT,
+    OUTCOME_STATS,
+    Capability,
+)
+from .client import Params, SentryApi, SentryClient
 from .config import Settings, load_settings
 from .errors import ConfigurationError, ProjectNotFound, SentryMonitorError
 from .registry import OPERATIONS
@@ -117,8 +128,51 @@ async def _check_sentry(api: SentryApi, settings: Settings, report: Report) -> N
             access = {str(scope) for scope in project["access"]}
     if access is None:
         report.note("Sentry did not list the token's scopes (no `access` field); they were not checked.")
+    else:
+        _report_scopes(settings, access, report)
+    await _report_capabilities(api, probe[0], report)
+
+
+async def _report_capabilities(api: SentryApi, slug: str, report: Report) -> None:
+    """Which form of each route the server answers, probed with the tools' own reads (never a write)."""
+    failed: dict[str, str] = {}
+
+    async def probe(capability: Capability, request: Awaitable[object]) -> None:
+        try:
+            await request
+        except SentryMonitorError as exc:
+            failed[capability.name] = exc.code
+
+    try:
+        project_id = await api.project_id(slug)
+    except SentryMonitorError:
+        report.note(f"capabilities: not probed (project {slug!r} is not readable)")
         return
-    _report_scopes(settings, access, report)
+    listing: Params = {
+        "project": project_id,
+        "query": "",
+        "sort": "date",
+        "limit": 1,
+        "collapse": ["stats", "lifetime"],
+    }
+    await probe(ISSUE_SORT, api.issue_list(listing, project=slug))
+    issues = [] if ISSUE_SORT.name in failed else (await api.issue_list(listing, project=slug)).json_list("issues")
+    if issues:
+        issue_id = str(issues[0].get("id"))
+        await probe(ISSUE_LOOKUP, api.issue(issue_id))
+        await probe(LATEST_EVENT, api.latest_event(issue_id))
+        await probe(ISSUE_EVENTS, api.issue_events(issue_id, {"per_page": 1}))
+    stats = {"field": "sum(quantity)", "category": "error", "groupBy": "outcome", "project": project_id}
+    await probe(OUTCOME_STATS, api.stats_v2({**stats, "statsPeriod": "24h", "interval": "1h"}, project=slug))
+    for capability in ALL:
+        offers = api.offers(capability)
+        if offers:
+            report.ok(f"capability {capability.name}: {capability.current}")
+        elif offers is False:
+            report.note(f"capability {capability.name}: older form, {capability.older}")
+        else:
+            why = failed.get(capability.name, f"project {slug} has no issue to try it on")
+            report.note(f"capability {capability.name}: not determined ({why})")
 
 
 def _report_scopes(settings: Settings, access: set[str], report: Report) -> None:

@@ -16,7 +16,7 @@ import math
 import random
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -27,6 +27,8 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 from tenacity.stop import stop_base
 from tenacity.wait import wait_random_exponential
 
+from . import capabilities, routes
+from .capabilities import ISSUE_LOOKUP, Capability
 from .config import Settings
 from .errors import (
     AuthFailed,
@@ -136,6 +138,7 @@ class SentryClient:
         self._org_lock = anyio.Lock()
         self._project_ids: dict[str, str] = {}
         self._gate = RateGate()
+        self.capabilities = capabilities.for_server(settings.api_base)
 
     async def __aenter__(self) -> SentryClient:
         return self
@@ -310,6 +313,72 @@ class SentryApi:
     def __init__(self, client: SentryClient) -> None:
         self.client = client
         self.api_calls = 0
+        self.warnings: list[str] = []
+        # Where `warn` reports; an OperationContext points it at its own `warn`.
+        self.on_warning: Callable[[str], None] = self.warnings.append
+        self._warned: set[str] = set()
+
+    def warn(self, message: str) -> None:
+        """Say (once per operation) what this server could not give, e.g. a sort it lacks."""
+        if message not in self._warned:
+            self._warned.add(message)
+            self.on_warning(message)
+
+    def offers(self, capability: Capability) -> bool | None:
+        """Whether this server answers `capability` in Sentry's current form; None until a request has told."""
+        return self.client.capabilities.offers_current(capability)
+
+    def issue_label(self, short_id: str | None, issue_id: str) -> str:
+        """How to name an issue in a suggested call: its short id, unless this server looks up numeric ids only."""
+        if short_id and self.offers(ISSUE_LOOKUP) is not False:
+            return short_id
+        return issue_id
+
+    # -- routes that differ between servers (see `capabilities` and `routes`) ---------------------------
+
+    async def issue(self, issue_id: str) -> ApiResponse:
+        """GET one issue by numeric or short id. Raises IssueNotFound, or UnsupportedByServer for a short id
+        where the server looks issues up by numeric id only."""
+        return await routes.issue(self, issue_id)
+
+    async def issue_events(self, issue_id: str, params: Params, *, bad_request_field: str = "cursor") -> ApiResponse:
+        """GET one page of an issue's events (`per_page`, `cursor`, ...). Raises IssueNotFound."""
+        return await routes.issue_events(self, issue_id, params, bad_request_field)
+
+    async def latest_event(self, issue_id: str) -> ApiResponse:
+        """GET an issue's latest event. Raises EventNotFound when it has none within retention."""
+        return await routes.issue_event(self, issue_id)
+
+    async def issue_event(self, issue_id: str, event_id: str) -> ApiResponse:
+        """GET one event of an issue (`latest`, `oldest`, `recommended` or an id). Raises EventNotFound."""
+        return await routes.issue_event(self, issue_id, event_id)
+
+    async def issue_list(
+        self,
+        params: Params,
+        *,
+        not_found: type[NotFound] = OrganizationNotFound,
+        bad_request_field: str = "parameters",
+        project: str | None = None,
+    ) -> ApiResponse:
+        """GET one page of the organization's issues; `sort` takes Sentry's names (date, new, freq, user)."""
+        return await routes.issue_list(
+            self, params, not_found=not_found, bad_request_field=bad_request_field, project=project
+        )
+
+    async def stats_v2(
+        self,
+        params: Params,
+        *,
+        not_found: type[NotFound] = OrganizationNotFound,
+        bad_request_field: str = "parameters",
+        project: str | None = None,
+    ) -> ApiResponse:
+        """GET outcome statistics (Sentry's `statsPeriod`/`groupBy` form); where the server has no outcomes,
+        every group comes labelled `accepted` and a warning says so."""
+        return await routes.stats_v2(
+            self, params, not_found=not_found, bad_request_field=bad_request_field, project=project
+        )
 
     @property
     def settings(self) -> Settings:
@@ -425,16 +494,33 @@ def _interpret(response: httpx.Response, raw: bytes, expect: Expectations) -> Ap
             ) from None
         return ApiResponse(status, data, response.headers)
 
+    error = _failure(response, raw, expect)
+    error.answered_json = _parsed(raw) is not None
+    raise error
+
+
+def _failure(response: httpx.Response, raw: bytes, expect: Expectations) -> SentryMonitorError:
+    """The exception for a non-2xx answer."""
+    status = response.status_code
     detail = _detail(raw)
     said = f" Sentry said: {detail}" if detail else ""
     if status == 400:
-        raise InvalidParameter(expect.bad_request_field, f"Sentry refused the request (400).{said}", status_code=status)
+        return InvalidParameter(
+            expect.bad_request_field, f"Sentry refused the request (400).{said}", status_code=status
+        )
+    if status == 422:
+        return InvalidParameter(
+            expect.bad_request_field,
+            f"Sentry refused the request (422).{said}",
+            status_code=status,
+            rejected_parameters=_named_parameters(raw) or None,
+        )
     if status == 401:
-        raise AuthFailed(
+        return AuthFailed(
             f"Sentry rejected the auth token (401): it is invalid, expired or revoked.{said}", status_code=status
         )
     if status == 403 and expect.project is not None:
-        raise ProjectNotAllowed(
+        return ProjectNotAllowed(
             f"The token may not read project {expect.project!r} (403): its user is not a member of the project's "
             f"team, or the token lacks the {expect.scope} scope.{said}",
             status_code=status,
@@ -442,15 +528,15 @@ def _interpret(response: httpx.Response, raw: bytes, expect: Expectations) -> Ap
             required_scope=expect.scope,
         )
     if status == 403:
-        raise MissingScope(
+        return MissingScope(
             f"The token is not allowed to do this (403): it needs the {expect.scope} scope.{said}",
             status_code=status,
             required_scope=expect.scope,
         )
     if status == 404:
-        raise expect.not_found(f"Sentry has no such {_noun(expect.not_found)} (404).{said}", status_code=status)
+        return expect.not_found(f"Sentry has no such {_noun(expect.not_found)} (404).{said}", status_code=status)
     if status in (405, 410):
-        raise UnsupportedByServer(
+        return UnsupportedByServer(
             f"This Sentry server does not offer this API (HTTP {status}).{said}",
             status_code=status,
             capability=response.request.url.path,
@@ -458,7 +544,7 @@ def _interpret(response: httpx.Response, raw: bytes, expect: Expectations) -> Ap
     if status == 429:
         retry_after = _retry_after(response.headers)
         limit = learned_limit(response.headers.get("x-sentry-rate-limit-limit"), detail)
-        raise RateLimited(
+        return RateLimited(
             "Sentry is rate-limiting this token (429)."
             + (f" It asks to wait {retry_after:g} s." if retry_after is not None else "")
             + (f" Limit: {limit[0]} requests in {limit[1]:g} s." if limit else ""),
@@ -470,16 +556,16 @@ def _interpret(response: httpx.Response, raw: bytes, expect: Expectations) -> Ap
     if status >= 500:
         error_id = _error_id(raw)
         kind = "is unavailable" if status in (502, 503, 504) else "had an internal error"
-        raise SentryUnavailable(
+        return SentryUnavailable(
             f"Sentry {kind} (HTTP {status}).{said if status != 500 else ''}", status_code=status, error_id=error_id
         )
     if 300 <= status < 400:
-        raise BadUpstreamResponse(
+        return BadUpstreamResponse(
             f"Sentry answered with a redirect ({status}) to {response.headers.get('location', '?')}: "
             "SENTRY_URL is probably not the API host.",
             status_code=status,
         )
-    raise BadUpstreamResponse(f"Sentry answered HTTP {status}.{said}", status_code=status, excerpt=_excerpt(raw))
+    return BadUpstreamResponse(f"Sentry answered HTTP {status}.{said}", status_code=status, excerpt=_excerpt(raw))
 
 
 def _noun(error: type[SentryMonitorError]) -> str:
@@ -520,6 +606,12 @@ def _detail(raw: bytes) -> str:
         detail = data.get("detail", data.get("message"))
         if isinstance(detail, dict):
             detail = detail.get("message") or detail.get("code")
+        if isinstance(detail, list):  # django-ninja (GlitchTip): [{"loc": ["query", "sort"], "msg": "..."}]
+            detail = "; ".join(
+                f"{item.get('loc', ['?'])[-1] if item.get('loc') else '?'}: {item.get('msg', '')}"
+                for item in detail
+                if isinstance(item, dict)
+            )
         if isinstance(detail, str):
             return detail[:300]
         fields = [
@@ -529,6 +621,21 @@ def _detail(raw: bytes) -> str:
         ]
         return ", ".join(fields)[:300]
     return _excerpt(raw) if raw.strip() else ""
+
+
+def _named_parameters(raw: bytes) -> list[str]:
+    """The parameters a refusal names: django-ninja's `detail[].loc[-1]`, or the keys of DRF's field map."""
+    data = _parsed(raw)
+    if not isinstance(data, dict):
+        return []
+    detail = data.get("detail")
+    if isinstance(detail, list):
+        return [
+            str(item["loc"][-1])
+            for item in detail
+            if isinstance(item, dict) and isinstance(item.get("loc"), list) and item["loc"]
+        ]
+    return [str(key) for key in data if key not in ("detail", "message", "errorId")]
 
 
 def _error_id(raw: bytes) -> str | None:

@@ -46,6 +46,9 @@ class SentryMonitorError(Exception):
         "with the operation name and parameters (the server log on stderr has the traceback)."
     )
 
+    # Whether Sentry's error answer had a JSON body (set by the client; capability fallbacks read it).
+    answered_json: bool | None = None
+
     def __init__(self, message: str, *, recovery: str | None = None, **details: Any) -> None:
         super().__init__(message)
         self.message = message

@@ -1,8 +1,10 @@
 """Sentry API objects as we parse them: every field optional, extra fields ignored.
 
-Sentry's responses differ between sentry.io and self-hosted versions (older ones lack `substatus`,
-`priority`, `isUnhandled`; some send snake_case). These models take camelCase and snake_case alike and
-never fail on a missing field; the operations decide what a missing value means.
+Sentry's responses differ between sentry.io, self-hosted versions and GlitchTip (older ones lack
+`substatus`, `priority`, `isUnhandled`, `assignedTo`; GlitchTip sends some answers in snake_case and
+`null` in count series). These models take camelCase and snake_case alike, never fail on a missing
+field, and read older substatus names as the current ones; the operations decide what a missing value
+means.
 """
 
 from __future__ import annotations
@@ -11,6 +13,13 @@ from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
+
+# Older self-hosted Sentry names the archived substatuses without the `archived_` prefix.
+OLDER_SUBSTATUSES = {
+    "until_escalating": "archived_until_escalating",
+    "until_condition_met": "archived_until_condition_met",
+    "forever": "archived_forever",
+}
 
 
 class SentryModel(BaseModel):
@@ -48,14 +57,6 @@ class TagSummary(SentryModel):
     total_values: int = 0
 
 
-OLD_SUBSTATUS = {
-    "until_escalating": "archived_until_escalating",
-    "until_condition_met": "archived_until_condition_met",
-    "forever": "archived_forever",
-}
-"""Substatus names of older Sentry servers, by the current name they mean."""
-
-
 class Issue(SentryModel):
     id: str
     short_id: str | None = None
@@ -87,7 +88,7 @@ class Issue(SentryModel):
     @field_validator("substatus", mode="before")
     @classmethod
     def _current_substatus(cls, value: Any) -> Any:
-        return OLD_SUBSTATUS.get(value, value) if isinstance(value, str) else value
+        return OLDER_SUBSTATUSES.get(value, value) if isinstance(value, str) else value
 
     @field_validator("count", "user_count", mode="before")
     @classmethod

@@ -65,6 +65,9 @@ class OperationContext:
     partial: bool = False
     progress: Progress = no_progress
 
+    def __post_init__(self) -> None:
+        self.api.on_warning = self.warn  # what the server could not give is said in the result
+
     @property
     def settings(self) -> Settings:
         return self.api.settings

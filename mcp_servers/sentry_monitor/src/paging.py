@@ -10,13 +10,13 @@ comes back again (a pagination loop) stops the read with a warning.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import anyio
 
-from .client import Params
+from .client import ApiResponse, Params
 from .errors import BadUpstreamResponse, ResponseTooLarge, TransientError
 from .operation import OperationContext
 
@@ -33,9 +33,13 @@ class Pages:
     pages: int
 
 
+Fetch = Callable[[Params], Awaitable[ApiResponse]]
+"""One page, given its parameters: e.g. `lambda params: api.issue_events(issue_id, params)`."""
+
+
 async def read_pages(
     ctx: OperationContext,
-    path: Sequence[str],
+    source: Sequence[str] | Fetch,
     params: Params,
     *,
     want: int,
@@ -44,7 +48,17 @@ async def read_pages(
     cursor: str | None = None,
     **expect: Any,
 ) -> Pages:
-    """Up to `want` rows (deduplicated by `id`) from `path`, `PAGE_MAX` a page, starting at `cursor`."""
+    """Up to `want` rows (deduplicated by id) from `source`, `PAGE_MAX` a page, starting at `cursor`.
+
+    `source` is an org-scoped path (read with `api.get` and the `expect` keywords) or a `Fetch`.
+    """
+    path = source
+
+    async def get(page: Params) -> ApiResponse:
+        assert not callable(path)
+        return await ctx.api.get(path, params=page, **expect)
+
+    fetch = source if callable(source) else get
     rows: list[dict[str, Any]] = []
     seen_ids: set[str] = set()
     requested: set[str | None] = set()
@@ -56,11 +70,11 @@ async def read_pages(
             page_params["cursor"] = cursor
         requested.add(cursor)
         if pages == 0:
-            response = await ctx.api.get(path, params=page_params, **expect)
+            response = await fetch(page_params)
         else:
             try:
                 with anyio.move_on_after(_time_left()) as scope:
-                    response = await ctx.api.get(path, params=page_params, **expect)
+                    response = await fetch(page_params)
             except (TransientError, BadUpstreamResponse, ResponseTooLarge) as exc:
                 _cut(ctx, noun, rows, want, cursor, f"page {pages + 1} failed ({exc.code}: {exc.message})")
                 return Pages(rows, cursor, total_hits, pages)
@@ -70,7 +84,7 @@ async def read_pages(
         pages += 1
         total_hits = total_hits if total_hits is not None else response.total_hits
         for row in response.json_list(f"the {noun} list"):
-            key = str(row.get("id") or row.get("eventID") or "")
+            key = str(row.get("id") or row.get("eventID") or row.get("event_id") or "")
             if key and key not in seen_ids:
                 seen_ids.add(key)
                 rows.append(row)

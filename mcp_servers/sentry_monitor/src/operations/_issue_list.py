@@ -57,19 +57,17 @@ async def list_issues(
     project_slug: str | None = None,
 ) -> IssueList:
     """Up to `limit` issues matching `search` in the projects (`-1`: all the token can see), 100 a request."""
-    org = await ctx.api.organization()
     query = {"project": list(project_ids), "query": search, "sort": sort, "collapse": ["stats", "lifetime", "filtered"]}
     pages = await read_pages(
         ctx,
-        ["organizations", org, "issues"],
+        lambda page: ctx.api.issue_list(
+            page, not_found=ProjectNotFound, bad_request_field=bad_request_field, project=project_slug
+        ),
         query,
         want=limit,
         size_param="limit",
         noun="issues",
         cursor=cursor,
-        not_found=ProjectNotFound,
-        bad_request_field=bad_request_field,
-        project=project_slug,
     )
     issues = [issue_summary(models.Issue.model_validate(row)) for row in pages.rows]
     return IssueList(issues=issues, total_hits=pages.total_hits, next_cursor=pages.next_cursor)

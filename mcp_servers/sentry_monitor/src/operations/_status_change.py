@@ -66,11 +66,7 @@ async def change_status(ctx: OperationContext, issue_id: str, change: Change) ->
     ref = issue_ref(issue_id, ctx.settings)
     await ctx.api.check_organization(ref.org, "issue_id")
     org = await ctx.api.organization()
-    current = models.Issue.model_validate(
-        (await ctx.api.get(["organizations", org, "issues", ref.issue_id], not_found=IssueNotFound)).json_object(
-            "the issue"
-        )
-    )
+    current = models.Issue.model_validate((await ctx.api.issue(ref.issue_id)).json_object("the issue"))
     ctx.api.check_issue_allowed(current)
     before = state_of(current)
     ident = before.short_id or before.id
@@ -91,10 +87,13 @@ async def change_status(ctx: OperationContext, issue_id: str, change: Change) ->
     except (TransientError, anyio.get_cancelled_exc_class()):
         ctx.warn(
             f"The request to {change.verb} {ident} may or may not have reached Sentry; check with "
-            f"get-issue-details(issue_id='{ident}') before calling again (doing it twice changes nothing)."
+            f"get-issue-details(issue_id='{ctx.api.issue_label(before.short_id, before.id)}') before calling again "
+            "(doing it twice changes nothing)."
         )
         raise
     updated = models.Issue.model_validate(response.data) if isinstance(response.data, dict) else None
+    if updated is not None:
+        _check_condition_kept(ctx, change, updated)
     after = state_of(updated) if updated is not None else before.model_copy(update={"status": change.body["status"]})
     ctx.side_effects.append(
         SideEffect(
@@ -106,6 +105,24 @@ async def change_status(ctx: OperationContext, issue_id: str, change: Change) ->
         )
     )
     return ChangedIssue(issue=after, changed=True), current
+
+
+def _check_condition_kept(ctx: OperationContext, change: Change, updated: models.Issue) -> None:
+    """Say so when the server's answer shows no sign of the condition asked for (servers without substatus or
+    conditional archiving, such as GlitchTip, accept the status and drop the rest)."""
+    asked_substatus = change.body.get("substatus")
+    asked_details = change.body.get("statusDetails")
+    if asked_substatus and updated.substatus is None:
+        ctx.warn(
+            f"This server's answer has no substatus, so '{asked_substatus}' was probably not kept: the issue is "
+            f"{updated.status}, but may not come back on its own."
+        )
+    elif asked_details and not updated.status_details and updated.status == change.body.get("status"):
+        ctx.warn(
+            "This server's answer does not show the condition asked for ("
+            + ", ".join(asked_details)
+            + f"); the issue is {updated.status}, but the condition was probably not kept."
+        )
 
 
 def _state_text(state: IssueState) -> str:

@@ -7,7 +7,6 @@ from collections import Counter
 from pydantic import Field
 
 from .. import models, render
-from ..errors import IssueNotFound
 from ..identifiers import issue_ref
 from ..operation import Count, Operation, OperationContext, Result
 from ..paging import read_pages
@@ -42,20 +41,16 @@ class ErrorEvents(Result):
 async def get_error_events(ctx: OperationContext, params: GetErrorEventsParams) -> ErrorEvents:
     ref = issue_ref(params.issue_id, ctx.settings)
     await ctx.api.check_organization(ref.org, "issue_id")
-    org = await ctx.api.organization()
-    issue_path = ["organizations", org, "issues", ref.issue_id]
     events_read = read_pages(
         ctx,
-        [*issue_path, "events"],
+        lambda page: ctx.api.issue_events(ref.issue_id, page),
         {},
         want=params.limit,
         size_param="per_page",
         noun="events",
         cursor=params.cursor,
-        not_found=IssueNotFound,
-        bad_request_field="cursor",
     )
-    pages, _ = await read_within_allowed(ctx, issue_path, events_read)
+    pages, _ = await read_within_allowed(ctx, ref.issue_id, events_read)
     events = [_summary(models.Event.model_validate(row)) for row in pages.rows]
     result = ErrorEvents(events=events, next_cursor=pages.next_cursor)
     _recommend(ctx, params, result)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 
 from .. import render
-from ..errors import EventNotFound
 from ..identifiers import event_id, issue_ref
 from ..operation import Operation, OperationContext, Result
 from ._issue_scope import read_within_allowed
@@ -37,11 +36,9 @@ class EventDetail(Result):
 async def get_event(ctx: OperationContext, params: GetEventParams) -> EventDetail:
     ref = issue_ref(params.issue_id, ctx.settings)
     await ctx.api.check_organization(ref.org, "issue_id")
-    org = await ctx.api.organization()
-    issue_path = ["organizations", org, "issues", ref.issue_id]
-    event_call = ctx.api.get([*issue_path, "events", params.event_id], not_found=EventNotFound)
-    response, issue = await read_within_allowed(ctx, issue_path, event_call)
-    ident = (issue.short_id or issue.id) if issue is not None else ref.issue_id
+    event_call = ctx.api.issue_event(ref.issue_id, params.event_id)
+    response, issue = await read_within_allowed(ctx, ref.issue_id, event_call)
+    ident = ctx.api.issue_label(issue.short_id, issue.id) if issue is not None else ref.issue_id
     event = latest_event(ctx, response)
     ctx.recommend(f"The issue's counts and spread: get-issue-details(issue_id='{ident}').")
     ctx.recommend(f"Other events of it: get-error-events(issue_id='{ident}').")

@@ -9,7 +9,7 @@ from pydantic import Field
 from .. import models, render
 from ..client import ApiResponse
 from ..concurrency import gather_two
-from ..errors import EventNotFound, IssueNotFound
+from ..errors import EventNotFound
 from ..identifiers import issue_ref
 from ..operation import Operation, OperationContext, Result
 from ..results import (
@@ -73,12 +73,7 @@ class IssueDetails(Result):
 async def get_issue_details(ctx: OperationContext, params: IssueIdParams) -> IssueDetails:
     ref = issue_ref(params.issue_id, ctx.settings)
     await ctx.api.check_organization(ref.org, "issue_id")
-    org = await ctx.api.organization()
-    issue_path = ["organizations", org, "issues", ref.issue_id]
-    issue_response, event_response = await gather_two(
-        ctx.api.get(issue_path, not_found=IssueNotFound),
-        ctx.api.get([*issue_path, "events", "latest"], not_found=EventNotFound),
-    )
+    issue_response, event_response = await gather_two(ctx.api.issue(ref.issue_id), ctx.api.latest_event(ref.issue_id))
     if isinstance(issue_response, BaseException):
         raise issue_response
     issue = models.Issue.model_validate(issue_response.json_object("the issue"))
@@ -163,7 +158,7 @@ def _contexts(contexts: dict[str, Any]) -> dict[str, dict[str, str]]:
 
 def _recommend(ctx: OperationContext, result: IssueDetails) -> None:
     issue = result.issue
-    ident = issue.short_id or issue.id
+    ident = ctx.api.issue_label(issue.short_id, issue.id)
     frame = crashing_in_app_frame(result.latest_event.exceptions) if result.latest_event else None
     if frame is not None:
         ctx.recommend(f"Start at {frame.filename}:{frame.line} in {frame.function} (the crashing in-app frame).")

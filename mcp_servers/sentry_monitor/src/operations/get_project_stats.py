@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from .. import models, render
+from ..capabilities import OUTCOME_STATS
 from ..errors import ProjectNotFound
 from ..operation import Operation, OperationContext, Parameters, Result
 from ._params import ProjectSlug
@@ -48,12 +49,10 @@ class ProjectStats(Result):
 
 
 async def get_project_stats(ctx: OperationContext, params: GetProjectStatsParams) -> ProjectStats:
-    org = await ctx.api.organization()
     project_id = await ctx.api.project_id(params.project_slug)
     interval = INTERVALS[params.period]
-    response = await ctx.api.get(
-        ["organizations", org, "stats_v2"],
-        params={
+    response = await ctx.api.stats_v2(
+        {
             "field": "sum(quantity)",
             "category": "error",
             "groupBy": "outcome",
@@ -62,12 +61,12 @@ async def get_project_stats(ctx: OperationContext, params: GetProjectStatsParams
             "interval": interval,
         },
         not_found=ProjectNotFound,
-        scope="org:read",
         bad_request_field="period",
         project=params.project_slug,
     )
     stats = models.StatsV2.model_validate(response.json_object("the error statistics"))
-    totals = dict.fromkeys(OUTCOMES, 0)
+    # Only the outcomes this server reports: one without per-outcome stats counts accepted events only.
+    totals = dict.fromkeys(OUTCOMES if ctx.api.offers(OUTCOME_STATS) else ("accepted",), 0)
     accepted = [0] * len(stats.intervals)
     for group in stats.groups:
         outcome = str(group.by.get("outcome") or "unknown")
@@ -112,7 +111,7 @@ def _recommend(ctx: OperationContext, params: GetProjectStatsParams, result: Pro
             f"The peak was {result.peak.accepted} errors at {result.peak.start}: call "
             f"get-recent-issues(project_slug='{slug}', sort='freq') to see the busiest issues."
         )
-    dropped = result.totals["rate_limited"]
+    dropped = result.totals.get("rate_limited", 0)
     if dropped:
         ctx.recommend(
             f"{dropped} errors were dropped by rate limits: raise the project's quota or lower the SDK's "

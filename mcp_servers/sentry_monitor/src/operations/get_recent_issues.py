@@ -60,13 +60,15 @@ def _recommend(ctx: OperationContext, params: GetRecentIssuesParams, result: Rec
         return
     busiest = max(result.issues, key=lambda issue: issue.count)
     ctx.recommend(
-        f"get-issue-details(issue_id='{busiest.short_id or busiest.id}') for the busiest issue's stack trace "
+        f"get-issue-details(issue_id='{ctx.api.issue_label(busiest.short_id, busiest.id)}') for the busiest issue's "
+        "stack trace "
         f"({busiest.count} events, {busiest.user_count} users)."
     )
     unhandled = [issue for issue in result.issues if issue.is_unhandled and issue is not busiest]
     if unhandled:
         ctx.recommend(
-            f"{len(unhandled)} other issue(s) crashed unhandled, e.g. {unhandled[0].short_id or unhandled[0].id}."
+            f"{len(unhandled)} other issue(s) crashed unhandled, e.g. "
+            f"{ctx.api.issue_label(unhandled[0].short_id, unhandled[0].id)}."
         )
     if result.next_cursor:
         ctx.recommend(f"More issues: call get-recent-issues again with cursor='{result.next_cursor}'.")

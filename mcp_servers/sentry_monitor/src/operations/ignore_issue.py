@@ -80,6 +80,7 @@ def _change(params: IgnoreIssueParams) -> Change:
 async def ignore_issue(ctx: OperationContext, params: IgnoreIssueParams) -> ChangedIssue:
     result, issue = await change_status(ctx, params.issue_id, _change(params))
     ident = result.issue.short_id or result.issue.id
+    label = ctx.api.issue_label(result.issue.short_id, result.issue.id)
     if result.changed and params.until_escalating:
         ctx.recommend(f"Sentry reopens {ident} as escalating if its volume jumps; nothing else will bring it back.")
     elif result.changed and not any(getattr(params, name) for name in CONDITIONS):
@@ -88,7 +89,7 @@ async def ignore_issue(ctx: OperationContext, params: IgnoreIssueParams) -> Chan
         )
     ctx.recommend(
         f"Archived issues: get-recent-issues(project_slug='{project_slug_of(issue)}', status='ignored'); "
-        f"undo with unresolve-issue(issue_id='{ident}')."
+        f"undo with unresolve-issue(issue_id='{label}')."
     )
     return result
 

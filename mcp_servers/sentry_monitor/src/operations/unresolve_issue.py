@@ -17,8 +17,8 @@ REOPEN = Change(
 
 async def unresolve_issue(ctx: OperationContext, params: IssueIdParams) -> ChangedIssue:
     result, _ = await change_status(ctx, params.issue_id, REOPEN)
-    ident = result.issue.short_id or result.issue.id
-    ctx.recommend(f"Look at what it does now: get-issue-details(issue_id='{ident}').")
+    label = ctx.api.issue_label(result.issue.short_id, result.issue.id)
+    ctx.recommend(f"Look at what it does now: get-issue-details(issue_id='{label}').")
     return result
 
 

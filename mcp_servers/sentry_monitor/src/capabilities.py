@@ -1,0 +1,169 @@
+"""Which form of a route this Sentry-compatible server answers, learned at first use and kept for the process.
+
+sentry.io and current self-hosted Sentry answer Sentry's current routes. Older self-hosted Sentry and
+GlitchTip answer some of them only in an older form (another path, other parameter values). For each such
+capability the client tries the current form first and falls back to the older one only when the answer
+says that the route or a parameter is missing:
+
+- for another route: 405 or 410 (the method or the route is not offered), or a 404 or 500 whose body is
+  not JSON (a framework's HTML page) from a route that has never answered JSON on this server;
+- for other parameter values on the same route: a 422 naming one of the parameters the older form changes.
+
+Never on a JSON 5xx (Sentry's `errorId`), a 429, a 502-504, a timeout or a network error: those are faults,
+retried by the client and answered as they are. A form is remembered for the process, per server (its API
+base URL), once it has succeeded (the older one only after it answered), so a known server costs no extra
+request. When neither form is offered the
+answer is UNSUPPORTED_BY_SERVER naming the capability.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING
+
+from .errors import SentryMonitorError, UnsupportedByServer
+
+if TYPE_CHECKING:
+    from .client import ApiResponse
+
+MISSING_ROUTE_STATUSES = (405, 410)
+HTML_MISSING_STATUSES = (404, 500)
+
+
+class Form(Enum):
+    CURRENT = "current"
+    OLDER = "older"
+
+
+@dataclass(frozen=True)
+class Capability:
+    """Something the tools need that servers offer in two forms; `parameters` are those the older form changes."""
+
+    name: str
+    current: str
+    older: str
+    parameters: frozenset[str] = frozenset()
+
+
+ISSUE_LOOKUP = Capability(
+    "issue lookup", "GET organizations/{org}/issues/{id}/", "GET issues/{id}/ (numeric ids only, no short ids)"
+)
+ISSUE_EVENTS = Capability(
+    "issue events", "GET organizations/{org}/issues/{id}/events/", "GET issues/{id}/events/ (numeric ids only)"
+)
+LATEST_EVENT = Capability(
+    "latest event",
+    "GET organizations/{org}/issues/{id}/events/latest/",
+    "GET issues/{id}/events/latest/ (numeric ids only)",
+)
+ISSUE_SORT = Capability(
+    "issue sort",
+    "sort=date|new|freq|user",
+    "sort=-last_seen|-first_seen|-count (no sort by users)",
+    frozenset({"sort"}),
+)
+OUTCOME_STATS = Capability(
+    "error statistics by outcome",
+    "GET organizations/{org}/stats_v2/ with statsPeriod and groupBy=outcome",
+    "GET organizations/{org}/stats_v2/ with start and end, no groupBy (accepted events only)",
+    frozenset({"statsPeriod", "groupBy", "start", "end"}),
+)
+ALL = (ISSUE_LOOKUP, ISSUE_EVENTS, LATEST_EVENT, ISSUE_SORT, OUTCOME_STATS)
+
+Request = Callable[[], Awaitable["ApiResponse"]]
+
+
+@dataclass(frozen=True)
+class NoOlderForm:
+    """Why a request has no older form (e.g. a short id where the older route takes numeric ids only)."""
+
+    message: str
+    recovery: str
+
+
+class Capabilities:
+    """What one server offers: the form chosen per capability, and which current routes ever answered JSON."""
+
+    def __init__(self) -> None:
+        self._chosen: dict[str, Form] = {}
+        self._answered_json: set[str] = set()
+
+    def form(self, capability: Capability) -> Form | None:
+        """The form this server is known to answer; None until a request has told."""
+        return self._chosen.get(capability.name)
+
+    def offers_current(self, capability: Capability) -> bool | None:
+        """True/False once known, None before."""
+        form = self.form(capability)
+        return None if form is None else form is Form.CURRENT
+
+    async def call(
+        self, capability: Capability, current: Request, older: Request | NoOlderForm
+    ) -> tuple[ApiResponse, Form]:
+        """Answer with the known form, or try the current one and fall back (see the module docstring).
+
+        Raises what the chosen route raised, or UnsupportedByServer when neither form is offered.
+        """
+        if self._chosen.get(capability.name) is Form.OLDER:
+            if isinstance(older, NoOlderForm):
+                raise _unsupported(capability, older)
+            return await older(), Form.OLDER
+        try:
+            response = await current()
+        except SentryMonitorError as exc:
+            route_was_json = capability.name in self._answered_json
+            if exc.answered_json:
+                self._answered_json.add(capability.name)
+            if self._chosen.get(capability.name) is Form.CURRENT or not means_missing(capability, exc, route_was_json):
+                raise
+            if isinstance(older, NoOlderForm):
+                raise _unsupported(capability, older) from None
+            try:
+                response = await older()
+            except SentryMonitorError as second:
+                if means_missing(capability, second, route_was_json=False):
+                    raise UnsupportedByServer(
+                        f"This server offers no {capability.name}: {capability.current} answered "
+                        f"{_status(exc)} and {capability.older} answered {_status(second)}.",
+                        capability=capability.name,
+                    ) from None
+                raise
+            self._chosen[capability.name] = Form.OLDER
+            return response, Form.OLDER
+        self._chosen[capability.name] = Form.CURRENT
+        self._answered_json.add(capability.name)
+        return response, Form.CURRENT
+
+
+_SERVERS: dict[str, Capabilities] = {}
+
+
+def for_server(api_base: str) -> Capabilities:
+    """What this process has learned about the server at `api_base` (shared by every client of it)."""
+    return _SERVERS.setdefault(api_base, Capabilities())
+
+
+def forget_server(api_base: str) -> None:
+    """Learn the server anew at next use (e.g. after it was upgraded)."""
+    _SERVERS.pop(api_base, None)
+
+
+def means_missing(capability: Capability, exc: SentryMonitorError, route_was_json: bool) -> bool:
+    """Whether a failed answer says the route or parameter is missing (rather than a fault)."""
+    status = exc.details.get("status_code")
+    if capability.parameters:  # the route exists; only a refusal naming one of the parameters tells
+        return status == 422 and bool(set(exc.details.get("rejected_parameters", ())) & capability.parameters)
+    if status in MISSING_ROUTE_STATUSES:
+        return True
+    return status in HTML_MISSING_STATUSES and exc.answered_json is False and not route_was_json
+
+
+def _status(exc: SentryMonitorError) -> str:
+    status = exc.details.get("status_code")
+    return f"HTTP {status}" if status else exc.code
+
+
+def _unsupported(capability: Capability, why: NoOlderForm) -> UnsupportedByServer:
+    return UnsupportedByServer(why.message, recovery=why.recovery, capability=capability.name)

@@ -1,0 +1,146 @@
+"""The requests whose route differs between Sentry-compatible servers, each in its current and older form.
+
+`SentryApi` exposes these as methods (`issue`, `issue_events`, `latest_event`, `issue_event`, `issue_list`,
+`stats_v2`);
+an operation that calls them gets the fallbacks of `capabilities` and never needs to know the server.
+What the older form cannot give is said through `SentryApi.warn`, so it lands in the result's warnings.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from .capabilities import ISSUE_EVENTS, ISSUE_LOOKUP, ISSUE_SORT, LATEST_EVENT, OUTCOME_STATS, Form, NoOlderForm
+from .errors import EventNotFound, IssueNotFound, NotFound
+
+if TYPE_CHECKING:
+    from .client import ApiResponse, Params, SentryApi
+
+# Sentry's sort names and what older servers (GlitchTip) call the same order; `user` has no equivalent.
+OLDER_SORTS = {"date": "-last_seen", "new": "-first_seen", "freq": "-count", "user": "-count"}
+NO_USER_SORT = "This server cannot sort issues by users (sort='user'); they are sorted by event count instead."
+ACCEPTED_ONLY = (
+    "This server has no per-outcome error statistics: totals are accepted (stored) events only; filtered, "
+    "rate-limited and invalid events are not counted."
+)
+_PERIOD = re.compile(r"^(\d+)([smhdw])$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def _numeric_only(issue_id: str, what: str) -> NoOlderForm | None:
+    if issue_id.isdigit():
+        return None
+    return NoOlderForm(
+        f"This server looks {what} up by numeric issue id only, and {issue_id!r} is a short id.",
+        recovery="Pass the issue's numeric id instead: get-recent-issues lists it as `id` (it is also the number "
+        "in the issue's URL).",
+    )
+
+
+async def issue(api: SentryApi, issue_id: str) -> ApiResponse:
+    org = await api.organization()
+    short = _numeric_only(issue_id, "issues")
+    response, _ = await api.client.capabilities.call(
+        ISSUE_LOOKUP,
+        lambda: api.get(["organizations", org, "issues", issue_id], not_found=IssueNotFound),
+        short or (lambda: api.get(["issues", issue_id], not_found=IssueNotFound)),
+    )
+    return response
+
+
+async def issue_events(api: SentryApi, issue_id: str, params: Params, bad_request_field: str) -> ApiResponse:
+    org = await api.organization()
+    short = _numeric_only(issue_id, "an issue's events")
+    expect: dict[str, Any] = {"params": params, "not_found": IssueNotFound, "bad_request_field": bad_request_field}
+    response, _ = await api.client.capabilities.call(
+        ISSUE_EVENTS,
+        lambda: api.get(["organizations", org, "issues", issue_id, "events"], **expect),
+        short or (lambda: api.get(["issues", issue_id, "events"], **expect)),
+    )
+    return response
+
+
+async def issue_event(api: SentryApi, issue_id: str, event_id: str = "latest") -> ApiResponse:
+    """One event of an issue: `latest`, `oldest`, `recommended` or an event id (one route family, one capability)."""
+    org = await api.organization()
+    short = _numeric_only(issue_id, "an issue's events")
+    response, _ = await api.client.capabilities.call(
+        LATEST_EVENT,
+        lambda: api.get(["organizations", org, "issues", issue_id, "events", event_id], not_found=EventNotFound),
+        short or (lambda: api.get(["issues", issue_id, "events", event_id], not_found=EventNotFound)),
+    )
+    return response
+
+
+async def issue_list(
+    api: SentryApi, params: Params, *, not_found: type[NotFound], bad_request_field: str, project: str | None
+) -> ApiResponse:
+    org = await api.organization()
+    path = ["organizations", org, "issues"]
+    expect: dict[str, Any] = {"not_found": not_found, "bad_request_field": bad_request_field, "project": project}
+    sort = params.get("sort")
+    if not isinstance(sort, str):
+        return await api.get(path, params=params, **expect)
+    older_sort = OLDER_SORTS.get(sort)
+    older = (
+        (lambda: api.get(path, params={**params, "sort": older_sort}, **expect))
+        if older_sort
+        else NoOlderForm(f"This server cannot sort issues by {sort!r}.", recovery="Sort by date, new or freq instead.")
+    )
+    response, form = await api.client.capabilities.call(
+        ISSUE_SORT, lambda: api.get(path, params=params, **expect), older
+    )
+    if form is Form.OLDER and sort == "user":
+        api.warn(NO_USER_SORT)
+    return response
+
+
+async def stats_v2(
+    api: SentryApi, params: Params, *, not_found: type[NotFound], bad_request_field: str, project: str | None
+) -> ApiResponse:
+    """Outcome statistics; in the older form (start/end, no groupBy) every group is labelled accepted."""
+    org = await api.organization()
+    path = ["organizations", org, "stats_v2"]
+    expect: dict[str, Any] = {
+        "not_found": not_found,
+        "scope": "org:read",
+        "bad_request_field": bad_request_field,
+        "project": project,
+    }
+    older_params = {key: value for key, value in params.items() if key not in ("statsPeriod", "groupBy")}
+    older_params.update(_start_end(params))
+    response, form = await api.client.capabilities.call(
+        OUTCOME_STATS,
+        lambda: api.get(path, params=params, **expect),
+        lambda: api.get(path, params=older_params, **expect),
+    )
+    if form is Form.CURRENT:
+        return response
+    api.warn(ACCEPTED_ONLY)
+    data = response.data
+    if isinstance(data, dict) and isinstance(data.get("groups"), list):
+        groups = [
+            {**group, "by": group.get("by") or {"outcome": "accepted"}} if isinstance(group, dict) else group
+            for group in data["groups"]
+        ]
+        return replace(response, data={**data, "groups": groups})
+    return response
+
+
+def _start_end(params: Params) -> dict[str, str]:
+    """`start`/`end` covering what `statsPeriod` covers, the end rounded up to the interval as Sentry does."""
+    period = _seconds(params.get("statsPeriod"), default=86400)
+    interval = _seconds(params.get("interval"), default=3600)
+    now = datetime.now(UTC).timestamp()
+    end = datetime.fromtimestamp(interval * math.ceil(now / interval), UTC)
+    start = end - timedelta(seconds=period)
+    return {"start": start.isoformat().replace("+00:00", "Z"), "end": end.isoformat().replace("+00:00", "Z")}
+
+
+def _seconds(value: Any, default: int) -> int:
+    match = _PERIOD.match(value) if isinstance(value, str) else None
+    return int(match[1]) * _UNIT_SECONDS[match[2]] if match else default
