@@ -42,9 +42,13 @@ async def read_pages(
     size_param: str,
     noun: str,
     cursor: str | None = None,
+    report_pages: bool = True,
     **expect: Any,
 ) -> Pages:
-    """Up to `want` rows (deduplicated by `id`) from `path`, `PAGE_MAX` a page, starting at `cursor`."""
+    """Up to `want` rows (deduplicated by `id`) from `path`, `PAGE_MAX` a page, starting at `cursor`.
+
+    Each page read is told as progress unless `report_pages` is false (a caller that counts its own steps).
+    """
     rows: list[dict[str, Any]] = []
     seen_ids: set[str] = set()
     requested: set[str | None] = set()
@@ -75,7 +79,7 @@ async def read_pages(
                 seen_ids.add(key)
                 rows.append(row)
         cursor = response.next_cursor
-        if want > PAGE_MAX:
+        if want > PAGE_MAX and report_pages:
             await ctx.report(len(rows), want, f"read {len(rows)} of {want} {noun}")
         if len(rows) >= want or cursor is None:
             return Pages(rows[:want], cursor, total_hits, pages)
