@@ -31,13 +31,22 @@ FIELDS = {
     "get-error-events": ("issue_id", "limit", "cursor"),
     "resolve-issue": ("issue_id",),
     "get-project-stats": ("project_slug", "period"),
+    "get-project-health": (
+        "project_slug",
+        "period",
+        "critical_crash_free_pct",
+        "degraded_crash_free_pct",
+        "critical_error_increase_pct",
+        "degraded_error_increase_pct",
+    ),
+    "analyze-error-patterns": ("project_slug", "period", "top", "spike_factor", "spike_min_events"),
 }
 # Failures a well-formed call may rightly answer (the thing named does not exist, or lies outside the org).
 EXPECTED_FAILURES = {"INVALID_PARAMETER", "ISSUE_NOT_FOUND", "PROJECT_NOT_FOUND", "EVENT_NOT_FOUND"}
 # What a request path may look like: known routes, each segment a slug, a number, a short id or an event id.
 SAFE_PATH = re.compile(
-    r"^/api/0/(organizations/sandbox/(issues/([0-9]+|[A-Z0-9_-]+)/(events/(latest/)?)?|issues/|stats_v2/|)"
-    r"|projects/sandbox/[a-z0-9_][a-z0-9_-]*/)$"
+    r"^/api/0/(organizations/sandbox/(issues/([0-9]+|[A-Z0-9_-]+)/(events/(latest/)?)?|issues/|stats_v2/|sessions/|)"
+    r"|projects/sandbox/[a-z0-9_][a-z0-9_-]*/(environments/)?)$"
 )
 
 NASTY = st.sampled_from(
@@ -88,8 +97,20 @@ GOOD = {
     "sort": st.sampled_from(["date", "freq", "new", "user"]),
     "cursor": st.sampled_from(["0:2:0", "0:0:1", "1700000000000:0:1"]),
     "period": st.sampled_from(["24h", "7d", "14d", "30d"]),
+    "top": st.integers(1, 50),
+    "spike_factor": st.floats(1, 20),
+    "spike_min_events": st.integers(1, 100),
+    "critical_crash_free_pct": st.floats(0, 100),
+    "degraded_crash_free_pct": st.floats(0, 100),
+    "critical_error_increase_pct": st.floats(0, 1000),
+    "degraded_error_increase_pct": st.floats(0, 1000),
 }
-REQUIRED = {"get-recent-issues": "project_slug", "get-project-stats": "project_slug"}
+REQUIRED = {
+    "get-recent-issues": "project_slug",
+    "get-project-stats": "project_slug",
+    "get-project-health": "project_slug",
+    "analyze-error-patterns": "project_slug",
+}
 
 
 @st.composite

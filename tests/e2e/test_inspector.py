@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.conftest import REPO, coverage_env
+from tests.e2e.test_stdio import TOOLS
 
 if TYPE_CHECKING:
     from mcp_servers.sentry_sandbox import SandboxServer
@@ -52,7 +53,7 @@ def test_inspector_lists_the_tools(sandbox: SandboxServer) -> None:
     listed = inspector(sandbox, "--method", "tools/list")
     assert listed.returncode == 0, listed.stderr[-2000:]
     names = {tool["name"] for tool in json.loads(listed.stdout)["tools"]}
-    assert names == {"get-recent-issues", "get-issue-details", "get-error-events", "resolve-issue", "get-project-stats"}
+    assert names == TOOLS
 
 
 def test_inspector_calls_a_tool(sandbox: SandboxServer) -> None:

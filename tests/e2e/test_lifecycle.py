@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.e2e.raw_server import RawServer
+from tests.e2e.test_stdio import TOOLS
 
 if TYPE_CHECKING:
     from mcp_servers.sentry_sandbox import SandboxServer
@@ -54,7 +55,7 @@ def test_startup_and_tools_list_never_call_sentry(clean_sandbox: SandboxServer, 
     for url in (clean_sandbox.url, dead_url()):
         with RawServer(env_for(url, clean_sandbox.token), stderr_path=tmp_path / "err.log") as server:
             assert server.initialize()["result"]["serverInfo"]["name"] == "sentry-error-monitor"
-            assert len(server.ask("tools/list")["result"]["tools"]) == 5
+            assert len(server.ask("tools/list")["result"]["tools"]) == len(TOOLS)
             server.close_stdin()
             assert server.wait()[0] == 0
     assert clean_sandbox.requests() == []
@@ -106,7 +107,7 @@ def test_read_only_flag_hides_the_write_tool(sandbox: SandboxServer, tmp_path: P
     with RawServer(env_for(sandbox.url, sandbox.token), "--read-only", stderr_path=tmp_path / "err.log") as server:
         server.initialize()
         names = {tool["name"] for tool in server.ask("tools/list")["result"]["tools"]}
-        assert "resolve-issue" not in names and len(names) == 4
+        assert names == TOOLS - {"resolve-issue"}
         refused = server.call("resolve-issue", {"issue_id": "BACKEND-1"})["result"]
         assert refused["isError"] and refused["structuredContent"]["error"]["code"] == "READ_ONLY"
 

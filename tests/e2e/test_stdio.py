@@ -20,7 +20,15 @@ if TYPE_CHECKING:
     from mcp_servers.sentry_sandbox import SandboxServer
 
 pytestmark = pytest.mark.anyio
-TOOLS = {"get-recent-issues", "get-issue-details", "get-error-events", "resolve-issue", "get-project-stats"}
+TOOLS = {
+    "get-recent-issues",
+    "get-issue-details",
+    "get-error-events",
+    "resolve-issue",
+    "get-project-stats",
+    "get-project-health",
+    "analyze-error-patterns",
+}
 
 
 def server_env(sandbox: SandboxServer | None, **extra: str) -> dict[str, str]:
@@ -54,7 +62,7 @@ async def call(session: ClientSession, name: str, arguments: dict[str, Any]) -> 
     return await session.call_tool(name, arguments)
 
 
-async def test_lists_the_five_tools_with_schemas_and_annotations(session: ClientSession) -> None:
+async def test_lists_every_tool_with_schemas_and_annotations(session: ClientSession) -> None:
     tools = {tool.name: tool for tool in (await session.list_tools()).tools}
     assert set(tools) == TOOLS
     for tool in tools.values():
@@ -72,6 +80,16 @@ async def test_lists_the_five_tools_with_schemas_and_annotations(session: Client
     assert resolve is not None and resolve.destructive_hint is False and resolve.idempotent_hint is True
     limit = tools["get-recent-issues"].input_schema["properties"]["limit"]
     assert (limit["minimum"], limit["maximum"], limit["default"]) == (1, 250, 25)
+    patterns = tools["analyze-error-patterns"].input_schema["properties"]
+    assert (patterns["top"]["minimum"], patterns["top"]["maximum"], patterns["top"]["default"]) == (1, 50, 10)
+    assert (patterns["spike_factor"]["default"], patterns["spike_min_events"]["default"]) == (3.0, 10)
+    assert patterns["period"]["enum"] == ["24h", "7d", "14d", "30d"]
+    health = tools["get-project-health"].input_schema["properties"]
+    assert [health[f"{level}_crash_free_pct"]["default"] for level in ("critical", "degraded")] == [95, 99]
+    assert [health[f"{level}_error_increase_pct"]["default"] for level in ("critical", "degraded")] == [100, 25]
+    for name, model in (("analyze-error-patterns", "ErrorPatterns"), ("get-project-health", "ProjectHealth")):
+        schema = tools[name].output_schema or {}
+        assert schema["properties"]["data"]["anyOf"][0] == {"$ref": f"#/$defs/{model}"}
 
 
 async def test_every_tool_answers_structured_content_valid_against_its_output_schema(
@@ -86,6 +104,8 @@ async def test_every_tool_answers_structured_content_valid_against_its_output_sc
         "get-issue-details": await call(session, "get-issue-details", {"issue_id": issue["short_id"]}),
         "get-error-events": await call(session, "get-error-events", {"issue_id": issue["id"], "limit": 3}),
         "get-project-stats": await call(session, "get-project-stats", {"project_slug": "backend", "period": "7d"}),
+        "get-project-health": await call(session, "get-project-health", {"project_slug": "backend"}),
+        "analyze-error-patterns": await call(session, "analyze-error-patterns", {"project_slug": "backend"}),
         "resolve-issue": await call(session, "resolve-issue", {"issue_id": issue["id"]}),
     }
     for name, result in results.items():
@@ -96,6 +116,8 @@ async def test_every_tool_answers_structured_content_valid_against_its_output_sc
         text = text_of(result)
         assert text and len(text) < 6200
     assert issue["short_id"] in text_of(results["get-issue-details"])
+    assert text_of(results["get-project-health"]).startswith("backend health, last 24h: ")
+    assert "Findings, most events first:" in text_of(results["analyze-error-patterns"])
     resolved = results["resolve-issue"].structured_content
     assert resolved is not None and resolved["side_effects"][0]["after"]["status"] == "resolved"
 
@@ -118,7 +140,7 @@ async def test_invalid_argument_is_a_failure_not_a_protocol_error(session: Clien
 
 async def test_without_a_token_the_server_starts_and_answers_not_configured(tmp_path: Path) -> None:
     async for session in open_session(server_env(None), tmp_path / "stderr.log"):
-        assert len((await session.list_tools()).tools) == 5
+        assert len((await session.list_tools()).tools) == len(TOOLS)
         result = await call(session, "get-recent-issues", {"project_slug": "backend"})
         assert result.is_error and result.structured_content is not None
         assert result.structured_content["error"]["code"] == "NOT_CONFIGURED"

@@ -38,6 +38,8 @@ def test_registry_names_are_the_documented_tool_names() -> None:
         "get-error-events",
         "resolve-issue",
         "get-project-stats",
+        "get-project-health",
+        "analyze-error-patterns",
     ]
 
 

@@ -9,7 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 from .operation import Operation
-from .operations import get_error_events, get_issue_details, get_project_stats, get_recent_issues, resolve_issue
+from .operations import (
+    analyze_error_patterns,
+    get_error_events,
+    get_issue_details,
+    get_project_health,
+    get_project_stats,
+    get_recent_issues,
+    resolve_issue,
+)
 
 OPERATIONS: dict[str, Operation[Any, Any]] = {
     operation.name: operation
@@ -19,5 +27,7 @@ OPERATIONS: dict[str, Operation[Any, Any]] = {
         get_error_events.OPERATION,
         resolve_issue.OPERATION,
         get_project_stats.OPERATION,
+        get_project_health.OPERATION,
+        analyze_error_patterns.OPERATION,
     )
 }
