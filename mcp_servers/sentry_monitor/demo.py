@@ -1,4 +1,4 @@
-"""`make demo`: the local Sentry, filled by sentry-sdk, and an MCP client calling all five tools over stdio.
+"""`make demo`: the local Sentry, filled by sentry-sdk, and an MCP client calling every tool over stdio.
 
 Starts the local Sentry on 127.0.0.1, seeds it with real events through the official sentry-sdk, spawns
 `python -m mcp_servers.sentry_monitor` with the official MCP client, calls every tool, prints the text
@@ -66,6 +66,9 @@ async def run_demo(sandbox: SandboxServer) -> None:
         await call("get-issue-details", issue_id=top["short_id"])
         await call("get-error-events", issue_id=top["id"], limit=5)
         await call("get-project-stats", project_slug="backend", period="7d")
+        # The seed planted a spike, a regression, an escalation and a release (backend@1.3.0) with a new bug.
+        await call("get-project-health", project_slug="backend")
+        await call("analyze-error-patterns", project_slug="backend", top=5)
         await call("resolve-issue", issue_id=top["short_id"])
         await call("get-recent-issues", project_slug="backend", limit=3, status="resolved")
 

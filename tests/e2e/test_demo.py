@@ -1,4 +1,4 @@
-"""`make demo`'s client: all five tools over stdio against the local Sentry, printed as a user sees them."""
+"""`make demo`'s client: every tool over stdio against the local Sentry, printed as a user sees them."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 
 from mcp_servers.sentry_monitor import demo
 from mcp_servers.sentry_sandbox.desktop import claude_desktop_entry
+from tests.e2e.test_stdio import TOOLS
 
 if TYPE_CHECKING:
     from mcp_servers.sentry_sandbox import SandboxServer
@@ -21,11 +22,15 @@ async def test_demo_calls_every_tool_and_prints_their_text(
 ) -> None:
     await demo.run_demo(clean_sandbox)
     printed = capsys.readouterr().out
-    for tool in ("get-recent-issues", "get-issue-details", "get-error-events", "get-project-stats", "resolve-issue"):
+    for tool in TOOLS:
         assert f"=== {tool}(" in printed
     assert "[isError]" not in printed
     assert "Raised: " in printed and " is now resolved" in printed and "Errors in the last 7d" in printed
-    assert printed.count("--- status success") == 6
+    assert printed.count("--- status success") == 8
+    assert "backend health, last 24h: CRITICAL" in printed and "- critical: crash-free sessions 90% < 95%" in printed
+    assert "- spike: BACKEND-6 spiked to " in printed
+    assert "- regression: BACKEND-4 regressed, seen again in backend@1.2.0" in printed
+    assert "- release: backend@1.3.0 introduced 1 new issue(s): BACKEND-A" in printed
 
 
 def test_claude_desktop_entry_runs_this_server(sandbox: SandboxServer) -> None:
