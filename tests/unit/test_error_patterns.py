@@ -177,6 +177,15 @@ async def test_an_empty_project_analyses_nothing_and_says_where_to_look() -> Non
     assert "No unresolved issues were seen in 24h" in output.recommendations[0]
 
 
+async def test_a_sentry_without_the_environments_endpoint_still_gets_an_analysis() -> None:
+    sentry = scripted({"is:unresolved": [row(1, 3, [1] * 24)]})
+    sentry.routes.insert(1, ("GET", "/projects/acme/backend/environments/", [httpx.Response(404, json={})]))
+    output = await analyze(sentry)
+    result = ErrorPatterns.model_validate(output.data)
+    assert output.status.value == "partial_success" and result.by_environment == [] and result.coverage.analysed == 1
+    assert any(w.startswith("The breakdown by environment left out") for w in output.warnings)
+
+
 async def test_spike_new_issue_and_its_release_are_found_with_bounded_calls() -> None:
     main = [row(n, 5, [1] * 24) for n in range(1, 12)]
     main[0] = row(1, 90, [1] * 21 + [20, 30, 25])

@@ -190,6 +190,15 @@ async def test_a_failed_request_leaves_its_part_unknown_and_says_so() -> None:
     assert any(w.startswith("The error volume left out: SENTRY_UNAVAILABLE") for w in output.warnings)
 
 
+async def test_a_sentry_without_the_sessions_endpoint_still_gets_a_verdict() -> None:
+    sentry = scripted(sessions(0.99, 10), stats([1] * 48))
+    sentry.routes.insert(1, ("GET", "/organizations/acme/sessions/", [httpx.Response(404, json={"detail": "x"})]))
+    output = await health(sentry)
+    result = ProjectHealth.model_validate(output.data)
+    assert output.status.value == "partial_success" and result.sessions.crash_free_sessions_pct is None
+    assert result.verdict == "healthy" and any(w.startswith("Crash-free rates left out") for w in output.warnings)
+
+
 def test_health_text_leads_with_the_verdict_and_its_reasons() -> None:
     verdict, reasons = health_verdict.judge(
         [health_verdict.crash_free_reason(90.0, DEFAULTS), health_verdict.error_trend_reason(30, 10, "24h", DEFAULTS)]

@@ -18,7 +18,7 @@ from mcp_servers.framework.contracts import SideEffect
 
 from .client import SentryApi
 from .config import Settings
-from .errors import BadUpstreamResponse, ResponseTooLarge, TransientError
+from .errors import BadUpstreamResponse, ResponseTooLarge, SentryMonitorError, TransientError
 
 logger = logging.getLogger("sentry_monitor")
 P = TypeVar("P", bound=BaseModel)
@@ -33,7 +33,7 @@ async def no_progress(done: float, total: float | None, message: str | None) -> 
 R = TypeVar("R", bound=BaseModel)
 T = TypeVar("T")
 # Failures an operation can do without for one of its several requests: it says what is missing instead.
-DEGRADABLE = (TransientError, BadUpstreamResponse, ResponseTooLarge)
+DEGRADABLE: tuple[type[SentryMonitorError], ...] = (TransientError, BadUpstreamResponse, ResponseTooLarge)
 
 
 def _not_a_boolean(value: Any) -> Any:
@@ -80,10 +80,12 @@ class OperationContext:
         self.warnings.append(message)
         self.partial = self.partial or partial
 
-    def without(self, outcome: T | Exception, what: str) -> T | None:
+    def without(
+        self, outcome: T | Exception, what: str, *, also: tuple[type[SentryMonitorError], ...] = ()
+    ) -> T | None:
         """The outcome of one of several requests: its result; None and a warning (partial) when it failed
-        transiently or answered badly; any other failure (not found, a missing scope) is raised."""
-        if isinstance(outcome, DEGRADABLE):
+        transiently, answered badly, or failed in one of the `also` ways; any other failure is raised."""
+        if isinstance(outcome, SentryMonitorError) and isinstance(outcome, DEGRADABLE + also):
             self.warn(f"{what} left out: {outcome.code}: {outcome.message}", partial=True)
             return None
         if isinstance(outcome, Exception):

@@ -27,6 +27,7 @@ from ..error_patterns import (
     handled_split,
     module_of,
 )
+from ..errors import NotFound
 from ..operation import Count, Number, Operation, OperationContext, Parameters, Result, Steps
 from ..paging import PAGE_MAX, Pages
 from ._params import ProjectSlug
@@ -120,7 +121,7 @@ async def analyze_error_patterns(ctx: OperationContext, params: AnalyzeErrorPatt
     subsets = {
         name: ctx.without(outcome, f"The {name} issues") for name, outcome in zip(SUBSETS, lists[1:], strict=True)
     }
-    environments = ctx.without(by_environment, "The breakdown by environment")
+    environments = ctx.without(by_environment, "The breakdown by environment", also=(NotFound,))
 
     listed = [models.Issue.model_validate(row) for row in main.rows]
     rule = SpikeRule(factor=params.spike_factor, min_events=params.spike_min_events)

@@ -15,7 +15,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from .. import health_verdict, models, render_analysis
 from ..client import ApiResponse, Params
 from ..concurrency import gather_all
-from ..errors import ProjectNotFound
+from ..errors import NotFound, ProjectNotFound
 from ..health_verdict import HealthThresholds, Reason, Verdict
 from ..operation import Number, Operation, OperationContext, Parameters, Result, Steps
 from ..results import IssueSummary, issue_summary
@@ -133,8 +133,9 @@ async def get_project_health(ctx: OperationContext, params: GetProjectHealthPara
         ),
     ]
     outcomes = await gather_all(requests)
-    sessions = _sessions(ctx, ctx.without(outcomes[0], "Crash-free rates"), period)
-    errors = _errors(ctx.without(outcomes[1], "The error volume"))
+    # A Sentry without these endpoints (404) still gets a verdict from the rest.
+    sessions = _sessions(ctx, ctx.without(outcomes[0], "Crash-free rates", also=(NotFound,)), period)
+    errors = _errors(ctx.without(outcomes[1], "The error volume", also=(NotFound,)))
     lists = {
         name: ctx.without(outcome, f"The {name} count") for name, outcome in zip(COUNTS, outcomes[2:], strict=True)
     }
