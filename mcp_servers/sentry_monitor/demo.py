@@ -76,6 +76,9 @@ async def run_demo(sandbox: SandboxServer) -> None:
         if events:
             await call("get-event", issue_id=ref, event_id=events[-1]["event_id"])
         await call("get-project-stats", project_slug="backend", period="7d")
+        # The seed planted a spike, a regression, an escalation and a release (backend@1.3.0) with a new bug.
+        await call("get-project-health", project_slug="backend")
+        await call("analyze-error-patterns", project_slug="backend", top=5)
         await call("resolve-issue", issue_id=ref)
         await call("ignore-issue", issue_id=second_ref, until_escalating=True)
         await call("unresolve-issue", issue_id=second_ref)

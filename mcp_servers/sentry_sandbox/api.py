@@ -37,6 +37,7 @@ def _routes(flavor: str) -> list[Route]:
         (f"{ORG}/stats_v2/", "GET", ORG_READ, orgs.org_stats_v2),
         (f"{ORG}/sessions/", "GET", ORG_READ, orgs.org_sessions),
         ("/api/0/projects/{org}/{project}/", "GET", PROJECT_READ, orgs.get_project),
+        ("/api/0/projects/{org}/{project}/environments/", "GET", PROJECT_READ, orgs.list_project_environments),
         ("/api/0/projects/{org}/{project}/issues/", "GET", EVENT_READ, issues.list_project_issues),
         ("/api/0/projects/{org}/{project}/events/{event_id}/", "GET", EVENT_READ, issues.get_project_event),
         (f"{ORG}/issues/", "GET", EVENT_READ, issues.list_org_issues),

@@ -101,6 +101,14 @@ def charge_card(amount_cents: int, card_token: str) -> dict[str, Any]:
         raise PaymentGatewayError(f"charge of {amount_cents} cents failed for card {card_token[:4]}****") from exc
 
 
+COUPONS = {"WELCOME5": {"percent": 5}}
+
+
+def apply_coupon(total_cents: int, code: str) -> int:
+    coupon = COUPONS.get(code)
+    return total_cents - total_cents * coupon["percent"] // 100  # type: ignore[index]  # the bug: expired codes
+
+
 def load_session(headers: dict[str, str]) -> str:
     return headers["user_id"]
 

@@ -73,6 +73,22 @@ def get_project(ctx: Ctx) -> Response:
     return JSONResponse(serialize_project_detail(project, ctx.store, _access(ctx), ctx.state.base_url))
 
 
+VISIBILITIES = ("all", "hidden", "visible")
+
+
+def list_project_environments(ctx: Ctx) -> Response:
+    """`GET projects/{org}/{project}/environments/`: the environments the project's events named (none hidden)."""
+    project = ctx.store.project(ctx.path("project"))
+    if project is None:
+        raise ApiError(404, NOT_FOUND)
+    visibility = ctx.params.get("visibility") or "visible"
+    if visibility not in VISIBILITIES:
+        raise ApiError(400, {"detail": "Invalid value for 'visibility', valid values are: 'all', 'hidden', 'visible'"})
+    names = sorted({e.environment for e in ctx.store.events() if e.project_id == project.id and e.environment})
+    shown = [] if visibility == "hidden" else names
+    return JSONResponse([{"id": str(index), "name": name, "isHidden": False} for index, name in enumerate(shown, 1)])
+
+
 def _multi_params(ctx: Ctx) -> dict[str, list[str]]:
     params: dict[str, list[str]] = {}
     for key, value in ctx.params.multi_items():

@@ -3,7 +3,9 @@
 One sentry-sdk client per project DSN raises real exceptions in `demo_app` (handled, unhandled,
 chained, messages), with timestamps spread over the last 30 days (set in `before_send`, from a
 fixed pseudo-random seed), several releases/environments/users, breadcrumbs and a request context.
-With `--token` it also resolves/archives a few issues through the API and then makes one regress.
+With `--token` it also resolves/archives a few issues through the API, then makes one regress (seen
+again in a newer release) and one escalate (archived until escalating, then a burst). Last, release
+`backend@1.3.0` ships a new bug (an issue first seen in the last day); `db-pool` spikes in the last hours.
 At the end it triggers the other outcomes: filtered, invalid (hand-made envelope) and rate_limited
 (a burst to `worker` over its quota). Prints a JSON summary line.
 """
@@ -11,6 +13,7 @@ At the end it triggers the other outcomes: filtered, invalid (hand-made envelope
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import random
 import sys
@@ -32,6 +35,8 @@ from .times import iso, parse_datetime
 RANDOM_SEED = 20240611
 QUEUE_SIZE = 2000
 BURST_SIZE = 60
+NEW_RELEASE = "backend@1.3.0"
+ESCALATION_EVENTS = 12  # more than the 10 after which an issue archived until escalating comes back
 FLUSH_TIMEOUT_SECONDS = 30.0
 
 USERS = [
@@ -260,7 +265,7 @@ def backend_plans() -> list[IssuePlan]:
             "db-pool",
             lambda rng: app.fetch_dashboard(app.ConnectionPool(20, rng.randint(30, 90))),
             "handled",
-            [(2 * day, 20 * day, 8), (0.05, 6, 45), (6, 23.5, 15)],
+            [(2 * day, 20 * day, 8), (0.05, 2.5, 45), (6, 23.5, 15)],  # the spike: 45 events in 2.5 hours
             _web_context("GET", "/dashboard"),
         ),
         IssuePlan(
@@ -308,6 +313,17 @@ def cache_storm_plan(ages: list[tuple[float, float, int]]) -> IssuePlan:
         "handled",
         ages,
         context,
+    )
+
+
+def coupon_plan() -> IssuePlan:
+    """The bug `NEW_RELEASE` shipped: expired coupon codes crash the price calculation."""
+    return IssuePlan(
+        "expired-coupon",
+        lambda rng: demo_app.apply_coupon(rng.randint(1000, 9000), rng.choice(["SPRING10", "BLACKFRIDAY"])),
+        "handled",
+        [(0.3, 20, 8)],
+        _web_context("POST", "/api/checkout/coupon"),
     )
 
 
@@ -471,6 +487,7 @@ def seed(url: str, dsns: dict[str, str], token: str | None) -> dict[str, Any]:
             ("backend", "cache miss storm", {"status": "resolved"}),
             ("worker", "PermissionError", {"status": "resolved", "statusDetails": {"inRelease": "latest"}}),
             ("backend", "Inventory low", {"status": "ignored", "substatus": _archived_until_escalating(url)}),
+            ("backend", "charge of", {"status": "ignored", "substatus": _archived_until_escalating(url)}),
         ]
         for slug, text, body in updates:
             issue_id = api.find_issue(project_ids[slug], text)
@@ -480,6 +497,10 @@ def seed(url: str, dsns: dict[str, str], token: str | None) -> dict[str, Any]:
 
     _init(dsns["backend"], "backend@1.2.0", "web-1")
     summary["regression_events"] = _send([cache_storm_plan([(0.2, 2, 3)])], rng, now, _backend_release, 0.0)
+    payment = next(plan for plan in backend_plans() if plan.name == "payment-timeout")
+    escalation = dataclasses.replace(payment, ages=[(0.1, 3, ESCALATION_EVENTS)])
+    summary["escalation_events"] = _send([escalation], rng, now, _backend_release, 0.0)
+    summary["new_release_events"] = _send([coupon_plan()], rng, now, lambda _hours_ago: NEW_RELEASE, 0.25)
     _filtered_events(6)
     summary["filtered_events"] = 6
     sentry_sdk.flush(timeout=FLUSH_TIMEOUT_SECONDS)

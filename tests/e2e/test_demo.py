@@ -30,6 +30,10 @@ async def test_demo_calls_every_tool_and_prints_their_text(
     assert "Raised: " in printed and " is now resolved" in printed and "Errors in the last 7d" in printed
     assert "is now ignored/archived_until_escalating" in printed and "is now unresolved" in printed
     assert printed.count("--- status success") == printed.count("\n=== ")
+    assert "backend health, last 24h: CRITICAL" in printed and "- critical: crash-free sessions 90% < 95%" in printed
+    assert "- spike: BACKEND-6 spiked to " in printed
+    assert "- regression: BACKEND-4 regressed, seen again in backend@1.2.0" in printed
+    assert "- release: backend@1.3.0 introduced 1 new issue(s): BACKEND-A" in printed
 
 
 def test_claude_desktop_entry_runs_this_server(sandbox: SandboxServer) -> None:

@@ -36,14 +36,23 @@ FIELDS = {
     "ignore-issue": ("issue_id", "duration_minutes", "count", "window_minutes", "user_count", "until_escalating"),
     "unresolve-issue": ("issue_id",),
     "get-project-stats": ("project_slug", "period"),
+    "get-project-health": (
+        "project_slug",
+        "period",
+        "critical_crash_free_pct",
+        "degraded_crash_free_pct",
+        "critical_error_increase_pct",
+        "degraded_error_increase_pct",
+    ),
+    "analyze-error-patterns": ("project_slug", "period", "top", "spike_factor", "spike_min_events"),
 }
 # Failures a well-formed call may rightly answer (the thing named does not exist, or lies outside the org).
 EXPECTED_FAILURES = {"INVALID_PARAMETER", "ISSUE_NOT_FOUND", "PROJECT_NOT_FOUND", "EVENT_NOT_FOUND"}
 # What a request path may look like: known routes, each segment a slug, a number, a short id or an event id.
 SAFE_PATH = re.compile(
     r"^/api/0/(organizations/sandbox/(issues/([0-9]+|[A-Z0-9_-]+)/(events/(latest/|oldest/|recommended/|[0-9a-f]{32}/)?)?"
-    r"|issues/|stats_v2/|projects/|)"
-    r"|projects/sandbox/[a-z0-9_][a-z0-9_-]*/)$"
+    r"|issues/|stats_v2/|sessions/|projects/|)"
+    r"|projects/sandbox/[a-z0-9_][a-z0-9_-]*/(environments/)?)$"
 )
 
 NASTY = st.sampled_from(
@@ -101,12 +110,21 @@ GOOD = {
     "window_minutes": st.integers(1, 10080),
     "user_count": st.integers(1, 100),
     "until_escalating": st.booleans(),
+    "top": st.integers(1, 50),
+    "spike_factor": st.floats(1, 20),
+    "spike_min_events": st.integers(1, 100),
+    "critical_crash_free_pct": st.floats(0, 100),
+    "degraded_crash_free_pct": st.floats(0, 100),
+    "critical_error_increase_pct": st.floats(0, 1000),
+    "degraded_error_increase_pct": st.floats(0, 1000),
 }
 REQUIRED: dict[str, tuple[str, ...]] = {
     "list-projects": (),
     "get-recent-issues": ("project_slug",),
     "search-issues": ("query",),
     "get-project-stats": ("project_slug",),
+    "get-project-health": ("project_slug",),
+    "analyze-error-patterns": ("project_slug",),
     "get-event": ("issue_id", "event_id"),
 }
 

@@ -34,3 +34,21 @@ async def test_a_long_list_reports_each_page(clean_sandbox: SandboxServer, tmp_p
         (200, 250, "read 200 of 250 issues"),
         (250, 250, "read 250 of 250 issues"),
     ]
+
+
+async def test_an_analysis_reports_each_request_done_in_order(sandbox: SandboxServer, tmp_path: Path) -> None:
+    reports: list[tuple[float, float | None, str | None]] = []
+
+    async def heard(progress: float, total: float | None, message: str | None) -> None:
+        reports.append((progress, total, message))
+
+    async for session in open_session(server_env(sandbox), tmp_path / "stderr.log"):
+        for name in ("get-project-health", "analyze-error-patterns"):
+            result = await session.call_tool(name, {"project_slug": "backend"}, None, heard)
+            assert not result.is_error and result.structured_content is not None
+            done = [report for report in reports if report[1] is not None and report[0] == report[1]]
+            assert done, (name, reports)
+            steps = [progress for progress, _total, _message in reports]
+            assert steps == list(range(1, len(steps) + 1))  # one a finished request, always increasing
+            assert result.structured_content["metadata"]["api_calls"] >= len(steps)
+            reports.clear()

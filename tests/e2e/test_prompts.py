@@ -34,7 +34,7 @@ async def test_triage_prompt_is_listed_and_filled_in(sandbox: SandboxServer, tmp
         prompt = await session.get_prompt("triage-project", {"project_slug": "Backend"})
         (message,) = prompt.messages
         assert message.role == "user" and isinstance(message.content, TextContent)
-        assert "(project_slug='backend'" in message.content.text
+        assert "get-project-health(project_slug='backend')" in message.content.text
         with pytest.raises(MCPError, match="project_slug"):
             await session.get_prompt("triage-project", {"project_slug": "../etc"})
         with pytest.raises(MCPError, match="no prompt"):

@@ -56,11 +56,11 @@ async def call(session: ClientSession, name: str, arguments: dict[str, Any]) -> 
     return await session.call_tool(name, arguments)
 
 
-async def test_lists_the_five_tools_with_schemas_and_annotations(session: ClientSession) -> None:
+async def test_lists_every_tool_with_schemas_and_annotations(session: ClientSession) -> None:
     tools = {tool.name: tool for tool in (await session.list_tools()).tools}
     assert set(tools) == TOOLS
     for tool in tools.values():
-        assert tool.title and tool.annotations is not None and tool.annotations.title == tool.title
+        assert tool.title and tool.annotations is not None
         assert tool.annotations.open_world_hint is True
         assert tool.description and len(tool.description) > 150
         assert tool.input_schema["type"] == "object" and tool.input_schema["additionalProperties"] is False
@@ -74,6 +74,19 @@ async def test_lists_the_five_tools_with_schemas_and_annotations(session: Client
         assert write is not None and write.destructive_hint is False and write.idempotent_hint is True
     limit = tools["get-recent-issues"].input_schema["properties"]["limit"]
     assert (limit["minimum"], limit["maximum"], limit["default"]) == (1, 250, 25)
+    patterns = tools["analyze-error-patterns"].input_schema["properties"]
+    assert (patterns["top"]["minimum"], patterns["top"]["maximum"], patterns["top"]["default"]) == (1, 50, 10)
+    assert (patterns["spike_factor"]["default"], patterns["spike_min_events"]["default"]) == (3.0, 10)
+    assert patterns["period"]["enum"] == ["24h", "7d", "14d", "30d"]
+    health = tools["get-project-health"].input_schema["properties"]
+    assert [health[f"{level}_crash_free_pct"]["default"] for level in ("critical", "degraded")] == [95, 99]
+    assert [health[f"{level}_error_increase_pct"]["default"] for level in ("critical", "degraded")] == [100, 25]
+    for name, fields in (
+        ("analyze-error-patterns", {"findings", "spikes"}),
+        ("get-project-health", {"verdict", "reasons"}),
+    ):
+        schema = tools[name].output_schema or {}
+        assert fields <= set(schema["properties"]["data"]["anyOf"][0]["properties"])
 
 
 async def test_every_tool_answers_structured_content_valid_against_its_output_schema(
@@ -88,6 +101,8 @@ async def test_every_tool_answers_structured_content_valid_against_its_output_sc
         "get-issue-details": await call(session, "get-issue-details", {"issue_id": issue["short_id"]}),
         "get-error-events": await call(session, "get-error-events", {"issue_id": issue["id"], "limit": 3}),
         "get-project-stats": await call(session, "get-project-stats", {"project_slug": "backend", "period": "7d"}),
+        "get-project-health": await call(session, "get-project-health", {"project_slug": "backend"}),
+        "analyze-error-patterns": await call(session, "analyze-error-patterns", {"project_slug": "backend"}),
         "resolve-issue": await call(session, "resolve-issue", {"issue_id": issue["id"]}),
         "ignore-issue": await call(session, "ignore-issue", {"issue_id": issue["id"], "count": 10}),
         "unresolve-issue": await call(session, "unresolve-issue", {"issue_id": issue["id"]}),
@@ -100,6 +115,8 @@ async def test_every_tool_answers_structured_content_valid_against_its_output_sc
         text = text_of(result)
         assert text and len(text) < 6200
     assert issue["short_id"] in text_of(results["get-issue-details"])
+    assert text_of(results["get-project-health"]).startswith("backend health, last 24h: ")
+    assert "Findings, most events first:" in text_of(results["analyze-error-patterns"])
     resolved = results["resolve-issue"].structured_content
     assert resolved is not None and resolved["side_effects"][0]["after"]["status"] == "resolved"
 

@@ -191,6 +191,8 @@ async def test_not_found_maps_to_codes(make_module: Factory, sandbox: SandboxSer
         ("resolve-issue", {"issue_id": "999999999"}, "ISSUE_NOT_FOUND"),
         ("get-recent-issues", {"project_slug": "no-such-project"}, "PROJECT_NOT_FOUND"),
         ("get-project-stats", {"project_slug": "no-such-project"}, "PROJECT_NOT_FOUND"),
+        ("get-project-health", {"project_slug": "no-such-project"}, "PROJECT_NOT_FOUND"),
+        ("analyze-error-patterns", {"project_slug": "no-such-project"}, "PROJECT_NOT_FOUND"),
     ]
     for operation, parameters, code in cases:
         output = await run(make_module(), operation, **parameters)

@@ -89,7 +89,7 @@ def test_projects_query_and_detail(api: httpx.Client, sandbox: SandboxServer) ->
     assert len(api.get("organizations/sandbox/projects/", params={"all_projects": "1"}).json()) == 2
     detail = api.get(f"projects/sandbox/{sandbox.project_id('backend')}/").json()
     assert detail["slug"] == "backend" and detail["platform"] == "python"
-    assert detail["latestRelease"] == {"version": "backend@1.2.0"}
+    assert detail["latestRelease"] == {"version": "backend@1.3.0"}  # the seed's last release ships a new bug
     assert detail["environments"] == ["production", "staging"]
     assert detail["hasSessions"] is True
 
@@ -281,7 +281,7 @@ def test_resolve_in_next_release_and_in_release(api: httpx.Client) -> None:
         details = _put(api, body).json()["statusDetails"]
         assert details["inNextRelease"] is True and details["actor"]["email"] == "sandbox@example.com"
     in_release = _put(api, {"status": "resolved", "statusDetails": {"inRelease": "latest"}}).json()
-    assert in_release["statusDetails"]["inRelease"] == "backend@1.2.0"
+    assert in_release["statusDetails"]["inRelease"] == "backend@1.3.0"
     unknown = _put(api, {"status": "resolved", "statusDetails": {"inRelease": "nope@0"}})
     assert unknown.status_code == 400 and "inRelease" in unknown.json()["statusDetails"]
     commit = _put(api, {"status": "resolved", "statusDetails": {"inCommit": {"commit": "abc", "repository": "r"}}})

@@ -41,6 +41,31 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     ("resolve-issue", {"issue_id": "1", "status": "ignored"}, "status"),
     ("get-project-stats", {"project_slug": "backend", "period": "1y"}, "period"),
     ("get-project-stats", {"project_slug": "backend", "period": 24}, "period"),
+    ("get-project-health", {}, "project_slug"),
+    ("get-project-health", {"project_slug": "backend", "period": "90d"}, "period"),
+    ("get-project-health", {"project_slug": "backend", "critical_crash_free_pct": 101}, "critical_crash_free_pct"),
+    ("get-project-health", {"project_slug": "backend", "critical_crash_free_pct": True}, "critical_crash_free_pct"),
+    ("get-project-health", {"project_slug": "backend", "degraded_crash_free_pct": 90}, "degraded_crash_free_pct"),
+    (
+        "get-project-health",
+        {"project_slug": "backend", "critical_error_increase_pct": -1},
+        "critical_error_increase_pct",
+    ),
+    (
+        "get-project-health",
+        {"project_slug": "backend", "degraded_error_increase_pct": 150},
+        "degraded_error_increase_pct",
+    ),
+    ("analyze-error-patterns", {"project_slug": "../x"}, "project_slug"),
+    ("analyze-error-patterns", {"project_slug": "backend", "period": "1h"}, "period"),
+    ("analyze-error-patterns", {"project_slug": "backend", "top": 0}, "top"),
+    ("analyze-error-patterns", {"project_slug": "backend", "top": 51}, "top"),
+    ("analyze-error-patterns", {"project_slug": "backend", "top": 2.5}, "top"),
+    ("analyze-error-patterns", {"project_slug": "backend", "spike_factor": 0.5}, "spike_factor"),
+    ("analyze-error-patterns", {"project_slug": "backend", "spike_factor": float("nan")}, "spike_factor"),
+    ("analyze-error-patterns", {"project_slug": "backend", "spike_factor": False}, "spike_factor"),
+    ("analyze-error-patterns", {"project_slug": "backend", "spike_min_events": "many"}, "spike_min_events"),
+    ("analyze-error-patterns", {"project_slug": "backend", "spike_min_events": 0}, "spike_min_events"),
 ]
 
 

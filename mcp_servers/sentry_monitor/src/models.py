@@ -192,7 +192,32 @@ class StatsV2(SentryModel):
     groups: list[StatsGroup] = Field(default_factory=list)
 
 
+class SessionStats(StatsV2):
+    """The release-health answer (`organizations/{org}/sessions/`): the shape of `stats_v2`, rates as fractions."""
+
+    def total(self, field: str) -> float | None:
+        """A field's total in an ungrouped answer (its one group); None when Sentry has none (no sessions)."""
+        return self.groups[0].totals.get(field) if self.groups else None
+
+
+class Environment(SentryModel):
+    name: str
+    is_hidden: bool = False
+
+
 UPSTREAM_MODELS = frozenset(
-    model.__name__ for model in (SentryModel, Release, ProjectRef, TagSummary, Issue, Event, StatsGroup, StatsV2)
+    model.__name__
+    for model in (
+        SentryModel,
+        Release,
+        ProjectRef,
+        TagSummary,
+        Issue,
+        Event,
+        StatsGroup,
+        StatsV2,
+        SessionStats,
+        Environment,
+    )
 )
 """Names of the models of Sentry's answers: a validation error titled with one is a bad upstream answer."""

@@ -18,6 +18,7 @@ from mcp_servers.framework.contracts import SideEffect
 
 from .client import SentryApi
 from .config import Settings
+from .errors import BadUpstreamResponse, ResponseTooLarge, SentryMonitorError, TransientError
 
 logger = logging.getLogger("sentry_monitor")
 P = TypeVar("P", bound=BaseModel)
@@ -30,6 +31,9 @@ async def no_progress(done: float, total: float | None, message: str | None) -> 
 
 
 R = TypeVar("R", bound=BaseModel)
+T = TypeVar("T")
+# Failures an operation can do without for one of its several requests: it says what is missing instead.
+DEGRADABLE: tuple[type[SentryMonitorError], ...] = (TransientError, BadUpstreamResponse, ResponseTooLarge)
 
 
 def _not_a_boolean(value: Any) -> Any:
@@ -40,6 +44,8 @@ def _not_a_boolean(value: Any) -> Any:
 
 Count = Annotated[int, BeforeValidator(_not_a_boolean)]
 """A whole-number parameter: 5 and "5" are accepted, true/false and 5.5 are not."""
+Number = Annotated[float, BeforeValidator(_not_a_boolean)]
+"""A real-number parameter: 2.5, 3 and "3" are accepted, true/false are not."""
 
 
 class Parameters(BaseModel):
@@ -77,6 +83,18 @@ class OperationContext:
         self.warnings.append(message)
         self.partial = self.partial or partial
 
+    def without(
+        self, outcome: T | Exception, what: str, *, also: tuple[type[SentryMonitorError], ...] = ()
+    ) -> T | None:
+        """The outcome of one of several requests: its result; None and a warning (partial) when it failed
+        transiently, answered badly, or failed in one of the `also` ways; any other failure is raised."""
+        if isinstance(outcome, SentryMonitorError) and isinstance(outcome, DEGRADABLE + also):
+            self.warn(f"{what} left out: {outcome.code}: {outcome.message}", partial=True)
+            return None
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
     def recommend(self, message: str) -> None:
         self.recommendations.append(message)
 
@@ -86,6 +104,23 @@ class OperationContext:
             await self.progress(done, total, message)
         except Exception:  # a client that went away, a closed stream: the operation goes on
             logger.debug("progress notification not sent", exc_info=True)
+
+
+@dataclass
+class Steps:
+    """Finished requests of an operation, told as progress: `done` of `total` (None while not yet known)."""
+
+    ctx: OperationContext
+    total: int | None = None
+    done: int = 0
+
+    async def track(self, awaitable: Awaitable[T], message: str) -> T:
+        """Await `awaitable`; once it succeeds, report one more step done with `message`."""
+        result = await awaitable
+        self.done += 1
+        total = max(self.total, self.done) if self.total is not None else None
+        await self.ctx.report(self.done, total, message)
+        return result
 
 
 @dataclass(frozen=True)

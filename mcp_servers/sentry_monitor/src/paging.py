@@ -46,11 +46,13 @@ async def read_pages(
     size_param: str,
     noun: str,
     cursor: str | None = None,
+    report_pages: bool = True,
     **expect: Any,
 ) -> Pages:
     """Up to `want` rows (deduplicated by id) from `source`, `PAGE_MAX` a page, starting at `cursor`.
 
-    `source` is an org-scoped path (read with `api.get` and the `expect` keywords) or a `Fetch`.
+    `source` is an org-scoped path (read with `api.get` and the `expect` keywords) or a `Fetch`. Each page read
+    is told as progress unless `report_pages` is false (a caller that counts its own steps).
     """
     path = source
 
@@ -89,7 +91,7 @@ async def read_pages(
                 seen_ids.add(key)
                 rows.append(row)
         cursor = response.next_cursor
-        if want > PAGE_MAX:
+        if want > PAGE_MAX and report_pages:
             total = min(want, total_hits) if total_hits is not None else None
             await ctx.report(len(rows), total, f"read {len(rows)}" + (f" of {total}" if total else "") + f" {noun}")
         if len(rows) >= want or cursor is None:

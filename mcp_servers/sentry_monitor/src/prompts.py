@@ -31,10 +31,10 @@ def _triage(arguments: Mapping[str, str]) -> str:
     slug = identifiers.project_slug(arguments.get("project_slug", ""))
     return f"""Triage the Sentry project '{slug}' and tell me what needs attention now.
 
-1. Call get-project-stats(project_slug='{slug}', period='7d'). Note whether errors rise (the trend) and
-   whether any are filtered or rate-limited.
-2. Call get-recent-issues(project_slug='{slug}', sort='freq') and search-issues(query='is:regressed',
-   project_slug='{slug}'). Note the busiest issues, the regressions, and which crashed unhandled.
+1. Call get-project-health(project_slug='{slug}'). Note the verdict and the reasons behind it (crash-free
+   rates, error trend against the previous period, new and regressed issues).
+2. Call analyze-error-patterns(project_slug='{slug}'). Note spikes, regressions, escalating issues, and which
+   release introduced which issues.
 3. Pick the issue with the most impact (a spike, a regression, or the most users hit) and call
    get-issue-details(issue_id=...) on it. Find the crashing in-app frame and explain the likely cause.
    If needed, compare occurrences with get-error-events and get-event.

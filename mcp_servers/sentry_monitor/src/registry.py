@@ -10,9 +10,11 @@ from typing import Any
 
 from .operation import Operation
 from .operations import (
+    analyze_error_patterns,
     get_error_events,
     get_event,
     get_issue_details,
+    get_project_health,
     get_project_stats,
     get_recent_issues,
     ignore_issue,
@@ -35,5 +37,7 @@ OPERATIONS: dict[str, Operation[Any, Any]] = {
         ignore_issue.OPERATION,
         unresolve_issue.OPERATION,
         get_project_stats.OPERATION,
+        get_project_health.OPERATION,
+        analyze_error_patterns.OPERATION,
     )
 }

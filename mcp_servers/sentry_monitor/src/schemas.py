@@ -5,8 +5,8 @@ typed as the operation's result model (or null on failure). Every tool's schema 
 and so costs the model's context, so they are written compactly without changing what they accept:
 generated titles are dropped, `anyOf: [{type: T}, {type: null}]` becomes `type: [T, "null"]`, and the
 envelope every tool shares (status, error, side effects, metadata) is a short hand-written schema that
-names the fields a model acts on and accepts everything `ModuleOutput` can hold (a test checks both);
-its full description is written once, in the README.
+names the fields a model acts on and accepts everything `ModuleOutput` can hold (a test checks both), and
+`data` lists the result's fields one level deep. Full shapes are written once, in the README.
 """
 
 from __future__ import annotations
@@ -57,17 +57,48 @@ def input_schema(operation: Operation[Any, Any]) -> dict[str, Any]:
 
 
 def output_schema(operation: Operation[Any, Any]) -> dict[str, Any]:
+    """The envelope with `data` as the result's own fields, each with its type and description; a field that
+    is an object (or a list of objects) is typed, not spelled out: the README documents every shape, and
+    every result's text leads with what matters."""
     data: dict[str, Any] = _compact(operation.result.model_json_schema())
     definitions = data.pop("$defs", {})
+    for key in ("additionalProperties", "required"):
+        data.pop(key, None)
+    data["properties"] = {
+        name: {**_outline(field, definitions, depth=0), **_annotations(field)}
+        for name, field in data.get("properties", {}).items()
+    }
     properties = {
         **ENVELOPE,
         "data": {"anyOf": [data, {"type": "null"}]},
         "side_effects": NO_SIDE_EFFECTS if operation.read_only else SIDE_EFFECTS,
     }
-    schema: dict[str, Any] = {"type": "object", "properties": properties, "required": ["status", "metadata"]}
-    if definitions:
-        schema["$defs"] = definitions
-    return schema
+    return {"type": "object", "properties": properties, "required": ["status", "metadata"]}
+
+
+def _annotations(field: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in field.items() if key in ("description", "enum", "const")}
+
+
+def _outline(node: dict[str, Any], definitions: dict[str, Any], depth: int) -> dict[str, Any]:
+    """`node`'s type; an object `depth` levels down or less with its field names and their types."""
+    if "$ref" in node:
+        target = definitions.get(str(node["$ref"]).rsplit("/", 1)[-1], {})
+        if depth <= 0 or "properties" not in target:
+            return {"type": "object"} if "enum" not in target else {"enum": target["enum"]}
+        fields = {name: _outline(field, definitions, depth - 1) for name, field in target["properties"].items()}
+        return {"type": "object", "properties": fields}
+    if "anyOf" in node:
+        options = [_outline(option, definitions, depth) for option in node["anyOf"]]
+        real = [option for option in options if option != {"type": "null"}]
+        if len(real) == 1 and len(options) == 2:
+            return {**real[0], "type": [real[0].get("type", "object"), "null"]} if "type" in real[0] else real[0]
+        return {"anyOf": options}
+    if node.get("type") == "array" and isinstance(node.get("items"), dict):
+        return {"type": "array", "items": _outline(node["items"], definitions, depth)}
+    if "type" in node:
+        return {"type": node["type"]}
+    return {}
 
 
 def _compact(node: Any) -> Any:

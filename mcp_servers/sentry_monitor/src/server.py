@@ -47,11 +47,12 @@ from .version import __version__
 
 SERVER_NAME = "sentry-error-monitor"
 INSTRUCTIONS = (
-    "Triage production errors in Sentry. Find a project with list-projects; see whether it is getting worse with "
-    "get-project-stats; list issues with get-recent-issues or search-issues; open one with get-issue-details "
-    "(get-event for a particular occurrence, get-error-events for its spread); then resolve-issue, ignore-issue "
-    "or unresolve-issue. Every result has recommendations for the next call. The triage-project prompt walks "
-    "through all of it."
+    "Triage production errors in Sentry. Find a project with list-projects; see how it is doing with "
+    "get-project-health (verdict and reasons) or get-project-stats, and what drives it with analyze-error-patterns "
+    "(spikes, new, regressed and escalating issues, the release behind them); list issues with get-recent-issues "
+    "or search-issues; open one with get-issue-details (get-event for a particular occurrence, get-error-events "
+    "for its spread); then resolve-issue, ignore-issue or unresolve-issue. Every result has recommendations for "
+    "the next call. The triage-project prompt walks through all of it."
 )
 
 
@@ -62,8 +63,7 @@ def tool_for(operation: Operation[Any, Any]) -> Tool:
         description=operation.description,
         input_schema=input_schema(operation),
         output_schema=output_schema(operation),
-        annotations=ToolAnnotations(
-            title=operation.title,
+        annotations=ToolAnnotations(  # the title is the tool's own, not repeated here
             read_only_hint=operation.read_only,
             destructive_hint=operation.destructive,
             idempotent_hint=operation.idempotent,

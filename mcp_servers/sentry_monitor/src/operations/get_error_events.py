@@ -93,11 +93,10 @@ OPERATION = Operation(
     name="get-error-events",
     title="Get error events",
     description=(
-        "List the individual events (occurrences) of one Sentry issue, newest first: event id, time, title, "
-        "message, environment, release, user and location. Use it to see whether an error hits one release, "
-        "environment or user or many, and how recently it happened; page with `cursor`. For a stack trace use "
-        "get-issue-details. `issue_id` takes a numeric id, a short id or the issue URL. Up to 250 per call, "
-        "read 100 a page."
+        "List the events (occurrences) of one Sentry issue, newest first: id, time, title, message, environment, "
+        "release, user and location, to see whether it hits one release, environment or user or many. `issue_id`: "
+        "numeric id, short id or URL. Up to 250 per call; page with `cursor`. For a stack trace use "
+        "get-issue-details or get-event."
     ),
     params=GetErrorEventsParams,
     result=ErrorEvents,

@@ -49,11 +49,9 @@ OPERATION = Operation(
     name="get-event",
     title="Get event",
     description=(
-        "Read one specific event of a Sentry issue (not only the latest): its exception chain with stack "
-        "frames, breadcrumbs, request, user, release, environment and contexts, shown as get-issue-details "
-        "shows the latest event. Use it to compare an older or a particular occurrence (event ids come from "
-        "get-error-events); `event_id` also takes latest, oldest or recommended. `issue_id` takes a numeric "
-        "id, a short id or the issue URL."
+        "Read one particular event of a Sentry issue, shown as get-issue-details shows the latest: exception "
+        "chain with stack frames, breadcrumbs, request, user, release, environment, contexts. `event_id`: an id "
+        "from get-error-events, or latest, oldest, recommended. `issue_id`: numeric id, short id or URL."
     ),
     params=GetEventParams,
     result=EventDetail,

@@ -171,12 +171,10 @@ OPERATION = Operation(
     name="get-issue-details",
     title="Get issue details",
     description=(
-        "Read one Sentry issue in depth: its counts (lifetime, 24h, 30d), users affected, first/last seen and "
-        "releases, top tags, and its latest event: the exception chain (raised exception first, then causes) "
-        "with stack frames (oldest call first, crashing frame last, in-app frames marked, source lines), "
-        "breadcrumbs, request, user, release, environment and runtime contexts. Use it to understand why an "
-        "issue happens before fixing or resolving it. `issue_id` takes a numeric id, a short id (BACKEND-1A) or "
-        "the issue's Sentry URL. Long stacks are cut to the crashing frame plus in-app frames (said in warnings)."
+        "Read one Sentry issue in depth: counts (lifetime, 24h, 30d), users, first/last seen and releases, top "
+        "tags, and its latest event: the exception chain with stack frames (crashing frame last, in-app frames "
+        "marked, source lines), breadcrumbs, request, user, release, environment and contexts. Use it to "
+        "understand why an issue happens. `issue_id`: a numeric id, a short id (BACKEND-1A) or the issue's URL."
     ),
     params=IssueIdParams,
     result=IssueDetails,

@@ -78,13 +78,10 @@ OPERATION = Operation(
     name="get-recent-issues",
     title="Get recent issues",
     description=(
-        "List a Sentry project's issues (grouped errors), most recently seen first by default. Use it to see "
-        "what is failing now, to find an issue's id before get-issue-details, or to page through issues with "
-        "`cursor`. Filter by status (unresolved/resolved/ignored) and Sentry search terms in `query`; sort by "
-        "last seen, frequency, first seen or users. Returns per issue: id, short_id, title, culprit, level, "
-        "status, event and user counts, first/last seen, whether it crashed unhandled, error type and value, "
-        "assignee and permalink; plus total_hits and next_cursor. Up to 250 issues per call, read 100 a page; "
-        "if a later page fails the issues read so far come back as a partial result with the cursor to continue."
+        "List a Sentry project's issues, most recently seen first by default: what is failing now, or an issue's "
+        "id for get-issue-details. Filter by status and Sentry search terms in `query`; sort by last seen, "
+        "events, first seen or users. Per issue: ids, title, culprit, level, status, event and user counts, "
+        "first/last seen, unhandled or not, error, assignee, permalink. Up to 250 per call; page with `cursor`."
     ),
     params=GetRecentIssuesParams,
     result=RecentIssues,

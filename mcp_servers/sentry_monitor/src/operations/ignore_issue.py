@@ -98,12 +98,10 @@ OPERATION = Operation(
     name="ignore-issue",
     title="Ignore (archive) issue",
     description=(
-        "Archive (ignore) one Sentry issue to silence known noise. With no condition it stays archived forever; "
-        "or give exactly one of: duration_minutes (for a time), count (until N more events), user_count (until "
-        "N more users), each optionally within window_minutes, or until_escalating=true (until Sentry sees it "
-        "spike: the safe choice, as a regression still reopens it). Changes only the issue named by `issue_id` "
-        "(numeric id, short id or issue URL); the change, with status before and after, is in side_effects. "
-        "Undo with unresolve-issue. Needs a token with event:write."
+        "Archive (ignore) one Sentry issue to silence known noise: forever with no condition, or until exactly "
+        "one of: duration_minutes passed, count more events, user_count more users (each optionally within "
+        "window_minutes), or until_escalating=true (the safe choice: a spike brings it back). `issue_id`: numeric "
+        "id, short id or URL. The change is in side_effects; undo with unresolve-issue. Needs event:write."
     ),
     params=IgnoreIssueParams,
     result=ChangedIssue,

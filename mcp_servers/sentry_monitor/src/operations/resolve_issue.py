@@ -54,12 +54,10 @@ OPERATION = Operation(
     name="resolve-issue",
     title="Resolve issue",
     description=(
-        "Mark one Sentry issue as resolved (fixed). Use it after a fix is deployed or when an issue is known to "
-        "be gone; if the error happens again Sentry reopens it as regressed. With in_next_release=true it is "
-        "resolved as of the next release, so events from the current release do not reopen it. Changes only "
-        "the issue named by `issue_id` (numeric id, short id or issue URL); an already resolved issue is left "
-        "alone and says so. Returns the issue's new status; the change is listed in side_effects. Needs a token "
-        "with event:write."
+        "Mark one Sentry issue resolved once fixed; if it happens again Sentry reopens it as regressed. "
+        "in_next_release=true resolves it as of the next release, so events of the current release do not reopen "
+        "it. `issue_id`: numeric id, short id or URL; an issue already resolved is left alone. The change is in "
+        "side_effects. Needs event:write."
     ),
     params=ResolveIssueParams,
     result=ChangedIssue,

@@ -67,11 +67,10 @@ OPERATION = Operation(
     name="search-issues",
     title="Search issues",
     description=(
-        "Search Sentry issues with Sentry's search syntax across the organization (or one project with "
-        "project_slug), for questions like 'is:unresolved level:fatal release:1.4.2', 'is:regressed', "
-        "'error.unhandled:true environment:production', 'assigned:me' or free text. The query is used as given (no "
-        "status is added: include is:unresolved yourself). Same result shape as get-recent-issues; page with "
-        "`cursor`; up to 100 per call."
+        "Search Sentry issues with Sentry's search syntax across the organization, or one project with "
+        "project_slug: 'is:unresolved level:fatal release:1.4.2', 'is:regressed', 'error.unhandled:true', free "
+        "text. The query is sent as given (add is:unresolved yourself). Same result as get-recent-issues; up to "
+        "100 per call, page with `cursor`."
     ),
     params=SearchIssuesParams,
     result=FoundIssues,

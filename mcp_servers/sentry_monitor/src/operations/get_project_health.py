@@ -1,0 +1,259 @@
+"""get-project-health: crash-free rates, error trend and issue counts of a project, judged into a verdict.
+
+Six requests side by side after the cached project id: release-health sessions, accepted errors of this
+and the previous period (one stats_v2 call over twice the period), and four issue lists (`X-Hits` counts;
+the unresolved one also gives the top three issues).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Any, Literal
+
+from pydantic import Field, ValidationInfo, field_validator
+
+from .. import health_verdict, models, render_analysis
+from ..client import ApiResponse, Params
+from ..concurrency import gather_all
+from ..errors import NotFound, ProjectNotFound
+from ..health_verdict import HealthThresholds, Reason, Verdict
+from ..operation import Number, Operation, OperationContext, Parameters, Result, Steps
+from ..results import IssueSummary, issue_summary
+from ._params import ProjectSlug
+
+INTERVALS = {"24h": "1h", "7d": "1d", "14d": "1d", "30d": "1d"}
+TWICE = {"24h": "48h", "7d": "14d", "14d": "28d", "30d": "60d"}
+SESSION_FIELDS = ["crash_free_rate(session)", "crash_free_rate(user)", "sum(session)", "count_unique(user)"]
+COUNTS = {
+    "unresolved": "is:unresolved",
+    "new": "is:unresolved firstSeen:-{period}",
+    "regressed": "is:regressed",
+    "escalating": "is:escalating",
+}
+TOP_ISSUES = 3
+STATS_QUERY = {"field": "sum(quantity)", "category": "error", "outcome": "accepted", "groupBy": "outcome"}
+
+
+class GetProjectHealthParams(Parameters):
+    project_slug: ProjectSlug
+    period: Literal["24h", "7d", "14d", "30d"] = Field(
+        default="24h", description="The period judged, compared with the one before it of the same length."
+    )
+    critical_crash_free_pct: Number = Field(
+        default=95, ge=0, le=100, description="Critical when crash-free sessions fall below this percentage."
+    )
+    degraded_crash_free_pct: Number = Field(
+        default=99, ge=0, le=100, description="Degraded below this percentage (at least the critical one)."
+    )
+    critical_error_increase_pct: Number = Field(
+        default=100,
+        ge=0,
+        le=100_000,
+        description="Critical when errors rose by this percentage or more (100 = doubled).",
+    )
+    degraded_error_increase_pct: Number = Field(
+        default=25, ge=0, le=100_000, description="Degraded when errors rose by this much (at most the critical rise)."
+    )
+
+    @field_validator("degraded_crash_free_pct")
+    @classmethod
+    def _degraded_rate(cls, value: float, info: ValidationInfo) -> float:
+        critical = info.data.get("critical_crash_free_pct")
+        if critical is not None and value < critical:
+            raise ValueError(f"must be at least critical_crash_free_pct ({critical:g})")
+        return value
+
+    @field_validator("degraded_error_increase_pct")
+    @classmethod
+    def _degraded_rise(cls, value: float, info: ValidationInfo) -> float:
+        critical = info.data.get("critical_error_increase_pct")
+        if critical is not None and value > critical:
+            raise ValueError(f"must be at most critical_error_increase_pct ({critical:g})")
+        return value
+
+
+class SessionHealth(Result):
+    crash_free_sessions_pct: float | None = Field(description="Null when the project sent no sessions.")
+    crash_free_users_pct: float | None
+    sessions: int | None
+    users: int | None
+
+
+class ErrorVolume(Result):
+    current: int = Field(description="Accepted errors in the period.")
+    previous: int = Field(description="Accepted errors in the period of the same length before it.")
+    change_pct: float | None = Field(description="Change in percent; null when the previous period had none.")
+
+
+class IssueCounts(Result):
+    unresolved: int | None = Field(description="Unresolved issues seen in the period.")
+    new: int | None = Field(description="Unresolved issues first seen in the period.")
+    regressed: int | None
+    escalating: int | None
+
+
+class ProjectHealth(Result):
+    project: str
+    period: str
+    verdict: Verdict
+    reasons: list[Reason] = Field(description="One per rule, worst first.")
+    thresholds: HealthThresholds
+    sessions: SessionHealth
+    errors: ErrorVolume | None = Field(description="Null when Sentry's statistics could not be read.")
+    issues: IssueCounts
+    top_issues: list[IssueSummary] = Field(description=f"The {TOP_ISSUES} unresolved issues with most events.")
+
+
+async def get_project_health(ctx: OperationContext, params: GetProjectHealthParams) -> ProjectHealth:
+    org = await ctx.api.organization()
+    slug, period = params.project_slug, params.period
+    project_id = await ctx.api.project_id(slug)
+    steps = Steps(ctx, total=2 + len(COUNTS))
+
+    def get(resource: str, query: Params, scope: str, done: str) -> Awaitable[ApiResponse]:
+        """A request of the project; statistics and issue lists go through the routes that differ by server."""
+        params: Params = {"project": project_id, **query}
+        expect: dict[str, Any] = {"not_found": ProjectNotFound, "bad_request_field": "period", "project": slug}
+        if resource == "stats_v2":
+            request = ctx.api.stats_v2(params, **expect)
+        elif resource == "issues":
+            request = ctx.api.issue_list(params, **expect)
+        else:
+            request = ctx.api.get(["organizations", org, resource], params=params, scope=scope, **expect)
+        return steps.track(request, done)
+
+    interval = INTERVALS[period]
+    sessions_query = {"field": SESSION_FIELDS, "statsPeriod": period, "interval": interval, "includeSeries": "0"}
+    stats_query = {**STATS_QUERY, "statsPeriod": TWICE[period], "interval": interval}
+    requests = [
+        get("sessions", sessions_query, "org:read", "read the crash-free rates"),
+        get("stats_v2", stats_query, "org:read", "read the error volume"),
+        *(
+            get("issues", _count_query(name, query, period), "event:read", f"counted the {name} issues")
+            for name, query in COUNTS.items()
+        ),
+    ]
+    outcomes = await gather_all(requests)
+    # A Sentry without these endpoints (404) still gets a verdict from the rest.
+    sessions = _sessions(ctx, ctx.without(outcomes[0], "Crash-free rates", also=(NotFound,)), period)
+    errors = _errors(ctx.without(outcomes[1], "The error volume", also=(NotFound,)))
+    lists = {
+        name: ctx.without(outcome, f"The {name} count") for name, outcome in zip(COUNTS, outcomes[2:], strict=True)
+    }
+    counts = IssueCounts(**{name: response.total_hits if response else None for name, response in lists.items()})
+    unresolved = lists["unresolved"]
+    top = (
+        [issue_summary(models.Issue.model_validate(row)) for row in unresolved.json_list("the issue list")]
+        if unresolved
+        else []
+    )
+    thresholds = HealthThresholds(
+        critical_crash_free_pct=params.critical_crash_free_pct,
+        degraded_crash_free_pct=params.degraded_crash_free_pct,
+        critical_error_increase_pct=params.critical_error_increase_pct,
+        degraded_error_increase_pct=params.degraded_error_increase_pct,
+    )
+    verdict, reasons = health_verdict.judge(
+        [
+            health_verdict.crash_free_reason(sessions.crash_free_sessions_pct, thresholds),
+            health_verdict.error_trend_reason(
+                errors.current if errors else None, errors.previous if errors else None, period, thresholds
+            ),
+            health_verdict.issue_reason("new_issues", counts.new, period),
+            health_verdict.issue_reason("regressed_issues", counts.regressed, period),
+        ]
+    )
+    result = ProjectHealth(
+        project=slug,
+        period=period,
+        verdict=verdict,
+        reasons=reasons,
+        thresholds=thresholds,
+        sessions=sessions,
+        errors=errors,
+        issues=counts,
+        top_issues=top[:TOP_ISSUES],
+    )
+    _recommend(ctx, result)
+    return result
+
+
+def _count_query(name: str, query: str, period: str) -> dict[str, str | int | list[str]]:
+    return {
+        "statsPeriod": period,
+        "query": query.format(period=period),
+        "sort": "freq",
+        "limit": TOP_ISSUES if name == "unresolved" else 1,
+        "groupStatsPeriod": "",
+        "collapse": ["stats", "lifetime", "filtered"],
+    }
+
+
+def _percent(rate: float | None) -> float | None:
+    return round(rate * 100, 2) if rate is not None else None
+
+
+def _sessions(ctx: OperationContext, response: ApiResponse | None, period: str) -> SessionHealth:
+    if response is None:
+        return SessionHealth(crash_free_sessions_pct=None, crash_free_users_pct=None, sessions=None, users=None)
+    stats = models.SessionStats.model_validate(response.json_object("the sessions"))
+    sessions, users = stats.total("sum(session)"), stats.total("count_unique(user)")
+    if not sessions:
+        ctx.warn(
+            f"The project sent no sessions in {period}: crash-free rates are null. Release health needs session "
+            "tracking in the SDK (on by default in sentry-sdk for servers and apps with a release set)."
+        )
+    return SessionHealth(
+        crash_free_sessions_pct=_percent(stats.total("crash_free_rate(session)")) if sessions else None,
+        crash_free_users_pct=_percent(stats.total("crash_free_rate(user)")) if sessions else None,
+        sessions=int(sessions or 0),
+        users=int(users or 0),
+    )
+
+
+def _errors(response: ApiResponse | None) -> ErrorVolume | None:
+    if response is None:
+        return None
+    stats = models.StatsV2.model_validate(response.json_object("the error statistics"))
+    width = len(stats.intervals)
+    accepted = [0] * width
+    for group in stats.groups:
+        if group.by.get("outcome", "accepted") == "accepted":
+            series = [int(value or 0) for value in group.series.get("sum(quantity)", [])][:width]
+            accepted = [a + b for a, b in zip(accepted, series + [0] * (width - len(series)), strict=True)]
+    half = width // 2
+    current, previous = sum(accepted[width - half :]), sum(accepted[width - 2 * half : width - half])
+    return ErrorVolume(current=current, previous=previous, change_pct=health_verdict.change_pct(current, previous))
+
+
+def _recommend(ctx: OperationContext, result: ProjectHealth) -> None:
+    slug, period = result.project, result.period
+    if result.verdict != "healthy":
+        ctx.recommend(
+            f"analyze-error-patterns(project_slug='{slug}', period='{period}') to find the spikes, new and "
+            "regressed issues and the release behind this verdict."
+        )
+    if result.top_issues:
+        top = result.top_issues[0]
+        ctx.recommend(
+            f"get-issue-details(issue_id='{ctx.api.issue_label(top.short_id, top.id)}') for the busiest issue "
+            f"({top.count} events)."
+        )
+
+
+OPERATION = Operation(
+    name="get-project-health",
+    title="Get project health",
+    description=(
+        "Judge a Sentry project's health over 24h, 7d, 14d or 30d: a verdict (healthy, degraded, critical) with "
+        "its reasons and thresholds, from crash-free session and user rates, errors against the previous period, "
+        "and counts of unresolved, new, regressed and escalating issues, plus the top three issues. Defaults: "
+        "critical below 95% crash-free sessions or errors doubled; degraded below 99%, errors up 25%, or any new "
+        "or regressed issue. Use it first; then analyze-error-patterns for why."
+    ),
+    params=GetProjectHealthParams,
+    result=ProjectHealth,
+    handler=get_project_health,
+    render=render_analysis.project_health,
+    scopes=("org:read", "project:read", "event:read"),
+)
