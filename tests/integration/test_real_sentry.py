@@ -49,10 +49,22 @@ async def test_real_reads(module: SentryErrorMonitorModule) -> None:
         pytest.skip(f"project {PROJECT} has no unresolved issues to read")
     details = await run(module, "get-issue-details", issue_id=issues[0]["short_id"] or issues[0]["id"])
     assert details.metadata.api_calls <= 3
-    await run(module, "get-error-events", issue_id=issues[0]["id"], limit=3)
+    events = await run(module, "get-error-events", issue_id=issues[0]["id"], limit=3)
+    if events.data and events.data["events"]:
+        await run(module, "get-event", issue_id=issues[0]["id"], event_id=events.data["events"][-1]["event_id"])
 
 
-async def test_real_resolve_restores_the_issue(module: SentryErrorMonitorModule) -> None:
+async def test_real_discovery_and_analysis(module: SentryErrorMonitorModule) -> None:
+    projects = await run(module, "list-projects")
+    assert PROJECT in {project["slug"] for project in projects.data["projects"]}  # type: ignore[index]
+    await run(module, "search-issues", query="is:unresolved", project_slug=PROJECT, limit=5)
+    health = await run(module, "get-project-health", project_slug=PROJECT, period="7d")
+    assert health.data is not None and health.data["verdict"] in ("healthy", "degraded", "critical")
+    patterns = await run(module, "analyze-error-patterns", project_slug=PROJECT, period="7d", top=5)
+    assert patterns.metadata.api_calls <= 22
+
+
+async def test_real_status_changes_restore_the_issue(module: SentryErrorMonitorModule) -> None:
     if os.environ.get("SENTRY_TEST_ALLOW_WRITES") != "1":
         pytest.skip("writes to real Sentry need SENTRY_TEST_ALLOW_WRITES=1")
     recent = await run(module, "get-recent-issues", project_slug=PROJECT, limit=1)
@@ -63,6 +75,10 @@ async def test_real_resolve_restores_the_issue(module: SentryErrorMonitorModule)
     try:
         resolved = await run(module, "resolve-issue", issue_id=issue_id)
         assert resolved.data is not None and resolved.data["issue"]["status"] == "resolved"
+        ignored = await run(module, "ignore-issue", issue_id=issue_id, until_escalating=True)
+        assert ignored.data is not None and ignored.data["issue"]["status"] == "ignored"
+        reopened = await run(module, "unresolve-issue", issue_id=issue_id)
+        assert reopened.data is not None and reopened.data["issue"]["status"] == "unresolved"
     finally:
         client = module._client
         assert client is not None
