@@ -97,8 +97,11 @@ async def test_every_tool_answers_structured_content_valid_against_its_output_sc
     assert not recent.is_error and recent.structured_content is not None
     issue = recent.structured_content["data"]["issues"][0]
     results = {
+        "list-projects": await call(session, "list-projects", {}),
         "get-recent-issues": recent,
+        "search-issues": await call(session, "search-issues", {"query": "is:unresolved", "limit": 3}),
         "get-issue-details": await call(session, "get-issue-details", {"issue_id": issue["short_id"]}),
+        "get-event": await call(session, "get-event", {"issue_id": issue["short_id"], "event_id": "oldest"}),
         "get-error-events": await call(session, "get-error-events", {"issue_id": issue["id"], "limit": 3}),
         "get-project-stats": await call(session, "get-project-stats", {"project_slug": "backend", "period": "7d"}),
         "get-project-health": await call(session, "get-project-health", {"project_slug": "backend"}),
@@ -107,6 +110,7 @@ async def test_every_tool_answers_structured_content_valid_against_its_output_sc
         "ignore-issue": await call(session, "ignore-issue", {"issue_id": issue["id"], "count": 10}),
         "unresolve-issue": await call(session, "unresolve-issue", {"issue_id": issue["id"]}),
     }
+    assert set(results) == TOOLS
     for name, result in results.items():
         assert not result.is_error, (name, result.content)
         assert result.structured_content is not None

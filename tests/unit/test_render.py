@@ -138,3 +138,33 @@ def test_errors_render_code_field_and_next_step_and_long_text_is_cut() -> None:
     long = render.output(ok, "line\n" * 5000)
     assert len(long) < render.MAX_TEXT_CHARS + 200 and "[truncated:" in long
     assert long.endswith("Warning: w\nNext: r")
+
+
+def test_changed_issue_says_the_new_state_and_its_condition() -> None:
+    from mcp_servers.sentry_monitor.src.operations._status_change import ChangedIssue, IssueState
+
+    state = IssueState(
+        id="1",
+        short_id="BACKEND-1",
+        status="ignored",
+        substatus="archived_until_condition_met",
+        status_details={"ignoreCount": 100, "ignoreWindow": 60},
+    )
+    text = render.changed_issue(ChangedIssue(issue=state, changed=True))
+    assert text == "BACKEND-1 is now ignored/archived_until_condition_met (until 100 more events, within 60 minutes)"
+    same = state.model_copy(update={"status": "resolved", "substatus": None, "status_details": {}})
+    assert render.changed_issue(ChangedIssue(issue=same, changed=False)) == "BACKEND-1 is already resolved"
+
+
+def test_projects_lead_with_the_slug() -> None:
+    from mcp_servers.sentry_monitor.src.operations.list_projects import ProjectInfo, Projects
+
+    backend = ProjectInfo(
+        slug="backend", name="Backend", platform="python", id="7", has_sessions=True, latest_release="1.2"
+    )
+    text = render.projects(Projects(projects=[backend], total=3))
+    assert text.splitlines() == [
+        "1 of 3 projects (slug: name, platform, latest release):",
+        "- backend: Backend (python, release 1.2, sessions)",
+    ]
+    assert render.projects(Projects(projects=[], total=3)) == "No project matches (of 3)."
