@@ -43,8 +43,17 @@ def test_claude_desktop_entry_runs_this_server(sandbox: SandboxServer) -> None:
     json.dumps(entry)
 
 
-async def test_demo_works_against_glitchtip_too(sandbox_pool: SandboxPool, capsys: pytest.CaptureFixture[str]) -> None:
-    sandbox = sandbox_pool.get("glitchtip")
+@pytest.mark.parametrize(
+    ("flavor", "said"),
+    [
+        ("glitchtip", "Warning: This server has no per-outcome error statistics"),
+        ("sentry-legacy", "older substatus names"),
+    ],
+)
+async def test_demo_works_against_other_servers_too(
+    sandbox_pool: SandboxPool, capsys: pytest.CaptureFixture[str], flavor: str, said: str
+) -> None:
+    sandbox = sandbox_pool.get(flavor)
     before = issue_states(sandbox)
     try:
         await demo.run_demo(sandbox)
@@ -52,5 +61,7 @@ async def test_demo_works_against_glitchtip_too(sandbox_pool: SandboxPool, capsy
         account_for_changes(sandbox, before)
         sandbox.reset()
     printed = capsys.readouterr().out
+    called = set(re.findall(r"^=== ([a-z-]+)\(", printed, flags=re.MULTILINE))
+    assert called == set(OPERATIONS)
     assert "[isError]" not in printed and printed.count("--- status success") == printed.count("\n=== ")
-    assert "Warning: This server has no per-outcome error statistics" in printed
+    assert said in printed
