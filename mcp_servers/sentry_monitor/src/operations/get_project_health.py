@@ -13,11 +13,12 @@ from typing import Any, Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from .. import health_verdict, models, render_analysis
-from ..client import ApiResponse, Params
+from ..api import Params
 from ..concurrency import gather_all
 from ..errors import NotFound, ProjectNotFound
 from ..health_verdict import HealthThresholds, Reason, Verdict
 from ..operation import Number, Operation, OperationContext, Parameters, Result, Steps
+from ..responses import ApiResponse
 from ..results import IssueSummary, issue_summary
 from ._params import ProjectSlug
 
