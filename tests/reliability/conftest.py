@@ -11,7 +11,7 @@ import pytest
 from tenacity.wait import wait_random_exponential
 
 from mcp_servers.framework.contracts import ModuleInput, ModuleOutput
-from mcp_servers.sentry_monitor.src import client
+from mcp_servers.sentry_monitor.src import retry
 from mcp_servers.sentry_monitor.src.processor import SentryErrorMonitorModule
 from tests.conftest import sandbox_settings
 
@@ -41,7 +41,7 @@ Run = Callable[..., Awaitable[Outcome]]
 @pytest.fixture(autouse=True)
 def quick_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """Exponential backoff with jitter as in production, scaled down 50x so the suite stays fast."""
-    monkeypatch.setattr(client, "_BACKOFF", wait_random_exponential(multiplier=0.01, max=0.2))
+    monkeypatch.setattr(retry, "_BACKOFF", wait_random_exponential(multiplier=0.01, max=0.2))
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from tenacity.wait import wait_none
 
 from mcp_servers.framework.contracts import ModuleInput, ModuleOutput
-from mcp_servers.sentry_monitor.src import client as client_module
+from mcp_servers.sentry_monitor.src import retry
 from mcp_servers.sentry_monitor.src.capabilities import ISSUE_LOOKUP, ISSUE_SORT, Capabilities, means_missing
 from mcp_servers.sentry_monitor.src.errors import InvalidParameter, SentryUnavailable, UnsupportedByServer
 from tests.fakes import ScriptedSentry
@@ -22,7 +22,7 @@ LEGACY_ISSUE = "/api/0/issues/42/"
 
 @pytest.fixture(autouse=True)
 def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(client_module, "_BACKOFF", wait_none())
+    monkeypatch.setattr(retry, "_BACKOFF", wait_none())
 
 
 async def run(sentry: ScriptedSentry, operation: str, **parameters: object) -> ModuleOutput:

@@ -10,7 +10,7 @@ import pytest
 from tenacity.wait import wait_none
 
 from mcp_servers.framework.contracts import ModuleInput, ModuleOutput
-from mcp_servers.sentry_monitor.src import client as client_module
+from mcp_servers.sentry_monitor.src import retry
 from tests.fakes import TOKEN, ScriptedSentry
 
 pytestmark = pytest.mark.anyio
@@ -29,7 +29,7 @@ PROJECT = {"id": "7", "slug": "backend"}
 
 @pytest.fixture(autouse=True)
 def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(client_module, "_BACKOFF", wait_none())
+    monkeypatch.setattr(retry, "_BACKOFF", wait_none())
 
 
 async def recent(sentry: ScriptedSentry, **settings: object) -> ModuleOutput:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from .errors import SentryMonitorError, UnsupportedByServer
 
 if TYPE_CHECKING:
-    from .client import ApiResponse
+    from .responses import ApiResponse
 
 MISSING_ROUTE_STATUSES = (405, 410)
 HTML_MISSING_STATUSES = (404, 500)

@@ -16,6 +16,7 @@ from typing import Any
 
 import anyio
 
+from .api import Params, SentryApi
 from .capabilities import (
     ALL,
     ISSUE_EVENTS,
@@ -25,7 +26,7 @@ from .capabilities import (
     OUTCOME_STATS,
     Capability,
 )
-from .client import Params, SentryApi, SentryClient
+from .client import SentryClient
 from .config import Settings, load_settings
 from .errors import ConfigurationError, ProjectNotFound, SentryMonitorError
 from .registry import OPERATIONS

@@ -1,120 +1,46 @@
-"""The one Sentry HTTP client: auth, paths, retries, size limits, pagination and error mapping.
+"""The one Sentry HTTP client: auth, paths, size limits, and what is learned once per process.
 
 `SentryClient` owns one `httpx.AsyncClient` (one connection pool) for the life of the server or the
 module context and caches what is learned once per process: the organization, its region host and
-project ids. Each operation talks to Sentry through a `SentryApi` view of it, which counts the
+project ids. Each operation talks to Sentry through a `SentryApi` view of it (`api`), which counts the
 requests that operation made.
 
 Operations never build URLs: they pass path segments, each validated by `identifiers` and
-percent-encoded here. Every failure leaves as one of the exceptions in `errors`.
+percent-encoded here. A request is retried as `retry` says; its answer is read by `responses`, so every
+failure leaves as one of the exceptions in `errors`.
 """
 
 from __future__ import annotations
 
-import json
-import math
-import random
-import re
-import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import anyio
 import httpx
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
-from tenacity.stop import stop_base
-from tenacity.wait import wait_random_exponential
 
-from . import capabilities, routes
-from .capabilities import ISSUE_LOOKUP, Capability
+from . import capabilities
+from .api import Params, SentryApi
 from .config import Settings
 from .errors import (
-    AuthFailed,
     BadUpstreamResponse,
-    InvalidParameter,
-    MissingScope,
     NetworkError,
-    NotFound,
     OperationTimeout,
     OrganizationAmbiguous,
     OrganizationNotFound,
-    ProjectNotAllowed,
     ProjectNotFound,
     RateLimited,
     ResponseTooLarge,
     SentryMonitorError,
-    SentryUnavailable,
-    TransientError,
-    UnsupportedByServer,
 )
-from .links import next_cursor
-from .models import Issue
-from .rate_gate import RateGate, endpoint, learned_limit
+from .rate_gate import RateGate, endpoint
+from .responses import ApiResponse, Expectations, interpret
+from .retry import retrying
 from .version import __version__
 
 USER_AGENT = f"sentry-error-monitor/{__version__}"
-Params = Mapping[str, str | int | Sequence[str]]
-# The longest server-requested wait we honour; the operation deadline caps it further.
-MAX_SERVER_WAIT_S = 60.0
-_BACKOFF = wait_random_exponential(multiplier=0.5, max=8)
-
-
-@dataclass(frozen=True)
-class Expectations:
-    """How to read a failure of one request: what a 404 means, which scope a 403 lacks, which parameter a
-    400 blames, and which project (if any) the request is about, so a 403 can name it.
-
-    Every path we call starts with the organization, so a 404 the call site names nothing more specific
-    for means the organization is unknown.
-    """
-
-    not_found: type[NotFound] = OrganizationNotFound
-    scope: str = "event:read"
-    bad_request_field: str = "parameters"
-    project: str | None = None
-
-
+DEFAULT_CALL = Expectations()
 ORGANIZATION_CALL = Expectations(not_found=OrganizationNotFound, scope="org:read")
-
-
-@dataclass(frozen=True)
-class ApiResponse:
-    status_code: int
-    data: Any
-    headers: httpx.Headers
-
-    def json_object(self, what: str) -> dict[str, Any]:
-        """The body as a JSON object; BAD_UPSTREAM_RESPONSE naming `what` when it is anything else."""
-        if isinstance(self.data, dict):
-            return self.data
-        raise self._wrong_shape(what, "an object")
-
-    def json_list(self, what: str) -> list[dict[str, Any]]:
-        """The body as a JSON list (its object items); BAD_UPSTREAM_RESPONSE naming `what` otherwise."""
-        if isinstance(self.data, list):
-            return [item for item in self.data if isinstance(item, dict)]
-        raise self._wrong_shape(what, "a list")
-
-    def _wrong_shape(self, what: str, expected: str) -> BadUpstreamResponse:
-        got = "an empty body" if self.data is None else f"JSON {type(self.data).__name__}"
-        excerpt = _excerpt(json.dumps(self.data).encode()) if self.data is not None else ""
-        return BadUpstreamResponse(
-            f"Sentry's answer for {what} (HTTP {self.status_code}) is {got}, not {expected}."
-            + (f" It starts: {excerpt!r}" if excerpt else ""),
-            status_code=self.status_code,
-            excerpt=excerpt or None,
-        )
-
-    @property
-    def next_cursor(self) -> str | None:
-        return next_cursor(self.headers.get("link"))
-
-    @property
-    def total_hits(self) -> int | None:
-        value = self.headers.get("x-hits")
-        return int(value) if value and value.isdigit() else None
 
 
 class SentryClient:
@@ -164,27 +90,13 @@ class SentryClient:
         *,
         params: Params | None = None,
         body: Mapping[str, Any] | None = None,
-        expect: Expectations = Expectations(),
+        expect: Expectations = DEFAULT_CALL,
     ) -> ApiResponse:
+        """One request to `base` + the percent-encoded `path`, counted on `api` and retried as `retry` says.
+        Raises one of the exceptions in `errors`; a failed answer is read as `expect` says."""
         url = base + "".join(quote(segment, safe="") + "/" for segment in path)
-        server_errors = 0
-
-        def should_retry(exc: BaseException) -> bool:
-            nonlocal server_errors
-            if isinstance(exc, SentryUnavailable) and exc.details.get("status_code") == 500:
-                server_errors += 1
-                return server_errors <= 1  # a 500 is retried exactly once
-            return isinstance(exc, TransientError) and not isinstance(exc, OperationTimeout)
-
-        retrying = AsyncRetrying(
-            retry=retry_if_exception(should_retry),
-            wait=_wait,
-            stop=stop_after_attempt(self.settings.retry_attempts + 1) | _StopAtDeadline(),
-            sleep=anyio.sleep,
-            reraise=True,
-        )
         gate_key = endpoint(method, path)
-        async for attempt in retrying:
+        async for attempt in retrying(self.settings.retry_attempts):
             with attempt:
                 await self._gate.wait_turn(gate_key)
                 api.api_calls += 1
@@ -215,7 +127,7 @@ class SentryClient:
             raise NetworkError(
                 f"Could not reach Sentry at {self.settings.host}: {type(exc).__name__}.", reason=type(exc).__name__
             ) from None
-        return _interpret(response, raw, expect)
+        return interpret(response, raw, expect)
 
     async def _read_capped(self, response: httpx.Response) -> bytes:
         limit = self.settings.max_response_bytes
@@ -305,354 +217,6 @@ class SentryClient:
                 )
             self._project_ids[slug] = project_id
         return self._project_ids[slug]
-
-
-class SentryApi:
-    """What an operation sees of Sentry: org-scoped requests, counted."""
-
-    def __init__(self, client: SentryClient) -> None:
-        self.client = client
-        self.api_calls = 0
-        self.warnings: list[str] = []
-        # Where `warn` reports; an OperationContext points it at its own `warn`.
-        self.on_warning: Callable[[str], None] = self.warnings.append
-        self._warned: set[str] = set()
-
-    def warn(self, message: str) -> None:
-        """Say (once per operation) what this server could not give, e.g. a sort it lacks."""
-        if message not in self._warned:
-            self._warned.add(message)
-            self.on_warning(message)
-
-    def offers(self, capability: Capability) -> bool | None:
-        """Whether this server answers `capability` in Sentry's current form; None until a request has told."""
-        return self.client.capabilities.offers_current(capability)
-
-    def issue_label(self, short_id: str | None, issue_id: str) -> str:
-        """How to name an issue in a suggested call: its short id, unless this server looks up numeric ids only."""
-        if short_id and self.offers(ISSUE_LOOKUP) is not False:
-            return short_id
-        return issue_id
-
-    # -- routes that differ between servers (see `capabilities` and `routes`) ---------------------------
-
-    async def issue(self, issue_id: str) -> ApiResponse:
-        """GET one issue by numeric or short id. Raises IssueNotFound, or UnsupportedByServer for a short id
-        where the server looks issues up by numeric id only."""
-        return await routes.issue(self, issue_id)
-
-    async def issue_events(self, issue_id: str, params: Params, *, bad_request_field: str = "cursor") -> ApiResponse:
-        """GET one page of an issue's events (`per_page`, `cursor`, ...). Raises IssueNotFound."""
-        return await routes.issue_events(self, issue_id, params, bad_request_field)
-
-    async def latest_event(self, issue_id: str) -> ApiResponse:
-        """GET an issue's latest event. Raises EventNotFound when it has none within retention."""
-        return await routes.issue_event(self, issue_id)
-
-    async def issue_event(self, issue_id: str, event_id: str) -> ApiResponse:
-        """GET one event of an issue (`latest`, `oldest`, `recommended` or an id). Raises EventNotFound."""
-        return await routes.issue_event(self, issue_id, event_id)
-
-    async def issue_list(
-        self,
-        params: Params,
-        *,
-        not_found: type[NotFound] = OrganizationNotFound,
-        bad_request_field: str = "parameters",
-        project: str | None = None,
-    ) -> ApiResponse:
-        """GET one page of the organization's issues; `sort` takes Sentry's names (date, new, freq, user)."""
-        return await routes.issue_list(
-            self, params, not_found=not_found, bad_request_field=bad_request_field, project=project
-        )
-
-    async def stats_v2(
-        self,
-        params: Params,
-        *,
-        not_found: type[NotFound] = OrganizationNotFound,
-        bad_request_field: str = "parameters",
-        project: str | None = None,
-    ) -> ApiResponse:
-        """GET outcome statistics (Sentry's `statsPeriod`/`groupBy` form); where the server has no outcomes,
-        every group comes labelled `accepted` and a warning says so."""
-        return await routes.stats_v2(
-            self, params, not_found=not_found, bad_request_field=bad_request_field, project=project
-        )
-
-    @property
-    def settings(self) -> Settings:
-        return self.client.settings
-
-    async def organization(self) -> str:
-        return await self.client.organization(self)
-
-    async def project_id(self, slug: str) -> str:
-        """The numeric id of a project the settings allow; PROJECT_NOT_ALLOWED before any request otherwise."""
-        self.check_project_allowed(slug)
-        return await self.client.project_id(self, slug)
-
-    def check_issue_allowed(self, issue: Issue) -> None:
-        """Refuse an issue whose project is outside the allow-list, before anything of it is shown or changed."""
-        slug = issue.project.slug if issue.project else None
-        self.check_project_allowed(slug, what=f"Issue {issue.short_id or issue.id}")
-
-    def check_project_allowed(self, slug: str | None, what: str = "") -> None:
-        """Refuse a project outside SENTRY_MONITOR_ALLOWED_PROJECTS (a no-op when no allow-list is set)."""
-        allowed = self.settings.allowed_projects
-        if allowed is None or self.settings.allows(slug):
-            return
-        subject = f"{what} belongs to project {slug!r}, which" if what else f"Project {slug!r}"
-        raise ProjectNotAllowed(
-            f"{subject} is outside this server's allowed projects ({', '.join(sorted(allowed))}).",
-            recovery="Work on one of the allowed projects, or add the project to SENTRY_MONITOR_ALLOWED_PROJECTS "
-            "(--allowed-projects).",
-            project=slug,
-            allowed_projects=sorted(allowed),
-        )
-
-    async def check_organization(self, org: str | None, field: str) -> None:
-        """Refuse an issue URL of another organization than the configured one."""
-        if org is None:
-            return
-        configured = await self.organization()
-        if org.lower() != configured.lower():
-            raise InvalidParameter(
-                field,
-                f"The issue URL belongs to organization {org!r}, but this server works on {configured!r}.",
-                recovery="Pass an issue of the configured organization (SENTRY_ORG), or reconfigure SENTRY_ORG.",
-            )
-
-    async def get(
-        self,
-        path: Sequence[str],
-        *,
-        params: Params | None = None,
-        not_found: type[NotFound] = OrganizationNotFound,
-        scope: str = "event:read",
-        bad_request_field: str = "parameters",
-        project: str | None = None,
-    ) -> ApiResponse:
-        """GET an org-scoped path; the keywords say how its failures read (see `Expectations`)."""
-        base = await self.client.region_base(self)
-        expect = Expectations(not_found, scope, bad_request_field, project)
-        return await self.client.send(self, "GET", base, path, params=params, expect=expect)
-
-    async def put(
-        self,
-        path: Sequence[str],
-        *,
-        body: Mapping[str, Any],
-        not_found: type[NotFound] = OrganizationNotFound,
-        scope: str = "event:write",
-        bad_request_field: str = "parameters",
-    ) -> ApiResponse:
-        """PUT a JSON body to an org-scoped path (sent once per attempt)."""
-        base = await self.client.region_base(self)
-        expect = Expectations(not_found, scope, bad_request_field)
-        return await self.client.send(self, "PUT", base, path, body=body, expect=expect)
-
-
-# -- retry policy -------------------------------------------------------------------------------
-
-
-def _wait(state: RetryCallState) -> float:
-    """Honour the server's wait for a 429 (capped), else exponential backoff with jitter."""
-    exc = state.outcome.exception() if state.outcome else None
-    if isinstance(exc, RateLimited) and exc.details.get("retry_after_s") is not None:
-        wait = min(float(exc.details["retry_after_s"]), MAX_SERVER_WAIT_S)
-        # A little jitter on top, so that calls limited together do not all come back at the same instant.
-        return wait + random.uniform(0, min(1.0, max(0.1, wait / 2)))
-    return float(_BACKOFF(state))
-
-
-class _StopAtDeadline(stop_base):
-    """Stop retrying when the next wait would run past the operation deadline."""
-
-    def __call__(self, retry_state: RetryCallState) -> bool:
-        deadline = anyio.current_effective_deadline()
-        if math.isinf(deadline):
-            return False
-        return anyio.current_time() + retry_state.upcoming_sleep + 0.05 >= deadline
-
-
-# -- status codes to errors -----------------------------------------------------------------------
-
-
-def _interpret(response: httpx.Response, raw: bytes, expect: Expectations) -> ApiResponse:
-    status = response.status_code
-    if 200 <= status < 300:
-        if status == 204 or not raw.strip():
-            return ApiResponse(status, None, response.headers)
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            raise BadUpstreamResponse(
-                f"Sentry answered {status} with a body that is not JSON: {_excerpt(raw)!r}",
-                status_code=status,
-                excerpt=_excerpt(raw),
-            ) from None
-        return ApiResponse(status, data, response.headers)
-
-    error = _failure(response, raw, expect)
-    error.answered_json = _parsed(raw) is not None
-    raise error
-
-
-def _failure(response: httpx.Response, raw: bytes, expect: Expectations) -> SentryMonitorError:
-    """The exception for a non-2xx answer."""
-    status = response.status_code
-    detail = _detail(raw)
-    said = f" Sentry said: {detail}" if detail else ""
-    if status == 400:
-        return InvalidParameter(
-            expect.bad_request_field, f"Sentry refused the request (400).{said}", status_code=status
-        )
-    if status == 422:
-        return InvalidParameter(
-            expect.bad_request_field,
-            f"Sentry refused the request (422).{said}",
-            status_code=status,
-            rejected_parameters=_named_parameters(raw) or None,
-        )
-    if status == 401:
-        return AuthFailed(
-            f"Sentry rejected the auth token (401): it is invalid, expired or revoked.{said}", status_code=status
-        )
-    if status == 403 and expect.project is not None:
-        return ProjectNotAllowed(
-            f"The token may not read project {expect.project!r} (403): its user is not a member of the project's "
-            f"team, or the token lacks the {expect.scope} scope.{said}",
-            status_code=status,
-            project=expect.project,
-            required_scope=expect.scope,
-        )
-    if status == 403:
-        return MissingScope(
-            f"The token is not allowed to do this (403): it needs the {expect.scope} scope.{said}",
-            status_code=status,
-            required_scope=expect.scope,
-        )
-    if status == 404:
-        return expect.not_found(f"Sentry has no such {_noun(expect.not_found)} (404).{said}", status_code=status)
-    if status in (405, 410):
-        return UnsupportedByServer(
-            f"This Sentry server does not offer this API (HTTP {status}).{said}",
-            status_code=status,
-            capability=response.request.url.path,
-        )
-    if status == 429:
-        retry_after = _retry_after(response.headers)
-        limit = learned_limit(response.headers.get("x-sentry-rate-limit-limit"), detail)
-        return RateLimited(
-            "Sentry is rate-limiting this token (429)."
-            + (f" It asks to wait {retry_after:g} s." if retry_after is not None else "")
-            + (f" Limit: {limit[0]} requests in {limit[1]:g} s." if limit else ""),
-            status_code=status,
-            retry_after_s=retry_after,
-            limit_requests=limit[0] if limit else None,
-            limit_window_s=limit[1] if limit else None,
-        )
-    if status >= 500:
-        error_id = _error_id(raw)
-        kind = "is unavailable" if status in (502, 503, 504) else "had an internal error"
-        return SentryUnavailable(
-            f"Sentry {kind} (HTTP {status}).{said if status != 500 else ''}", status_code=status, error_id=error_id
-        )
-    if 300 <= status < 400:
-        return BadUpstreamResponse(
-            f"Sentry answered with a redirect ({status}) to {response.headers.get('location', '?')}: "
-            "SENTRY_URL is probably not the API host.",
-            status_code=status,
-        )
-    return BadUpstreamResponse(f"Sentry answered HTTP {status}.{said}", status_code=status, excerpt=_excerpt(raw))
-
-
-def _noun(error: type[SentryMonitorError]) -> str:
-    return {
-        "ISSUE_NOT_FOUND": "issue",
-        "PROJECT_NOT_FOUND": "project",
-        "EVENT_NOT_FOUND": "event",
-        "ORGANIZATION_NOT_FOUND": "organization",
-    }.get(error.code, "resource")
-
-
-def _retry_after(headers: httpx.Headers) -> float | None:
-    value = headers.get("retry-after")
-    if value:
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            pass
-    reset = headers.get("x-sentry-rate-limit-reset")
-    if reset:
-        try:
-            return max(0.0, float(reset) - time.time())
-        except ValueError:
-            pass
-    return None
-
-
-def _parsed(raw: bytes) -> Any:
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return None
-
-
-def _detail(raw: bytes) -> str:
-    data = _parsed(raw)
-    if isinstance(data, dict):
-        detail = data.get("detail", data.get("message"))
-        if isinstance(detail, dict):
-            detail = detail.get("message") or detail.get("code")
-        if isinstance(detail, list):  # django-ninja (GlitchTip): [{"loc": ["query", "sort"], "msg": "..."}]
-            detail = "; ".join(
-                f"{item.get('loc', ['?'])[-1] if item.get('loc') else '?'}: {item.get('msg', '')}"
-                for item in detail
-                if isinstance(item, dict)
-            )
-        if isinstance(detail, str):
-            return detail[:300]
-        fields = [
-            f"{key}: {'; '.join(map(str, value)) if isinstance(value, list) else value}"
-            for key, value in data.items()
-            if key != "errorId"
-        ]
-        return ", ".join(fields)[:300]
-    return _excerpt(raw) if raw.strip() else ""
-
-
-def _named_parameters(raw: bytes) -> list[str]:
-    """The parameters a refusal names: django-ninja's `detail[].loc[-1]`, or the keys of DRF's field map."""
-    data = _parsed(raw)
-    if not isinstance(data, dict):
-        return []
-    detail = data.get("detail")
-    if isinstance(detail, list):
-        return [
-            str(item["loc"][-1])
-            for item in detail
-            if isinstance(item, dict) and isinstance(item.get("loc"), list) and item["loc"]
-        ]
-    return [str(key) for key in data if key not in ("detail", "message", "errorId")]
-
-
-def _error_id(raw: bytes) -> str | None:
-    data = _parsed(raw)
-    if isinstance(data, dict) and isinstance(data.get("errorId"), str):
-        return str(data["errorId"])
-    return None
-
-
-_TAG = re.compile(rb"<[^>]*>")
-
-
-def _excerpt(raw: bytes, limit: int = 200) -> str:
-    """A short, printable excerpt of a body: tags removed, whitespace folded."""
-    text = _TAG.sub(b" ", raw[:4096]).decode("utf-8", "replace")
-    text = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
-    return text[:limit]
 
 
 def _region_base(org: Any, settings: Settings) -> str:

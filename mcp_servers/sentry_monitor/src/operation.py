@@ -16,7 +16,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from mcp_servers.framework.contracts import SideEffect
 
-from .client import SentryApi
+from .api import SentryApi
 from .config import Settings
 from .errors import BadUpstreamResponse, ResponseTooLarge, SentryMonitorError, TransientError
 

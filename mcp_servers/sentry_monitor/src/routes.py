@@ -18,7 +18,8 @@ from .capabilities import ISSUE_EVENTS, ISSUE_LOOKUP, ISSUE_SORT, LATEST_EVENT, 
 from .errors import EventNotFound, IssueNotFound, NotFound
 
 if TYPE_CHECKING:
-    from .client import ApiResponse, Params, SentryApi
+    from .api import Params, SentryApi
+    from .responses import ApiResponse
 
 # Sentry's sort names and what older servers (GlitchTip) call the same order; `user` has no equivalent.
 OLDER_SORTS = {"date": "-last_seen", "new": "-first_seen", "freq": "-count", "user": "-count"}

@@ -23,15 +23,14 @@ from ..error_patterns import (
     Spike,
     SpikeRule,
     detect_spike,
-    group_issues,
     handled_split,
-    module_of,
 )
 from ..errors import NotFound
 from ..operation import Count, Number, Operation, OperationContext, Parameters, Result, Steps
 from ..paging import PAGE_MAX, Pages
 from ._params import ProjectSlug
-from ._pattern_reads import MAX_ENVIRONMENTS, PatternReads
+from ._pattern_reads import PatternReads
+from ._pattern_result import Analysis, left_out, summarize
 
 MAX_ANALYSED = 3 * PAGE_MAX
 RELEASE_LOOKUPS = 8
@@ -146,7 +145,10 @@ async def analyze_error_patterns(ctx: OperationContext, params: AnalyzeErrorPatt
     issues = {key: found.analyzed_issue(issue, details.get(key)) for key, issue in every.items()}
     analysed = [issues[issue.id] for issue in listed]
     sets = {name: _issue_set(subsets[name], picked[name]) for name in SUBSETS}
-    result = _result(params, bucket, issues, analysed, spikes, sets, environments, main.total_hits, len(details))
+    analysis = Analysis(
+        bucket, issues, analysed, spikes, sets, environments, total=main.total_hits, looked_up=len(details)
+    )
+    result = _result(params, analysis)
     _recommend(ctx, result, issues)
     return result
 
@@ -159,99 +161,35 @@ def _issue_set(pages: Pages | None, issues: list[models.Issue]) -> IssueSet:
     return IssueSet(total=pages.total_hits if pages else None, issue_ids=[issue.id for issue in issues])
 
 
-def _result(
-    params: AnalyzeErrorPatternsParams,
-    bucket: str,
-    issues: dict[str, AnalyzedIssue],
-    analysed: list[AnalyzedIssue],
-    spikes: list[Spike],
-    sets: dict[str, IssueSet],
-    environments: tuple[list[IssueGroup], list[str]] | None,
-    total: int | None,
-    looked_up: int,
-) -> ErrorPatterns:
-    events = sum(issue.events for issue in analysed)
-    by_type = group_issues(analysed, lambda issue: issue.error_type or "(message)")
-    by_module = group_issues(analysed, lambda issue: module_of(issue.culprit))
-    by_release = group_issues([i for i in issues.values() if i.first_release], lambda i: i.first_release or "")
-    findings = found.rank(
-        [
-            *found.spike_findings(spikes, issues, bucket),
-            *found.status_findings(
-                sets["new"].issue_ids, sets["regressed"].issue_ids, sets["escalating"].issue_ids, issues
-            ),
-            *found.unhandled_finding(analysed),
-            *found.concentrations(by_type, events, "exception type"),
-            *found.concentrations(by_module, events, "module"),
-        ]
+def _result(params: AnalyzeErrorPatternsParams, analysis: Analysis) -> ErrorPatterns:
+    summary = summarize(analysis, params.top)
+    coverage = Coverage(
+        analysed=len(analysis.analysed),
+        total=analysis.total,
+        release_lookups=analysis.looked_up,
+        left_out=left_out(analysis, params.period, params.top),
     )
-    top_by_events = [issue.id for issue in sorted(analysed, key=lambda i: -i.events)[: params.top]]
-    top_by_users = [i.id for i in sorted(analysed, key=lambda i: -i.users) if i.users][: params.top]
-    named = {
-        *top_by_events,
-        *top_by_users,
-        *(s.issue_id for s in spikes),
-        *(i for s in sets.values() for i in s.issue_ids),
-    }
-    named |= {i for finding in findings for i in finding.issue_ids}
-    groups = [by_type, by_module, by_release, environments[0] if environments else []]
-    named |= {i for group_list in groups for group in group_list for i in group.issue_ids}
     return ErrorPatterns(
         project=params.project_slug,
         period=params.period,
-        bucket=bucket,
+        bucket=analysis.bucket,
         spike_thresholds=SpikeThresholds(factor=params.spike_factor, min_events=params.spike_min_events, window=3),
-        coverage=Coverage(
-            analysed=len(analysed),
-            total=total,
-            release_lookups=looked_up,
-            left_out=_left_out(params, len(analysed), total, looked_up, len(issues), sets, environments),
-        ),
-        events=events,
-        findings=findings,
-        spikes=spikes,
-        new=sets["new"],
-        regressed=sets["regressed"],
-        escalating=sets["escalating"],
-        top_by_events=top_by_events,
-        top_by_users=top_by_users,
-        by_exception_type=by_type,
-        by_module=by_module,
-        by_release=by_release,
-        by_environment=environments[0] if environments else [],
-        handled=handled_split(analysed),
-        issues=[issue for key, issue in issues.items() if key in named],
+        coverage=coverage,
+        events=summary.events,
+        findings=summary.findings,
+        spikes=analysis.spikes,
+        new=analysis.sets["new"],
+        regressed=analysis.sets["regressed"],
+        escalating=analysis.sets["escalating"],
+        top_by_events=summary.top_by_events,
+        top_by_users=summary.top_by_users,
+        by_exception_type=summary.by_exception_type,
+        by_module=summary.by_module,
+        by_release=summary.by_release,
+        by_environment=analysis.environments[0] if analysis.environments else [],
+        handled=handled_split(analysis.analysed),
+        issues=[issue for key, issue in analysis.issues.items() if key in summary.named],
     )
-
-
-def _left_out(
-    params: AnalyzeErrorPatternsParams,
-    analysed: int,
-    total: int | None,
-    looked_up: int,
-    known: int,
-    sets: dict[str, IssueSet],
-    environments: tuple[list[IssueGroup], list[str]] | None,
-) -> list[str]:
-    period = params.period
-    notes = []
-    if total is not None and total > analysed:
-        notes.append(
-            f"{total - analysed} less busy unresolved issues seen in {period} (the busiest {analysed} were read)."
-        )
-    if looked_up < known:
-        notes.append(f"Releases were looked up for {looked_up} of {known} issues (new, regressed, escalating first).")
-    for name, issue_set in sets.items():
-        if issue_set.total is not None and issue_set.total > len(issue_set.issue_ids):
-            notes.append(
-                f"{issue_set.total - len(issue_set.issue_ids)} more {name} issues than listed (top={params.top})."
-            )
-    if environments and environments[1]:
-        notes.append(f"Environments not broken down (only {MAX_ENVIRONMENTS} are): {', '.join(environments[1])}.")
-    if environments and any(group.issues > PAGE_MAX for group in environments[0]):
-        notes.append(f"Environment event counts cover each environment's {PAGE_MAX} busiest issues.")
-    notes.append("Resolved and archived (ignored) issues are not analysed.")
-    return notes
 
 
 def _recommend(ctx: OperationContext, result: ErrorPatterns, issues: dict[str, AnalyzedIssue]) -> None:

@@ -7,11 +7,11 @@ from typing import Any
 from pydantic import Field
 
 from .. import models, render
-from ..client import ApiResponse
 from ..concurrency import gather_two
 from ..errors import EventNotFound
 from ..identifiers import issue_ref
 from ..operation import Operation, OperationContext, Result
+from ..responses import ApiResponse
 from ..results import (
     MAX_BREADCRUMBS,
     ExceptionInfo,

@@ -1,37 +1,26 @@
 """get-project-health: crash-free rates, error trend and issue counts of a project, judged into a verdict.
 
-Six requests side by side after the cached project id: release-health sessions, accepted errors of this
-and the previous period (one stats_v2 call over twice the period), and four issue lists (`X-Hits` counts;
-the unresolved one also gives the top three issues).
+Six requests side by side after the cached project id (see `_health_reads`): release-health sessions,
+accepted errors of this and the previous period (one stats_v2 call over twice the period), and four issue
+lists (`X-Hits` counts; the unresolved one also gives the top three issues).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
 from .. import health_verdict, models, render_analysis
-from ..client import ApiResponse, Params
-from ..concurrency import gather_all
-from ..errors import NotFound, ProjectNotFound
+from ..errors import NotFound
 from ..health_verdict import HealthThresholds, Reason, Verdict
-from ..operation import Number, Operation, OperationContext, Parameters, Result, Steps
+from ..operation import Number, Operation, OperationContext, Parameters, Result
+from ..responses import ApiResponse
 from ..results import IssueSummary, issue_summary
+from ._health_reads import read_health
 from ._params import ProjectSlug
 
-INTERVALS = {"24h": "1h", "7d": "1d", "14d": "1d", "30d": "1d"}
-TWICE = {"24h": "48h", "7d": "14d", "14d": "28d", "30d": "60d"}
-SESSION_FIELDS = ["crash_free_rate(session)", "crash_free_rate(user)", "sum(session)", "count_unique(user)"]
-COUNTS = {
-    "unresolved": "is:unresolved",
-    "new": "is:unresolved firstSeen:-{period}",
-    "regressed": "is:regressed",
-    "escalating": "is:escalating",
-}
 TOP_ISSUES = 3
-STATS_QUERY = {"field": "sum(quantity)", "category": "error", "outcome": "accepted", "groupBy": "outcome"}
 
 
 class GetProjectHealthParams(Parameters):
@@ -108,38 +97,11 @@ async def get_project_health(ctx: OperationContext, params: GetProjectHealthPara
     org = await ctx.api.organization()
     slug, period = params.project_slug, params.period
     project_id = await ctx.api.project_id(slug)
-    steps = Steps(ctx, total=2 + len(COUNTS))
-
-    def get(resource: str, query: Params, scope: str, done: str) -> Awaitable[ApiResponse]:
-        """A request of the project; statistics and issue lists go through the routes that differ by server."""
-        params: Params = {"project": project_id, **query}
-        expect: dict[str, Any] = {"not_found": ProjectNotFound, "bad_request_field": "period", "project": slug}
-        if resource == "stats_v2":
-            request = ctx.api.stats_v2(params, **expect)
-        elif resource == "issues":
-            request = ctx.api.issue_list(params, **expect)
-        else:
-            request = ctx.api.get(["organizations", org, resource], params=params, scope=scope, **expect)
-        return steps.track(request, done)
-
-    interval = INTERVALS[period]
-    sessions_query = {"field": SESSION_FIELDS, "statsPeriod": period, "interval": interval, "includeSeries": "0"}
-    stats_query = {**STATS_QUERY, "statsPeriod": TWICE[period], "interval": interval}
-    requests = [
-        get("sessions", sessions_query, "org:read", "read the crash-free rates"),
-        get("stats_v2", stats_query, "org:read", "read the error volume"),
-        *(
-            get("issues", _count_query(name, query, period), "event:read", f"counted the {name} issues")
-            for name, query in COUNTS.items()
-        ),
-    ]
-    outcomes = await gather_all(requests)
+    answers = await read_health(ctx, org, slug, project_id, period, top=TOP_ISSUES)
     # A Sentry without these endpoints (404) still gets a verdict from the rest.
-    sessions = _sessions(ctx, ctx.without(outcomes[0], "Crash-free rates", also=(NotFound,)), period)
-    errors = _errors(ctx.without(outcomes[1], "The error volume", also=(NotFound,)))
-    lists = {
-        name: ctx.without(outcome, f"The {name} count") for name, outcome in zip(COUNTS, outcomes[2:], strict=True)
-    }
+    sessions = _sessions(ctx, ctx.without(answers.sessions, "Crash-free rates", also=(NotFound,)), period)
+    errors = _errors(ctx.without(answers.stats, "The error volume", also=(NotFound,)))
+    lists = {name: ctx.without(outcome, f"The {name} count") for name, outcome in answers.lists.items()}
     counts = IssueCounts(**{name: response.total_hits if response else None for name, response in lists.items()})
     unresolved = lists["unresolved"]
     top = (
@@ -176,17 +138,6 @@ async def get_project_health(ctx: OperationContext, params: GetProjectHealthPara
     )
     _recommend(ctx, result)
     return result
-
-
-def _count_query(name: str, query: str, period: str) -> dict[str, str | int | list[str]]:
-    return {
-        "statsPeriod": period,
-        "query": query.format(period=period),
-        "sort": "freq",
-        "limit": TOP_ISSUES if name == "unresolved" else 1,
-        "groupStatsPeriod": "",
-        "collapse": ["stats", "lifetime", "filtered"],
-    }
 
 
 def _percent(rate: float | None) -> float | None:
