@@ -16,8 +16,8 @@ from ..concurrency import gather_all
 from ..errors import ProjectNotFound
 from ..operation import OperationContext, Steps
 from ..responses import ApiResponse
+from .get_project_stats import INTERVALS  # the buckets of each period, declared once
 
-INTERVALS = {"24h": "1h", "7d": "1d", "14d": "1d", "30d": "1d"}
 TWICE = {"24h": "48h", "7d": "14d", "14d": "28d", "30d": "60d"}
 SESSION_FIELDS = ["crash_free_rate(session)", "crash_free_rate(user)", "sum(session)", "count_unique(user)"]
 COUNTS = {
