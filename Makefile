@@ -24,7 +24,7 @@ node_modules/.installed-stamp: package.json package-lock.json
 		npm ci --no-audit --no-fund --loglevel=error && touch $@; \
 	else echo "npm not found: the MCP Inspector test will be skipped"; fi
 
-# FLAVOR=glitchtip or FLAVOR=sentry-legacy: the same five tools against that kind of server.
+# FLAVOR=glitchtip or FLAVOR=sentry-legacy: every tool against that kind of server.
 demo: install
 	$(BIN)/python -m mcp_servers.sentry_monitor.demo --flavor $(FLAVOR)
 

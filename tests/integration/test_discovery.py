@@ -75,3 +75,12 @@ async def test_get_event_failures(
     output = await run(make_module(), "get-event", **parameters)
     assert output.error is not None and output.error.code == code
     assert output.error.details.get("field") == field
+
+
+async def test_search_issues_skips_an_allowed_project_that_does_not_exist(make_module: Factory) -> None:
+    output = await run(
+        make_module(allowed_projects=frozenset({"worker", "gone"})), "search-issues", query="is:unresolved"
+    )
+    assert output.ok and data(output)["issues"] and any("'gone' does not exist" in w for w in output.warnings)
+    nothing = await run(make_module(allowed_projects=frozenset({"gone"})), "search-issues", query="is:unresolved")
+    assert nothing.error is not None and nothing.error.code == "PROJECT_NOT_FOUND"

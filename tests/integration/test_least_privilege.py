@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from mcp_servers.framework.contracts import ModuleOutput
+from mcp_servers.framework.contracts import ModuleInput, ModuleOutput
 from tests.integration.ops import Factory, run
 
 if TYPE_CHECKING:
@@ -31,27 +31,56 @@ def refused(output: ModuleOutput, project: str) -> None:
     assert "SENTRY_MONITOR_ALLOWED_PROJECTS" in output.error.recovery_suggestion
 
 
+SLUG_CALLS: list[tuple[str, dict[str, Any]]] = [
+    ("get-recent-issues", {}),
+    ("get-project-stats", {}),
+    ("get-project-health", {}),
+    ("analyze-error-patterns", {}),
+    ("search-issues", {"query": "is:unresolved"}),
+]
+ISSUE_CALLS: list[tuple[str, dict[str, Any]]] = [
+    ("get-issue-details", {}),
+    ("get-error-events", {"limit": 250}),
+    ("get-event", {"event_id": "latest"}),
+    ("resolve-issue", {}),
+    ("ignore-issue", {"until_escalating": True}),
+    ("unresolve-issue", {}),
+]
+
+
+@pytest.mark.parametrize(("operation", "extra"), SLUG_CALLS)
 async def test_allow_list_refuses_other_projects_by_slug_before_any_request(
-    make_module: Factory, clean_sandbox: SandboxServer
+    make_module: Factory, clean_sandbox: SandboxServer, operation: str, extra: dict[str, Any]
 ) -> None:
-    for operation in ("get-recent-issues", "get-project-stats"):
-        output = await run(make_module(allowed_projects=BACKEND_ONLY), operation, project_slug="worker")
+    """Without SENTRY_ORG too: even finding the organization would be a request about a refused project."""
+    for org in ("sandbox", None):
+        module = make_module(allowed_projects=BACKEND_ONLY, org=org)
+        output = await run(module, operation, project_slug="worker", **extra)
         refused(output, "worker")
         assert output.metadata.api_calls == 0
     assert clean_sandbox.requests() == []
-    assert (await run(make_module(allowed_projects=BACKEND_ONLY), "get-project-stats", project_slug="backend")).ok
+    assert (await run(make_module(allowed_projects=BACKEND_ONLY), operation, project_slug="backend", **extra)).ok
 
 
+@pytest.mark.parametrize(("operation", "extra"), ISSUE_CALLS)
 @pytest.mark.parametrize("form", ["id", "short_id", "permalink"])
 async def test_allow_list_refuses_issues_of_other_projects_in_every_form(
-    make_module: Factory, clean_sandbox: SandboxServer, form: str
+    make_module: Factory, clean_sandbox: SandboxServer, form: str, operation: str, extra: dict[str, Any]
 ) -> None:
     issue = await first_issue(make_module, "worker")
-    for operation in ("get-issue-details", "get-error-events", "resolve-issue"):
-        output = await run(make_module(allowed_projects=BACKEND_ONLY), operation, issue_id=issue[form])
-        refused(output, "worker")
-        assert issue["title"] not in output.model_dump_json()
-    assert not [r for r in clean_sandbox.requests() if r["method"] == "PUT"]
+    clean_sandbox.clear_requests()
+    heard: list[float] = []
+
+    async def progress(done: float, total: float | None, message: str | None) -> None:
+        heard.append(done)
+
+    async with make_module(allowed_projects=BACKEND_ONLY) as module:
+        request = ModuleInput(operation=operation, parameters={"issue_id": issue[form], **extra})
+        output = await module.execute(request, progress=progress)
+    refused(output, "worker")
+    assert issue["title"] not in output.model_dump_json() and output.warnings == [] and heard == []
+    # Only the issue itself was read, to learn its project: none of its events, and no change.
+    assert [r["method"] for r in clean_sandbox.requests()] == ["GET"]
     assert (await first_issue(make_module, "worker"))["id"] == issue["id"]  # still unresolved
 
 
@@ -60,7 +89,7 @@ async def test_allow_list_lets_allowed_issues_through(make_module: Factory, clea
     details = await run(make_module(allowed_projects=BACKEND_ONLY), "get-issue-details", issue_id=issue["short_id"])
     events = await run(make_module(allowed_projects=BACKEND_ONLY), "get-error-events", issue_id=issue["id"])
     assert details.ok and events.ok and events.data is not None and events.data["events"]
-    assert events.metadata.api_calls == 2  # the issue (for its project) and its events, side by side
+    assert events.metadata.api_calls == 2  # the issue (for its project) first, then its events
 
 
 async def test_read_only_mode_hides_and_refuses_writes_without_a_request(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -14,9 +15,17 @@ from tests.sandbox.sandbox_helpers import api_client
 @pytest.fixture
 def api(sandbox: SandboxServer) -> Iterator[httpx.Client]:
     """An API client with the full token; before and after, the sandbox is reset (quota windows included), no faults."""
-    sandbox.reset()
-    sandbox.clear_faults()
-    with api_client(sandbox) as client:
+    with clean_api(sandbox) as client:
         yield client
+
+
+@contextmanager
+def clean_api(sandbox: SandboxServer) -> Iterator[httpx.Client]:
     sandbox.reset()
     sandbox.clear_faults()
+    try:
+        with api_client(sandbox) as client:
+            yield client
+    finally:
+        sandbox.reset()
+        sandbox.clear_faults()

@@ -142,13 +142,16 @@ def test_python_api_rejects_bad_faults_with_value_error(sandbox: SandboxServer) 
     assert sandbox.fault_hits() == []
 
 
-def test_a_test_that_leaves_a_fault_behind(api: httpx.Client, sandbox: SandboxServer) -> None:
-    sandbox.add_fault("error")  # the `api` fixture clears it afterwards (checked by the next test)
+def test_the_api_fixture_clears_a_fault_a_test_leaves_behind(sandbox: SandboxServer) -> None:
+    """What the `api` fixture does: a fault added inside it is gone once it ends."""
+    from tests.sandbox.conftest import clean_api
 
-
-def test_the_next_test_starts_without_faults(api: httpx.Client, sandbox: SandboxServer) -> None:
+    with clean_api(sandbox) as client:
+        sandbox.add_fault("error")
+        assert client.get(ISSUES).status_code == 500
     assert sandbox.fault_hits() == []
-    assert api.get(ISSUES).status_code == 200
+    with clean_api(sandbox) as fresh:
+        assert fresh.get(ISSUES).status_code == 200
 
 
 def test_plan_counts_hits_exactly_across_threads() -> None:

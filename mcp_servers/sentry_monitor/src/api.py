@@ -115,9 +115,9 @@ class SentryApi:
 
     def check_project_allowed(self, slug: str | None, what: str = "") -> None:
         """Refuse a project outside SENTRY_MONITOR_ALLOWED_PROJECTS (a no-op when no allow-list is set)."""
-        allowed = self.settings.allowed_projects
-        if allowed is None or self.settings.allows(slug):
+        if self.settings.allows(slug):
             return
+        allowed = self.settings.allowed_projects or frozenset()
         subject = f"{what} belongs to project {slug!r}, which" if what else f"Project {slug!r}"
         raise ProjectNotAllowed(
             f"{subject} is outside this server's allowed projects ({', '.join(sorted(allowed))}).",

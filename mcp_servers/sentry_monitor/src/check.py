@@ -30,6 +30,7 @@ from .client import SentryClient
 from .config import Settings, load_settings
 from .errors import ConfigurationError, ProjectNotFound, SentryMonitorError
 from .registry import OPERATIONS
+from .responses import ApiResponse
 
 # A scope is also granted by its stronger forms.
 IMPLIED_BY = {
@@ -138,11 +139,12 @@ async def _report_capabilities(api: SentryApi, slug: str, report: Report) -> Non
     """Which form of each route the server answers, probed with the tools' own reads (never a write)."""
     failed: dict[str, str] = {}
 
-    async def probe(capability: Capability, request: Awaitable[object]) -> None:
+    async def probe(capability: Capability, request: Awaitable[ApiResponse]) -> ApiResponse | None:
         try:
-            await request
+            return await request
         except SentryMonitorError as exc:
             failed[capability.name] = exc.code
+            return None
 
     try:
         project_id = await api.project_id(slug)
@@ -156,8 +158,8 @@ async def _report_capabilities(api: SentryApi, slug: str, report: Report) -> Non
         "limit": 1,
         "collapse": ["stats", "lifetime"],
     }
-    await probe(ISSUE_SORT, api.issue_list(listing, project=slug))
-    issues = [] if ISSUE_SORT.name in failed else (await api.issue_list(listing, project=slug)).json_list("issues")
+    listed = await probe(ISSUE_SORT, api.issue_list(listing, project=slug))
+    issues = listed.json_list("issues") if listed is not None else []
     if issues:
         issue_id = str(issues[0].get("id"))
         await probe(ISSUE_LOOKUP, api.issue(issue_id))
@@ -174,6 +176,8 @@ async def _report_capabilities(api: SentryApi, slug: str, report: Report) -> Non
         else:
             why = failed.get(capability.name, f"project {slug} has no issue to try it on")
             report.note(f"capability {capability.name}: not determined ({why})")
+    for warning in api.warnings:  # what the older forms cannot give (e.g. no per-outcome statistics)
+        report.note(warning)
 
 
 def _report_scopes(settings: Settings, access: set[str], report: Report) -> None:

@@ -57,10 +57,6 @@ class IssueRef:
     org: str | None = None
     given: str = ""
 
-    @property
-    def is_short_id(self) -> bool:
-        return not self.issue_id.isdigit()
-
 
 def issue_ref(value: str, settings: Settings | None, field: str = "issue_id") -> IssueRef:
     """Parse a numeric id, a short id (`BACKEND-1A`) or an issue URL of the configured Sentry.

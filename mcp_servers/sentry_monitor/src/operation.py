@@ -18,7 +18,7 @@ from mcp_servers.framework.contracts import SideEffect
 
 from .api import SentryApi
 from .config import Settings
-from .errors import BadUpstreamResponse, ResponseTooLarge, SentryMonitorError, TransientError
+from .errors import BadUpstreamResponse, NotFound, ResponseTooLarge, SentryMonitorError, TransientError
 
 logger = logging.getLogger("sentry_monitor")
 P = TypeVar("P", bound=BaseModel)
@@ -89,7 +89,12 @@ class OperationContext:
         """The outcome of one of several requests: its result; None and a warning (partial) when it failed
         transiently, answered badly, or failed in one of the `also` ways; any other failure is raised."""
         if isinstance(outcome, SentryMonitorError) and isinstance(outcome, DEGRADABLE + also):
-            self.warn(f"{what} left out: {outcome.code}: {outcome.message}", partial=True)
+            if isinstance(outcome, NotFound):  # the project was found already: the endpoint is what is missing
+                self.warn(
+                    f"{what} left out: this server answered 404 (it lacks this endpoint or its data).", partial=True
+                )
+            else:
+                self.warn(f"{what} left out: {outcome.code}: {outcome.message}", partial=True)
             return None
         if isinstance(outcome, Exception):
             raise outcome

@@ -43,7 +43,8 @@ def _triage(arguments: Mapping[str, str]) -> str:
    - known noise: ignore-issue with until_escalating=true (or a count or duration), never forever for
      anything users hit;
    - otherwise leave it open and say who should look at it.
-   Ask me before any change to Sentry.
+   Ask me before any change to Sentry. If those tools are not offered, this server is read-only: say what
+   you would change instead.
 5. End with a short summary: the verdict, the top three issues with their numbers, and what you changed."""
 
 

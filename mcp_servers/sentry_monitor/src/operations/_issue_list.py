@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import AfterValidator, Field
 
@@ -45,7 +45,11 @@ class IssueList(Result):
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at the end.")
 
 
+L = TypeVar("L", bound=IssueList)
+
+
 async def list_issues(
+    result: type[L],
     ctx: OperationContext,
     project_ids: Sequence[str],
     search: str,
@@ -55,8 +59,9 @@ async def list_issues(
     cursor: str | None,
     bad_request_field: str,
     project_slug: str | None = None,
-) -> IssueList:
-    """Up to `limit` issues matching `search` in the projects (`-1`: all the token can see), 100 a request."""
+) -> L:
+    """Up to `limit` issues matching `search` in the projects (`-1`: all the token can see), 100 a request,
+    as a `result` (the operation's own result class)."""
     query = {"project": list(project_ids), "query": search, "sort": sort, "collapse": ["stats", "lifetime", "filtered"]}
     pages = await read_pages(
         ctx,
@@ -70,4 +75,4 @@ async def list_issues(
         cursor=cursor,
     )
     issues = [issue_summary(models.Issue.model_validate(row)) for row in pages.rows]
-    return IssueList(issues=issues, total_hits=pages.total_hits, next_cursor=pages.next_cursor)
+    return result(issues=issues, total_hits=pages.total_hits, next_cursor=pages.next_cursor)

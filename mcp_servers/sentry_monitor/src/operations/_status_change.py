@@ -49,6 +49,8 @@ class Change:
     fallback: Mapping[str, Any] | None = None
     fallback_when: tuple[str, ...] = ()
     fallback_warning: str = ""
+    # The parameter a 400 on this body most likely refers to (what the caller chose, not the issue itself).
+    field: str = "issue_id"
 
 
 def state_of(issue: models.Issue) -> IssueState:
@@ -76,13 +78,15 @@ async def change_status(ctx: OperationContext, issue_id: str, change: Change) ->
     path = ["organizations", org, "issues", current.id]
     try:
         try:
-            response = await ctx.api.put(path, body=change.body, not_found=IssueNotFound, bad_request_field="issue_id")
+            response = await ctx.api.put(
+                path, body=change.body, not_found=IssueNotFound, bad_request_field=change.field
+            )
         except InvalidParameter as refused:
             if change.fallback is None or not any(word in refused.message for word in change.fallback_when):
                 raise
             ctx.warn(change.fallback_warning)
             response = await ctx.api.put(
-                path, body=change.fallback, not_found=IssueNotFound, bad_request_field="issue_id"
+                path, body=change.fallback, not_found=IssueNotFound, bad_request_field=change.field
             )
     except (TransientError, anyio.get_cancelled_exc_class()):
         ctx.warn(
@@ -94,7 +98,11 @@ async def change_status(ctx: OperationContext, issue_id: str, change: Change) ->
     updated = models.Issue.model_validate(response.data) if isinstance(response.data, dict) else None
     if updated is not None:
         _check_condition_kept(ctx, change, updated)
-    after = state_of(updated) if updated is not None else before.model_copy(update={"status": change.body["status"]})
+    after = (
+        state_of(updated)
+        if updated is not None  # a server that answers without a body: the status asked for, nothing else known
+        else before.model_copy(update={"status": change.body["status"], "substatus": None, "status_details": {}})
+    )
     ctx.side_effects.append(
         SideEffect(
             kind="issue_status_changed",

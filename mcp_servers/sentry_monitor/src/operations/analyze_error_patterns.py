@@ -3,7 +3,7 @@
 Requests after the cached project id, in two rounds. First, side by side: the issue list with count
 series, busiest first (1-3 pages of 100); the new, regressed and escalating issues (one page each); and
 the project's environments, then one page of issues per environment (at most 5). Second, the first and
-last release of up to 8 issues, 4 at a time. At most 21 requests.
+last release of up to 8 issues, 4 at a time. At most 21 requests, the project id included.
 """
 
 from __future__ import annotations
@@ -96,8 +96,8 @@ class ErrorPatterns(Result):
 
 
 async def analyze_error_patterns(ctx: OperationContext, params: AnalyzeErrorPatternsParams) -> ErrorPatterns:
+    project_id = await ctx.api.project_id(params.project_slug)  # checks the allow-list before any request
     org = await ctx.api.organization()
-    project_id = await ctx.api.project_id(params.project_slug)
     series_key, bucket = SERIES[params.period]
     if params.period == "30d":
         ctx.warn("Sentry's issue count series span 14 days at most: spikes in a 30d analysis use the last 14 days.")

@@ -41,19 +41,22 @@ class ErrorEvents(Result):
 async def get_error_events(ctx: OperationContext, params: GetErrorEventsParams) -> ErrorEvents:
     ref = issue_ref(params.issue_id, ctx.settings)
     await ctx.api.check_organization(ref.org, "issue_id")
-    events_read = read_pages(
+    pages, issue = await read_within_allowed(
         ctx,
-        lambda page: ctx.api.issue_events(ref.issue_id, page),
-        {},
-        want=params.limit,
-        size_param="per_page",
-        noun="events",
-        cursor=params.cursor,
+        ref.issue_id,
+        lambda: read_pages(
+            ctx,
+            lambda page: ctx.api.issue_events(ref.issue_id, page),
+            {},
+            want=params.limit,
+            size_param="per_page",
+            noun="events",
+            cursor=params.cursor,
+        ),
     )
-    pages, _ = await read_within_allowed(ctx, ref.issue_id, events_read)
     events = [_summary(models.Event.model_validate(row)) for row in pages.rows]
     result = ErrorEvents(events=events, next_cursor=pages.next_cursor)
-    _recommend(ctx, params, result)
+    _recommend(ctx, ctx.api.issue_label(issue.short_id, issue.id) if issue else ref.issue_id, result)
     return result
 
 
@@ -70,7 +73,7 @@ def _summary(event: models.Event) -> EventSummary:
     )
 
 
-def _recommend(ctx: OperationContext, params: GetErrorEventsParams, result: ErrorEvents) -> None:
+def _recommend(ctx: OperationContext, label: str, result: ErrorEvents) -> None:
     if not result.events:
         ctx.recommend("No events within retention: the issue may be old; check get-issue-details for its counts.")
         return
@@ -84,7 +87,7 @@ def _recommend(ctx: OperationContext, params: GetErrorEventsParams, result: Erro
         spread.append(f"environments {', '.join(f'{name} ({n})' for name, n in environments.most_common(3))}")
     if spread:
         ctx.recommend(f"These {len(result.events)} events span {'; '.join(spread)} and {len(users)} user(s).")
-    ctx.recommend(f"Read the full stack trace with get-issue-details(issue_id='{params.issue_id}').")
+    ctx.recommend(f"Read the full stack trace with get-issue-details(issue_id='{label}').")
     if result.next_cursor:
         ctx.recommend(f"Older events: call get-error-events again with cursor='{result.next_cursor}'.")
 

@@ -36,8 +36,9 @@ class EventDetail(Result):
 async def get_event(ctx: OperationContext, params: GetEventParams) -> EventDetail:
     ref = issue_ref(params.issue_id, ctx.settings)
     await ctx.api.check_organization(ref.org, "issue_id")
-    event_call = ctx.api.issue_event(ref.issue_id, params.event_id)
-    response, issue = await read_within_allowed(ctx, ref.issue_id, event_call)
+    response, issue = await read_within_allowed(
+        ctx, ref.issue_id, lambda: ctx.api.issue_event(ref.issue_id, params.event_id)
+    )
     ident = ctx.api.issue_label(issue.short_id, issue.id) if issue is not None else ref.issue_id
     event = latest_event(ctx, response)
     ctx.recommend(f"The issue's counts and spread: get-issue-details(issue_id='{ident}').")

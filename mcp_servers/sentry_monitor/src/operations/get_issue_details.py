@@ -73,11 +73,21 @@ class IssueDetails(Result):
 async def get_issue_details(ctx: OperationContext, params: IssueIdParams) -> IssueDetails:
     ref = issue_ref(params.issue_id, ctx.settings)
     await ctx.api.check_organization(ref.org, "issue_id")
-    issue_response, event_response = await gather_two(ctx.api.issue(ref.issue_id), ctx.api.latest_event(ref.issue_id))
+    if ctx.settings.allowed_projects is None:  # both at once
+        issue_response, event_response = await gather_two(
+            ctx.api.issue(ref.issue_id), ctx.api.latest_event(ref.issue_id)
+        )
+    else:  # the issue's project is checked before anything else of it is asked for
+        issue_response, event_response = await ctx.api.issue(ref.issue_id), None
     if isinstance(issue_response, BaseException):
         raise issue_response
     issue = models.Issue.model_validate(issue_response.json_object("the issue"))
     ctx.api.check_issue_allowed(issue)
+    if event_response is None:
+        try:
+            event_response = await ctx.api.latest_event(ref.issue_id)
+        except EventNotFound as missing:
+            event_response = missing
     detail = _issue_detail(issue)
     latest = None
     if isinstance(event_response, EventNotFound):

@@ -94,9 +94,9 @@ class ProjectHealth(Result):
 
 
 async def get_project_health(ctx: OperationContext, params: GetProjectHealthParams) -> ProjectHealth:
-    org = await ctx.api.organization()
     slug, period = params.project_slug, params.period
-    project_id = await ctx.api.project_id(slug)
+    project_id = await ctx.api.project_id(slug)  # checks the allow-list before any request
+    org = await ctx.api.organization()
     answers = await read_health(ctx, org, slug, project_id, period, top=TOP_ISSUES)
     # A Sentry without these endpoints (404) still gets a verdict from the rest.
     sessions = _sessions(ctx, ctx.without(answers.sessions, "Crash-free rates", also=(NotFound,)), period)

@@ -31,7 +31,8 @@ class RecentIssues(IssueList):
 
 async def get_recent_issues(ctx: OperationContext, params: GetRecentIssuesParams) -> RecentIssues:
     project_id = await ctx.api.project_id(params.project_slug)
-    listed = await list_issues(
+    result = await list_issues(
+        RecentIssues,
         ctx,
         [project_id],
         f"is:{params.status} {params.query or ''}".strip(),
@@ -41,7 +42,6 @@ async def get_recent_issues(ctx: OperationContext, params: GetRecentIssuesParams
         bad_request_field=_suspect_field(params),
         project_slug=params.project_slug,
     )
-    result = RecentIssues(**listed.model_dump())
     _recommend(ctx, params, result)
     return result
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from .. import render
+from .. import models, render
 from ..errors import InvalidParameter
 from ..operation import Count, Operation, OperationContext
 from ._params import IssueIdParams
@@ -46,12 +46,15 @@ def _change(params: IgnoreIssueParams) -> Change:
     details: dict[str, Any]
     if params.duration_minutes is not None:
         details, what = {"ignoreDuration": params.duration_minutes}, f"for {params.duration_minutes} minutes"
+        field = "duration_minutes"
     elif params.count is not None:
         details = {"ignoreCount": params.count, **({"ignoreWindow": window} if window else {})}
         what = f"until {params.count} more events" + (f" within {window} minutes" if window else "")
+        field = "count"
     elif params.user_count is not None:
         details = {"ignoreUserCount": params.user_count, **({"ignoreUserWindow": window} if window else {})}
         what = f"until {params.user_count} more users" + (f" within {window} minutes" if window else "")
+        field = "user_count"
     elif params.until_escalating:
         return Change(
             verb="ignore",
@@ -61,20 +64,23 @@ def _change(params: IgnoreIssueParams) -> Change:
             fallback={"status": "ignored", "substatus": "until_escalating"},
             fallback_when=("substatus",),
             fallback_warning="This Sentry uses the older substatus names; sent 'until_escalating' instead.",
+            field="until_escalating",
         )
     else:
-        return Change(
-            verb="ignore",
-            body={"status": "ignored"},
-            done=lambda issue: issue.status == "ignored" and issue.substatus in (None, "archived_forever"),
-            describe="Archived forever:",
-        )
+        return Change(verb="ignore", body={"status": "ignored"}, done=_archived_forever, describe="Archived forever:")
     return Change(
         verb="ignore",
         body={"status": "ignored", "statusDetails": details},
         done=lambda issue: False,  # a new condition always replaces the old one
         describe=f"Archived {what}:",
+        field=field,
     )
+
+
+def _archived_forever(issue: models.Issue) -> bool:
+    """Ignored with no condition (servers without substatus show a condition only in statusDetails)."""
+    conditional = any(key.startswith("ignore") for key in issue.status_details)
+    return issue.status == "ignored" and issue.substatus in (None, "archived_forever") and not conditional
 
 
 async def ignore_issue(ctx: OperationContext, params: IgnoreIssueParams) -> ChangedIssue:

@@ -31,7 +31,7 @@ class ProjectInfo(Result):
 
 class Projects(Result):
     projects: list[ProjectInfo]
-    total: int = Field(description="Projects read (before the query filter).")
+    total: int = Field(description="Projects this server may show (before the query filter).")
 
 
 def _info(row: dict[str, object]) -> ProjectInfo | None:
@@ -64,16 +64,16 @@ async def list_projects(ctx: OperationContext, params: ListProjectsParams) -> Pr
     found = [info for info in map(_info, pages.rows) if info is not None]
     if pages.next_cursor:
         ctx.warn(f"Only the first {MAX_PROJECTS} projects were read.", partial=True)
-    shown = [p for p in found if ctx.settings.allows(p.slug)]
-    if len(shown) < len(found):
-        ctx.warn(f"{len(found) - len(shown)} project(s) outside SENTRY_MONITOR_ALLOWED_PROJECTS are not shown.")
+    allowed = [p for p in found if ctx.settings.allows(p.slug)]  # nothing of the others, not even how many
+    if ctx.settings.allowed_projects is not None:
+        ctx.warn("Only the projects in SENTRY_MONITOR_ALLOWED_PROJECTS are listed.")
     needle = (params.query or "").lower()
-    shown = [p for p in shown if needle in p.slug.lower() or needle in (p.name or "").lower()]
+    shown = [p for p in allowed if needle in p.slug.lower() or needle in (p.name or "").lower()]
     if shown:
         ctx.recommend(f"See what is failing in one: get-recent-issues(project_slug='{shown[0].slug}').")
     else:
         ctx.recommend("No project matches: call list-projects without a query to see them all.")
-    return Projects(projects=shown, total=len(found))
+    return Projects(projects=shown, total=len(allowed))
 
 
 OPERATION = Operation(

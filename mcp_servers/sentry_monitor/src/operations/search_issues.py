@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import Field
 
 from .. import render
+from ..concurrency import gather_all
+from ..errors import ProjectNotFound
 from ..operation import Count, Operation, OperationContext, Parameters
 from ._issue_list import SEARCH_TERMS_MAX, IssueList, IssueSort, list_issues
 from ._params import Cursor, ProjectSlug
@@ -36,10 +38,20 @@ async def search_issues(ctx: OperationContext, params: SearchIssuesParams) -> Fo
     if params.project_slug is not None:
         projects = [await ctx.api.project_id(params.project_slug)]
     elif allowed is not None:  # the whole organization means the allowed projects only
-        projects = [await ctx.api.project_id(slug) for slug in sorted(allowed)]
+        slugs = sorted(allowed)
+        found = await gather_all([ctx.api.project_id(slug) for slug in slugs])
+        projects = [project for project in found if isinstance(project, str)]
+        for slug, outcome in zip(slugs, found, strict=True):
+            if isinstance(outcome, ProjectNotFound):
+                ctx.warn(f"Allowed project {slug!r} does not exist or the token cannot see it; not searched.")
+            elif isinstance(outcome, Exception):
+                raise outcome
+        if not projects:
+            raise ProjectNotFound("None of the allowed projects (SENTRY_MONITOR_ALLOWED_PROJECTS) can be found.")
     else:
         projects = [ALL_PROJECTS]
-    listed = await list_issues(
+    result = await list_issues(
+        FoundIssues,
         ctx,
         projects,
         params.query,
@@ -49,7 +61,6 @@ async def search_issues(ctx: OperationContext, params: SearchIssuesParams) -> Fo
         bad_request_field="query",
         project_slug=params.project_slug,
     )
-    result = FoundIssues(**listed.model_dump())
     if not result.issues:
         ctx.recommend(
             "Nothing matches: loosen the query (drop a term), or check the search syntax; 'is:unresolved' alone "
