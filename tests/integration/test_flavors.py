@@ -84,6 +84,7 @@ async def test_capabilities_are_learned_per_server(pool: SandboxPool) -> None:
         flavor: {
             capability.name: capabilities.for_server(f"{pool.get(flavor).url}/api/0/").offers_current(capability)
             for capability in capabilities.ALL
+            if capability is not capabilities.ARCHIVE_SUBSTATUS  # learned by a write, which these calls skip
         }
         for flavor in ("glitchtip", "sentry")
     }

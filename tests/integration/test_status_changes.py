@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from mcp_servers.sentry_monitor.src import capabilities
 from tests.integration.ops import Factory, run
 
 if TYPE_CHECKING:
@@ -83,13 +84,22 @@ async def test_ignore_refuses_conflicting_conditions_before_any_request(
     assert clean_sandbox.requests() == []
 
 
-async def test_an_older_server_gets_the_old_substatus_name(make_module: Factory, clean_sandbox: SandboxServer) -> None:
+async def test_an_older_server_gets_the_old_substatus_name_once_learned(
+    make_module: Factory, clean_sandbox: SandboxServer
+) -> None:
+    capabilities.forget_server(f"{clean_sandbox.url}/api/0/")  # earlier tests taught it the current names
     body = {"substatus": ['"archived_until_escalating" is not a valid choice.']}
     clean_sandbox.add_fault("error", ISSUE, method="PUT", status=400, body=body, times=1)
-    output = await run(make_module(), "ignore-issue", issue_id="BACKEND-2", until_escalating=True)
-    assert output.ok and any("older substatus names" in w for w in output.warnings)
-    assert stored(clean_sandbox, "BACKEND-2")[1] == "archived_until_escalating"
-    assert len(put_bodies(clean_sandbox)) == 2
+    try:
+        output = await run(make_module(), "ignore-issue", issue_id="BACKEND-2", until_escalating=True)
+        assert output.ok and any("older substatus names" in w for w in output.warnings)
+        assert stored(clean_sandbox, "BACKEND-2")[1] == "archived_until_escalating"
+        assert len(put_bodies(clean_sandbox)) == 2
+        clean_sandbox.clear_requests()
+        again = await run(make_module(), "ignore-issue", issue_id="BACKEND-5", until_escalating=True)
+        assert again.ok and len(put_bodies(clean_sandbox)) == 1  # the older name straight away
+    finally:
+        capabilities.forget_server(f"{clean_sandbox.url}/api/0/")
 
 
 async def test_unresolve_reopens_and_says_when_there_was_nothing_to_do(

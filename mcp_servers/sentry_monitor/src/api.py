@@ -69,6 +69,10 @@ class SentryApi:
         """GET one event of an issue (`latest`, `oldest`, `recommended` or an id). Raises EventNotFound."""
         return await routes.issue_event(self, issue_id, event_id)
 
+    async def update_issue(self, issue_id: str, body: dict[str, Any], *, bad_request_field: str) -> ApiResponse:
+        """PUT a change to one issue; on an older server the substatus is sent by its older name (and said)."""
+        return await routes.update_issue(self, issue_id, body, bad_request_field)
+
     async def issue_list(
         self,
         params: Params,

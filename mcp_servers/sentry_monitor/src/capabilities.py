@@ -7,7 +7,8 @@ says that the route or a parameter is missing:
 
 - for another route: 405 or 410 (the method or the route is not offered), or a 404 or 500 whose body is
   not JSON (a framework's HTML page) from a route that has never answered JSON on this server;
-- for other parameter values on the same route: a 422 naming one of the parameters the older form changes.
+- for other parameter values on the same route: a 400 or 422 naming one of the parameters the older form
+  changes.
 
 Never on a JSON 5xx (Sentry's `errorId`), a 429, a 502-504, a timeout or a network error: those are faults,
 retried by the client and answered as they are. A form is remembered for the process, per server (its API
@@ -70,7 +71,13 @@ OUTCOME_STATS = Capability(
     "GET organizations/{org}/stats_v2/ with start and end, no groupBy (accepted events only)",
     frozenset({"statsPeriod", "groupBy", "start", "end"}),
 )
-ALL = (ISSUE_LOOKUP, ISSUE_EVENTS, LATEST_EVENT, ISSUE_SORT, OUTCOME_STATS)
+ARCHIVE_SUBSTATUS = Capability(
+    "archive substatus names",
+    "substatus=archived_until_escalating|archived_until_condition_met|archived_forever",
+    "substatus=until_escalating|until_condition_met|forever (older Sentry)",
+    frozenset({"substatus"}),
+)
+ALL = (ISSUE_LOOKUP, ISSUE_EVENTS, LATEST_EVENT, ISSUE_SORT, OUTCOME_STATS, ARCHIVE_SUBSTATUS)
 
 Request = Callable[[], Awaitable["ApiResponse"]]
 
@@ -154,7 +161,7 @@ def means_missing(capability: Capability, exc: SentryMonitorError, route_was_jso
     """Whether a failed answer says the route or parameter is missing (rather than a fault)."""
     status = exc.details.get("status_code")
     if capability.parameters:  # the route exists; only a refusal naming one of the parameters tells
-        return status == 422 and bool(set(exc.details.get("rejected_parameters", ())) & capability.parameters)
+        return status in (400, 422) and bool(set(exc.details.get("rejected_parameters", ())) & capability.parameters)
     if status in MISSING_ROUTE_STATUSES:
         return True
     return status in HTML_MISSING_STATUSES and exc.answered_json is False and not route_was_json

@@ -111,14 +111,10 @@ def _failure(response: httpx.Response, raw: bytes, expect: Expectations) -> Sent
     status = response.status_code
     detail = _detail(raw)
     said = f" Sentry said: {detail}" if detail else ""
-    if status == 400:
-        return InvalidParameter(
-            expect.bad_request_field, f"Sentry refused the request (400).{said}", status_code=status
-        )
-    if status == 422:
+    if status in (400, 422):
         return InvalidParameter(
             expect.bad_request_field,
-            f"Sentry refused the request (422).{said}",
+            f"Sentry refused the request ({status}).{said}",
             status_code=status,
             rejected_parameters=_named_parameters(raw) or None,
         )

@@ -14,7 +14,16 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from .capabilities import ISSUE_EVENTS, ISSUE_LOOKUP, ISSUE_SORT, LATEST_EVENT, OUTCOME_STATS, Form, NoOlderForm
+from .capabilities import (
+    ARCHIVE_SUBSTATUS,
+    ISSUE_EVENTS,
+    ISSUE_LOOKUP,
+    ISSUE_SORT,
+    LATEST_EVENT,
+    OUTCOME_STATS,
+    Form,
+    NoOlderForm,
+)
 from .errors import EventNotFound, IssueNotFound, NotFound
 
 if TYPE_CHECKING:
@@ -28,6 +37,13 @@ ACCEPTED_ONLY = (
     "This server has no per-outcome error statistics: totals are accepted (stored) events only; filtered, "
     "rate-limited and invalid events are not counted."
 )
+# The substatus names older Sentry servers take for the current ones.
+OLDER_SUBSTATUS_NAMES = {
+    "archived_until_escalating": "until_escalating",
+    "archived_until_condition_met": "until_condition_met",
+    "archived_forever": "forever",
+}
+OLDER_SUBSTATUS = "This server uses the older substatus names; it was sent {older!r} for {current!r}."
 _PERIOD = re.compile(r"^(\d+)([smhdw])$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -74,6 +90,25 @@ async def issue_event(api: SentryApi, issue_id: str, event_id: str = "latest") -
         lambda: api.get(["organizations", org, "issues", issue_id, "events", event_id], not_found=EventNotFound),
         short or (lambda: api.get(["issues", issue_id, "events", event_id], not_found=EventNotFound)),
     )
+    return response
+
+
+async def update_issue(api: SentryApi, issue_id: str, body: dict[str, Any], bad_request_field: str) -> ApiResponse:
+    """PUT a change to one issue (by the numeric id Sentry gave); an older server gets the older substatus names."""
+    org = await api.organization()
+    path = ["organizations", org, "issues", issue_id]
+    expect: dict[str, Any] = {"not_found": IssueNotFound, "bad_request_field": bad_request_field}
+    substatus = body.get("substatus")
+    older_name = OLDER_SUBSTATUS_NAMES.get(substatus) if isinstance(substatus, str) else None
+    if older_name is None:
+        return await api.put(path, body=body, **expect)
+    response, form = await api.client.capabilities.call(
+        ARCHIVE_SUBSTATUS,
+        lambda: api.put(path, body=body, **expect),
+        lambda: api.put(path, body={**body, "substatus": older_name}, **expect),
+    )
+    if form is Form.OLDER:
+        api.warn(OLDER_SUBSTATUS.format(older=older_name, current=substatus))
     return response
 
 

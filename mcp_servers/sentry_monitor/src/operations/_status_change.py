@@ -18,7 +18,7 @@ from pydantic import Field
 from mcp_servers.framework.contracts import SideEffect
 
 from .. import models
-from ..errors import InvalidParameter, IssueNotFound, TransientError
+from ..errors import InvalidParameter, TransientError
 from ..identifiers import issue_ref
 from ..operation import OperationContext, Result
 
@@ -44,8 +44,9 @@ class Change:
     body: Mapping[str, Any]
     done: Callable[[models.Issue], bool]
     describe: str  # e.g. "Resolved" / "Archived until 100 more events"
-    # A body to send instead when the server refuses `body` with a 400 naming `fallback_when` (e.g. an older
-    # server's substatus names, or a project without releases), and the warning that says so.
+    # A body to send instead when Sentry refuses `body` for this issue's project with a 400 saying one of
+    # `fallback_when` (a project without releases), and the warning that says so. What differs between servers
+    # (older substatus names) is the client's business: `SentryApi.update_issue`.
     fallback: Mapping[str, Any] | None = None
     fallback_when: tuple[str, ...] = ()
     fallback_warning: str = ""
@@ -67,7 +68,6 @@ async def change_status(ctx: OperationContext, issue_id: str, change: Change) ->
     """Apply `change` to the issue named by `issue_id`; returns the result and the issue as first read."""
     ref = issue_ref(issue_id, ctx.settings)
     await ctx.api.check_organization(ref.org, "issue_id")
-    org = await ctx.api.organization()
     current = models.Issue.model_validate((await ctx.api.issue(ref.issue_id)).json_object("the issue"))
     ctx.api.check_issue_allowed(current)
     before = state_of(current)
@@ -75,19 +75,14 @@ async def change_status(ctx: OperationContext, issue_id: str, change: Change) ->
     if change.done(current):
         ctx.warn(f"{ident} is already {_state_text(before)}; nothing was changed.")
         return ChangedIssue(issue=before, changed=False), current
-    path = ["organizations", org, "issues", current.id]
     try:
         try:
-            response = await ctx.api.put(
-                path, body=change.body, not_found=IssueNotFound, bad_request_field=change.field
-            )
+            response = await ctx.api.update_issue(current.id, dict(change.body), bad_request_field=change.field)
         except InvalidParameter as refused:
             if change.fallback is None or not any(word in refused.message for word in change.fallback_when):
                 raise
             ctx.warn(change.fallback_warning)
-            response = await ctx.api.put(
-                path, body=change.fallback, not_found=IssueNotFound, bad_request_field=change.field
-            )
+            response = await ctx.api.update_issue(current.id, dict(change.fallback), bad_request_field=change.field)
     except (TransientError, anyio.get_cancelled_exc_class()):
         ctx.warn(
             f"The request to {change.verb} {ident} may or may not have reached Sentry; check with "

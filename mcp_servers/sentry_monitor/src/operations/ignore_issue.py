@@ -61,9 +61,6 @@ def _change(params: IgnoreIssueParams) -> Change:
             body={"status": "ignored", "substatus": "archived_until_escalating"},
             done=lambda issue: issue.substatus == "archived_until_escalating",
             describe="Archived until escalating:",
-            fallback={"status": "ignored", "substatus": "until_escalating"},
-            fallback_when=("substatus",),
-            fallback_warning="This Sentry uses the older substatus names; sent 'until_escalating' instead.",
             field="until_escalating",
         )
     else:
