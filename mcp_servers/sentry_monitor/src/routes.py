@@ -25,6 +25,7 @@ from .capabilities import (
     NoOlderForm,
 )
 from .errors import EventNotFound, IssueNotFound, NotFound
+from .models import OLDER_SUBSTATUSES
 
 if TYPE_CHECKING:
     from .api import Params, SentryApi
@@ -37,12 +38,8 @@ ACCEPTED_ONLY = (
     "This server has no per-outcome error statistics: totals are accepted (stored) events only; filtered, "
     "rate-limited and invalid events are not counted."
 )
-# The substatus names older Sentry servers take for the current ones.
-OLDER_SUBSTATUS_NAMES = {
-    "archived_until_escalating": "until_escalating",
-    "archived_until_condition_met": "until_condition_met",
-    "archived_forever": "forever",
-}
+# The substatus names older Sentry servers take for the current ones (the reverse of how they are read).
+OLDER_SUBSTATUS_NAMES = {current: older for older, current in OLDER_SUBSTATUSES.items()}
 OLDER_SUBSTATUS = "This server uses the older substatus names; it was sent {older!r} for {current!r}."
 _PERIOD = re.compile(r"^(\d+)([smhdw])$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
