@@ -5,7 +5,7 @@ from __future__ import annotations
 from mcp_servers.framework.contracts import ErrorCategory, ErrorDetail, ModuleOutput, OutputMetadata
 from mcp_servers.sentry_monitor.src import render
 from mcp_servers.sentry_monitor.src.operations.get_error_events import ErrorEvents, EventSummary
-from mcp_servers.sentry_monitor.src.operations.get_issue_details import IssueDetail, IssueDetails, LatestEvent
+from mcp_servers.sentry_monitor.src.operations.get_issue_details import EventInfo, IssueDetail, IssueDetails
 from mcp_servers.sentry_monitor.src.operations.get_project_stats import ProjectStats, SeriesPoint, Trend
 from mcp_servers.sentry_monitor.src.operations.get_recent_issues import RecentIssues
 from mcp_servers.sentry_monitor.src.results import ExceptionInfo, Frame, IssueSummary, UserInfo
@@ -68,7 +68,7 @@ def test_recent_issues_share_what_they_share_once() -> None:
 
 def test_issue_details_show_the_crashing_in_app_frame_and_the_cause() -> None:
     frames = [frame(f"lib{i}", False) for i in range(10)] + [frame("handler", True, 42), frame("socket", False)]
-    event = LatestEvent(
+    event = EventInfo(
         event_id="a" * 32,
         timestamp="2026-11-30T00:00:00Z",
         exceptions=[

@@ -31,7 +31,6 @@ class Pages:
     rows: list[dict[str, Any]]
     next_cursor: str | None
     total_hits: int | None
-    pages: int
 
 
 Fetch = Callable[[Params], Awaitable[ApiResponse]]
@@ -40,7 +39,7 @@ Fetch = Callable[[Params], Awaitable[ApiResponse]]
 
 async def read_pages(
     ctx: OperationContext,
-    source: Sequence[str] | Fetch,
+    fetch: Fetch,
     params: Params,
     *,
     want: int,
@@ -48,20 +47,11 @@ async def read_pages(
     noun: str,
     cursor: str | None = None,
     report_pages: bool = True,
-    **expect: Any,
 ) -> Pages:
-    """Up to `want` rows (deduplicated by id) from `source`, `PAGE_MAX` a page, starting at `cursor`.
+    """Up to `want` rows (deduplicated by id) read page by page with `fetch`, `PAGE_MAX` a page, from `cursor`.
 
-    `source` is an org-scoped path (read with `api.get` and the `expect` keywords) or a `Fetch`. Each page read
-    is told as progress unless `report_pages` is false (a caller that counts its own steps).
+    Each page read is told as progress unless `report_pages` is false (a caller that counts its own steps).
     """
-    path = source
-
-    async def get(page: Params) -> ApiResponse:
-        assert not callable(path)
-        return await ctx.api.get(path, params=page, **expect)
-
-    fetch = source if callable(source) else get
     rows: list[dict[str, Any]] = []
     seen_ids: set[str] = set()
     requested: set[str | None] = set()
@@ -80,10 +70,10 @@ async def read_pages(
                     response = await fetch(page_params)
             except (TransientError, BadUpstreamResponse, ResponseTooLarge) as exc:
                 _cut(ctx, noun, rows, want, cursor, f"page {pages + 1} failed ({exc.code}: {exc.message})")
-                return Pages(rows, cursor, total_hits, pages)
+                return Pages(rows, cursor, total_hits)
             if scope.cancelled_caught:
                 _cut(ctx, noun, rows, want, cursor, f"page {pages + 1} would have run past the operation deadline")
-                return Pages(rows, cursor, total_hits, pages)
+                return Pages(rows, cursor, total_hits)
         pages += 1
         total_hits = total_hits if total_hits is not None else response.total_hits
         for row in response.json_list(f"the {noun} list"):
@@ -96,14 +86,14 @@ async def read_pages(
             total = min(want, total_hits) if total_hits is not None else None
             await ctx.report(len(rows), total, f"read {len(rows)}" + (f" of {total}" if total else "") + f" {noun}")
         if len(rows) >= want or cursor is None:
-            return Pages(rows[:want], cursor, total_hits, pages)
+            return Pages(rows[:want], cursor, total_hits)
         if cursor in requested:
             ctx.warn(
                 f"Sentry returned cursor {cursor!r} again after {pages} page(s) (a pagination loop); "
                 f"stopped with the {len(rows)} {noun} read so far.",
                 partial=True,
             )
-            return Pages(rows, None, total_hits, pages)
+            return Pages(rows, None, total_hits)
 
 
 def _time_left() -> float:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from .operations._status_change import ChangedIssue
     from .operations.get_error_events import ErrorEvents
     from .operations.get_event import EventDetail
-    from .operations.get_issue_details import IssueDetails, LatestEvent
+    from .operations.get_issue_details import EventInfo, IssueDetails
     from .operations.get_project_stats import ProjectStats
     from .operations.list_projects import Projects
     from .results import ExceptionInfo, IssueSummary
@@ -163,7 +163,7 @@ def event_detail(result: EventDetail) -> str:
     return "\n".join(_event_lines(result.event, f"Event of {result.issue_id}"))
 
 
-def _event_lines(event: LatestEvent, label: str) -> list[str]:
+def _event_lines(event: EventInfo, label: str) -> list[str]:
     """One event as get-issue-details and get-event show it: context, exception chain, last breadcrumbs."""
     context = [
         f"env {event.environment}" if event.environment else "",

@@ -9,7 +9,7 @@ from ..identifiers import event_id, issue_ref
 from ..operation import Operation, OperationContext, Result
 from ._issue_scope import read_within_allowed
 from ._params import IssueIdParams
-from .get_issue_details import LatestEvent, latest_event
+from .get_issue_details import EventInfo, event_info
 
 NAMED_EVENTS = ("latest", "oldest", "recommended")
 
@@ -30,7 +30,7 @@ class GetEventParams(IssueIdParams):
 
 class EventDetail(Result):
     issue_id: str = Field(description="The issue the event belongs to, as Sentry names it (short id if known).")
-    event: LatestEvent
+    event: EventInfo
 
 
 async def get_event(ctx: OperationContext, params: GetEventParams) -> EventDetail:
@@ -40,7 +40,7 @@ async def get_event(ctx: OperationContext, params: GetEventParams) -> EventDetai
         ctx, ref.issue_id, lambda: ctx.api.issue_event(ref.issue_id, params.event_id)
     )
     ident = ctx.api.issue_label(issue.short_id, issue.id) if issue is not None else ref.issue_id
-    event = latest_event(ctx, response)
+    event = event_info(ctx, response, f"event {params.event_id}")
     ctx.recommend(f"The issue's counts and spread: get-issue-details(issue_id='{ident}').")
     ctx.recommend(f"Other events of it: get-error-events(issue_id='{ident}').")
     return EventDetail(issue_id=ident, event=event)

@@ -53,7 +53,7 @@ class RequestInfo(Result):
     method: str | None
 
 
-class LatestEvent(Result):
+class EventInfo(Result):
     event_id: str
     timestamp: str | None
     exceptions: list[ExceptionInfo] = Field(description="The raised exception first, then its causes.")
@@ -67,7 +67,7 @@ class LatestEvent(Result):
 
 class IssueDetails(Result):
     issue: IssueDetail
-    latest_event: LatestEvent | None
+    latest_event: EventInfo | None
 
 
 async def get_issue_details(ctx: OperationContext, params: IssueIdParams) -> IssueDetails:
@@ -95,7 +95,7 @@ async def get_issue_details(ctx: OperationContext, params: IssueIdParams) -> Iss
     elif isinstance(event_response, BaseException):
         raise event_response
     else:
-        latest = latest_event(ctx, event_response)
+        latest = event_info(ctx, event_response)
     result = IssueDetails(issue=detail, latest_event=latest)
     _recommend(ctx, result)
     return result
@@ -115,8 +115,9 @@ def _issue_detail(issue: models.Issue) -> IssueDetail:
     )
 
 
-def latest_event(ctx: OperationContext, response: ApiResponse) -> LatestEvent:
-    event = models.Event.model_validate(response.json_object("the latest event"))
+def event_info(ctx: OperationContext, response: ApiResponse, what: str = "the latest event") -> EventInfo:
+    """One event as get-issue-details (its latest) and get-event (any) show it."""
+    event = models.Event.model_validate(response.json_object(what))
     exceptions, warnings = exceptions_of(event)
     for warning in warnings:
         ctx.warn(warning)
@@ -124,7 +125,7 @@ def latest_event(ctx: OperationContext, response: ApiResponse) -> LatestEvent:
     if len(crumbs) > MAX_BREADCRUMBS:
         ctx.warn(f"Only the last {MAX_BREADCRUMBS} of {len(crumbs)} breadcrumbs are shown.")
     request = event.entry("request")
-    return LatestEvent(
+    return EventInfo(
         event_id=event.key,
         timestamp=event.date_created,
         exceptions=exceptions,

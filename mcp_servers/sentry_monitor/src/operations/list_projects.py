@@ -54,12 +54,11 @@ async def list_projects(ctx: OperationContext, params: ListProjectsParams) -> Pr
     org = await ctx.api.organization()
     pages = await read_pages(
         ctx,
-        ["organizations", org, "projects"],
+        lambda page: ctx.api.get(["organizations", org, "projects"], params=page, scope="org:read"),
         {},
         want=MAX_PROJECTS,
         size_param="per_page",
         noun="projects",
-        scope="org:read",
     )
     found = [info for info in map(_info, pages.rows) if info is not None]
     if pages.next_cursor:
