@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import Field
 
 from .operation import Result
+from .results import change_pct
 
 Verdict = Literal["healthy", "degraded", "critical"]
 SEVERITY: tuple[Verdict, ...] = ("healthy", "degraded", "critical")
@@ -29,11 +30,6 @@ class Reason(Result):
     value: float | None = Field(description="The number the rule looked at; null when Sentry had none.")
     threshold: float | None = Field(description="The threshold it crossed or stayed within.")
     text: str
-
-
-def change_pct(current: int, previous: int) -> float | None:
-    """Percent change from `previous` to `current`; None when `previous` is 0."""
-    return round((current - previous) / previous * 100, 1) if previous else None
 
 
 def crash_free_reason(crash_free_pct: float | None, limits: HealthThresholds) -> Reason:

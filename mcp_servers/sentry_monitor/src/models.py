@@ -191,6 +191,20 @@ class StatsV2(SentryModel):
     intervals: list[str] = Field(default_factory=list)
     groups: list[StatsGroup] = Field(default_factory=list)
 
+    def series_of(self, group: StatsGroup) -> list[int]:
+        """A group's `sum(quantity)` per interval: null buckets count 0, short series are padded."""
+        width = len(self.intervals)
+        series = [int(value or 0) for value in group.series.get("sum(quantity)", [])][:width]
+        return series + [0] * (width - len(series))
+
+    def accepted_series(self) -> list[int]:
+        """Accepted events per interval (a group without an outcome counts as accepted)."""
+        total = [0] * len(self.intervals)
+        for group in self.groups:
+            if str(group.by.get("outcome", "accepted")) == "accepted":
+                total = [a + b for a, b in zip(total, self.series_of(group), strict=True)]
+        return total
+
 
 class SessionStats(StatsV2):
     """The release-health answer (`organizations/{org}/sessions/`): the shape of `stats_v2`, rates as fractions."""

@@ -215,3 +215,8 @@ def _assignee(assigned_to: dict[str, Any] | None) -> str | None:
     name = assigned_to.get("email") or assigned_to.get("name") or assigned_to.get("id")
     kind = assigned_to.get("type")
     return f"team:{name}" if kind == "team" and name else text(name)
+
+
+def change_pct(current: int, previous: int) -> float | None:
+    """Percent change from `previous` to `current`, to one decimal; None when `previous` is 0."""
+    return round((current - previous) / previous * 100, 1) if previous else None

@@ -16,7 +16,7 @@ from ..errors import NotFound
 from ..health_verdict import HealthThresholds, Reason, Verdict
 from ..operation import Number, Operation, OperationContext, Parameters, Result
 from ..responses import ApiResponse
-from ..results import IssueSummary, issue_summary
+from ..results import IssueSummary, change_pct, issue_summary
 from ._health_reads import read_health
 from ._params import ProjectSlug
 
@@ -166,15 +166,11 @@ def _errors(response: ApiResponse | None) -> ErrorVolume | None:
     if response is None:
         return None
     stats = models.StatsV2.model_validate(response.json_object("the error statistics"))
-    width = len(stats.intervals)
-    accepted = [0] * width
-    for group in stats.groups:
-        if group.by.get("outcome", "accepted") == "accepted":
-            series = [int(value or 0) for value in group.series.get("sum(quantity)", [])][:width]
-            accepted = [a + b for a, b in zip(accepted, series + [0] * (width - len(series)), strict=True)]
+    accepted = stats.accepted_series()
+    width = len(accepted)
     half = width // 2
     current, previous = sum(accepted[width - half :]), sum(accepted[width - 2 * half : width - half])
-    return ErrorVolume(current=current, previous=previous, change_pct=health_verdict.change_pct(current, previous))
+    return ErrorVolume(current=current, previous=previous, change_pct=change_pct(current, previous))
 
 
 def _recommend(ctx: OperationContext, result: ProjectHealth) -> None:

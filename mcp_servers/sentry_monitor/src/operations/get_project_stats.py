@@ -10,6 +10,7 @@ from .. import models, render
 from ..capabilities import OUTCOME_STATS
 from ..errors import ProjectNotFound
 from ..operation import Operation, OperationContext, Parameters, Result
+from ..results import change_pct
 from ._params import ProjectSlug
 
 INTERVALS = {"24h": "1h", "7d": "1d", "14d": "1d", "30d": "1d"}
@@ -67,20 +68,16 @@ async def get_project_stats(ctx: OperationContext, params: GetProjectStatsParams
     stats = models.StatsV2.model_validate(response.json_object("the error statistics"))
     # Only the outcomes this server reports: one without per-outcome stats counts accepted events only.
     totals = dict.fromkeys(OUTCOMES if ctx.api.offers(OUTCOME_STATS) else ("accepted",), 0)
-    accepted = [0] * len(stats.intervals)
     for group in stats.groups:
         outcome = str(group.by.get("outcome") or "unknown")
-        series = [int(value or 0) for value in group.series.get("sum(quantity)", [])][: len(accepted)]
-        series += [0] * (len(accepted) - len(series))
         total = group.totals.get("sum(quantity)")
-        totals[outcome] = totals.get(outcome, 0) + int(total if total is not None else sum(series))
-        if outcome == "accepted":
-            accepted = [a + b for a, b in zip(accepted, series, strict=True)]
+        totals[outcome] = totals.get(outcome, 0) + int(total if total is not None else sum(stats.series_of(group)))
+    accepted = stats.accepted_series()
     points = [SeriesPoint(start=start, accepted=count) for start, count in zip(stats.intervals, accepted, strict=True)]
     peak = max(points, key=lambda point: point.accepted) if any(p.accepted for p in points) else None
     half = len(accepted) // 2
     first, second = sum(accepted[:half]), sum(accepted[len(accepted) - half :])
-    change = round((second - first) / first * 100, 1) if first else None
+    change = change_pct(second, first)
     result = ProjectStats(
         period=params.period,
         interval=interval,
