@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
@@ -23,6 +23,8 @@ ProjectSlug = Annotated[
     Field(min_length=1, max_length=100, description="The project's slug, as in its Sentry URL (e.g. 'backend')."),
     AfterValidator(_project_slug),
 ]
+Period = Literal["24h", "7d", "14d", "30d"]
+"""How far back a project-wide tool looks; each tool says what it does with it."""
 Cursor = Annotated[
     str | None,
     Field(max_length=200, description="next_cursor from a previous result, for the next page."),

@@ -8,8 +8,6 @@ last release of up to 8 issues, 4 at a time. At most 21 requests, the project id
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import Field
 
 from .. import models, render_analysis
@@ -28,7 +26,7 @@ from ..error_patterns import (
 from ..errors import NotFound
 from ..operation import Count, Number, Operation, OperationContext, Parameters, Result, Steps
 from ..paging import PAGE_MAX, Pages
-from ._params import ProjectSlug
+from ._params import Period, ProjectSlug
 from ._pattern_reads import PatternReads
 from ._pattern_result import Analysis, left_out, summarize
 
@@ -40,7 +38,7 @@ SUBSETS = {"new": "is:unresolved firstSeen:-{period}", "regressed": "is:regresse
 
 class AnalyzeErrorPatternsParams(Parameters):
     project_slug: ProjectSlug
-    period: Literal["24h", "7d", "14d", "30d"] = Field(
+    period: Period = Field(
         default="24h", description="How far back: 24h (hourly counts), 7d, 14d or 30d (daily counts, 14 days at most)."
     )
     top: Count = Field(default=10, ge=1, le=50, description="How many issues each list shows (1-50).")

@@ -7,8 +7,6 @@ lists (`X-Hits` counts; the unresolved one also gives the top three issues).
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import Field, ValidationInfo, field_validator
 
 from .. import health_verdict, models, render_analysis
@@ -18,14 +16,14 @@ from ..operation import Number, Operation, OperationContext, Parameters, Result
 from ..responses import ApiResponse
 from ..results import IssueSummary, change_pct, issue_summary
 from ._health_reads import read_health
-from ._params import ProjectSlug
+from ._params import Period, ProjectSlug
 
 TOP_ISSUES = 3
 
 
 class GetProjectHealthParams(Parameters):
     project_slug: ProjectSlug
-    period: Literal["24h", "7d", "14d", "30d"] = Field(
+    period: Period = Field(
         default="24h", description="The period judged, compared with the one before it of the same length."
     )
     critical_crash_free_pct: Number = Field(

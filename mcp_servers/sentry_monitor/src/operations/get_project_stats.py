@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import Field
 
 from .. import models, render
@@ -11,7 +9,7 @@ from ..capabilities import OUTCOME_STATS
 from ..errors import ProjectNotFound
 from ..operation import Operation, OperationContext, Parameters, Result
 from ..results import change_pct
-from ._params import ProjectSlug
+from ._params import Period, ProjectSlug
 
 INTERVALS = {"24h": "1h", "7d": "1d", "14d": "1d", "30d": "1d"}
 OUTCOMES = ("accepted", "filtered", "rate_limited", "invalid")
@@ -19,7 +17,7 @@ OUTCOMES = ("accepted", "filtered", "rate_limited", "invalid")
 
 class GetProjectStatsParams(Parameters):
     project_slug: ProjectSlug
-    period: Literal["24h", "7d", "14d", "30d"] = Field(
+    period: Period = Field(
         default="24h", description="How far back: 24h (hourly buckets), 7d, 14d or 30d (daily buckets)."
     )
 
