@@ -204,20 +204,7 @@ class SandboxStore:
                 state.next_issue_id += 1
                 state.issues[issue.id] = issue
                 issue.add_activity("first_seen", {"priority": issue.priority}, timestamp)
-            state.next_sequence += 1
-            event = StoredEvent(
-                event_id=event_id,
-                project_id=project.id,
-                issue_id=issue.id,
-                timestamp=timestamp,
-                received=received,
-                sequence=state.next_sequence,
-                payload=payload,
-                digest=digest,
-                tags=event_tags(payload, digest),
-                user=user_key(payload),
-            )
-            state.events[event_id] = event
+            event = _store_event(state, issue, event_id, payload, digest, timestamp, received)
             bisect.insort(issue.events, event, key=StoredEvent.sort_key)
             self._track_release(event, is_new_issue=len(issue.events) == 1)
             self._after_new_event(issue, event, received)
@@ -249,20 +236,7 @@ class SandboxStore:
             state.next_issue_id += 1
             state.issues[issue.id] = issue
             for payload, timestamp in sorted(events, key=lambda pair: pair[1]):
-                state.next_sequence += 1
-                event = StoredEvent(
-                    event_id=str(payload["event_id"]),
-                    project_id=project.id,
-                    issue_id=issue.id,
-                    timestamp=timestamp,
-                    received=timestamp,
-                    sequence=state.next_sequence,
-                    payload=payload,
-                    digest=digest,
-                    tags=event_tags(payload, digest),
-                    user=user_key(payload),
-                )
-                state.events[event.event_id] = event
+                event = _store_event(state, issue, str(payload["event_id"]), payload, digest, timestamp, timestamp)
                 issue.events.append(event)
                 self._track_release(event, is_new_issue=len(issue.events) == 1)
             issue.add_activity("first_seen", {"priority": issue.priority}, issue.first_seen)
@@ -365,3 +339,30 @@ def snooze_expired(issue: Issue, now: datetime) -> bool:
             recent = [e for e in arrived if e.received >= now - timedelta(minutes=snooze.user_window)]
         return len({e.user for e in recent if e.user}) >= snooze.user_count
     return False
+
+
+def _store_event(
+    state: _State,
+    issue: Issue,
+    event_id: str,
+    payload: dict[str, Any],
+    digest: EventDigest,
+    timestamp: datetime,
+    received: datetime,
+) -> StoredEvent:
+    """A new event of `issue`, numbered and kept in `state` (the caller places it in `issue.events`)."""
+    state.next_sequence += 1
+    event = StoredEvent(
+        event_id=event_id,
+        project_id=issue.project_id,
+        issue_id=issue.id,
+        timestamp=timestamp,
+        received=received,
+        sequence=state.next_sequence,
+        payload=payload,
+        digest=digest,
+        tags=event_tags(payload, digest),
+        user=user_key(payload),
+    )
+    state.events[event_id] = event
+    return event
