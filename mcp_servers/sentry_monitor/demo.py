@@ -12,6 +12,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,12 @@ def show(title: str, arguments: dict[str, Any], result: CallToolResult) -> dict[
     return structured
 
 
-async def run_demo(sandbox: SandboxServer) -> None:
+Record = Callable[[str, dict[str, Any], CallToolResult], dict[str, Any]]
+"""What becomes of each call's result: the demo prints it; the surface snapshot (tests/surface) keeps it."""
+
+
+def server_params(sandbox: SandboxServer) -> StdioServerParameters:
+    """`python -m mcp_servers.sentry_monitor` pointed at the local Sentry, as a Claude Desktop entry would run it."""
     env = {
         "SENTRY_AUTH_TOKEN": sandbox.token,
         "SENTRY_URL": sandbox.url,
@@ -48,41 +54,47 @@ async def run_demo(sandbox: SandboxServer) -> None:
         "PYTHONPATH": str(REPO),
         **{key: value for key, value in os.environ.items() if key.startswith("COVERAGE_")},
     }
-    params = StdioServerParameters(command=sys.executable, args=["-m", "mcp_servers.sentry_monitor"], env=env)
-    async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+    return StdioServerParameters(command=sys.executable, args=["-m", "mcp_servers.sentry_monitor"], env=env)
+
+
+async def call_every_tool(session: ClientSession, flavor: str, record: Record) -> None:
+    """The demo's calls, in order: every tool at least once, against the seeded local Sentry."""
+
+    async def call(name: str, **arguments: Any) -> dict[str, Any]:
+        return record(name, arguments, await session.call_tool(name, arguments))
+
+    await call("list-projects")
+    recent = await call("get-recent-issues", project_slug="backend", limit=5, sort="freq")
+    issues = (recent.get("data") or {}).get("issues") or []
+    if len(issues) < 2:
+        raise SystemExit("the local Sentry has too few issues: seeding failed")
+    top, second = issues[0], issues[1]
+    # GlitchTip looks issues up by numeric id only (a short id answers UNSUPPORTED_BY_SERVER, saying so).
+    ref, second_ref = (top["id"], second["id"]) if flavor == "glitchtip" else (top["short_id"], second["short_id"])
+    await call("search-issues", query="is:unresolved error.unhandled:true", limit=3)
+    await call("get-issue-details", issue_id=ref)
+    events = ((await call("get-error-events", issue_id=top["id"], limit=5)).get("data") or {}).get("events") or []
+    if events:
+        await call("get-event", issue_id=ref, event_id=events[-1]["event_id"])
+    await call("get-project-stats", project_slug="backend", period="7d")
+    # The seed planted a spike, a regression, an escalation and a release (backend@1.3.0) with a new bug.
+    await call("get-project-health", project_slug="backend")
+    await call("analyze-error-patterns", project_slug="backend", top=5)
+    await call("resolve-issue", issue_id=ref)
+    await call("ignore-issue", issue_id=second_ref, until_escalating=True)
+    await call("unresolve-issue", issue_id=second_ref)
+    await call("get-recent-issues", project_slug="backend", limit=3, status="resolved")
+
+
+async def run_demo(sandbox: SandboxServer) -> None:
+    async with stdio_client(server_params(sandbox)) as (read, write), ClientSession(read, write) as session:
         init = await session.initialize()
         tools = (await session.list_tools()).tools
         print(
             f"Connected to {init.server_info.name} {init.server_info.version} over stdio "
             f"(protocol {init.protocol_version}); tools: {', '.join(tool.name for tool in tools)}"
         )
-
-        async def call(name: str, **arguments: Any) -> dict[str, Any]:
-            return show(name, arguments, await session.call_tool(name, arguments))
-
-        await call("list-projects")
-        recent = await call("get-recent-issues", project_slug="backend", limit=5, sort="freq")
-        issues = (recent.get("data") or {}).get("issues") or []
-        if len(issues) < 2:
-            raise SystemExit("the local Sentry has too few issues: seeding failed")
-        top, second = issues[0], issues[1]
-        # GlitchTip looks issues up by numeric id only (a short id answers UNSUPPORTED_BY_SERVER, saying so).
-        ref, second_ref = (
-            (top["id"], second["id"]) if sandbox.flavor == "glitchtip" else (top["short_id"], second["short_id"])
-        )
-        await call("search-issues", query="is:unresolved error.unhandled:true", limit=3)
-        await call("get-issue-details", issue_id=ref)
-        events = ((await call("get-error-events", issue_id=top["id"], limit=5)).get("data") or {}).get("events") or []
-        if events:
-            await call("get-event", issue_id=ref, event_id=events[-1]["event_id"])
-        await call("get-project-stats", project_slug="backend", period="7d")
-        # The seed planted a spike, a regression, an escalation and a release (backend@1.3.0) with a new bug.
-        await call("get-project-health", project_slug="backend")
-        await call("analyze-error-patterns", project_slug="backend", top=5)
-        await call("resolve-issue", issue_id=ref)
-        await call("ignore-issue", issue_id=second_ref, until_escalating=True)
-        await call("unresolve-issue", issue_id=second_ref)
-        await call("get-recent-issues", project_slug="backend", limit=3, status="resolved")
+        await call_every_tool(session, sandbox.flavor, show)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,4 +1,4 @@
-"""How the stdio server starts and ends: never calling Sentry to start, ending within a second, reporting writes."""
+"""How the stdio server starts and ends: never calling Sentry to start, ending promptly, reporting writes."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ from tests.e2e.raw_server import RawServer
 if TYPE_CHECKING:
     from mcp_servers.sentry_sandbox import SandboxServer
 
-EXIT_WITHIN_S = 1.0
+# A write gets a 0.5 s grace and a Sentry request waits up to the 30 s timeout: ending within 5 s shows the
+# process did not wait for Sentry, with room for a loaded CI machine (1.12 s was seen there with a 1 s bound).
+EXIT_WITHIN_S = 5.0
 
 
 @pytest.fixture
