@@ -12,7 +12,7 @@ import pytest
 from mcp import ClientSession
 
 from mcp_servers.framework.contracts import ModuleInput, ModuleOutput
-from mcp_servers.sentry_monitor.src.config import Settings
+from mcp_servers.sentry_monitor.src.base.config import Settings
 from mcp_servers.sentry_monitor.src.processor import SentryErrorMonitorModule
 from tests.ledger import LEDGER
 

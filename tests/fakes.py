@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from mcp_servers.sentry_monitor.src.config import Settings
+from mcp_servers.sentry_monitor.src.base.config import Settings
 from mcp_servers.sentry_monitor.src.processor import SentryErrorMonitorModule
 
 TOKEN = "sntryu_" + "0123456789abcdef" * 4

@@ -8,8 +8,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-from mcp_servers.sentry_monitor.src.config import OPTIONS
-from mcp_servers.sentry_monitor.src.version import __version__
+from mcp_servers.sentry_monitor.src.base.config import OPTIONS
+from mcp_servers.sentry_monitor.src.base.version import __version__
 
 
 def parse_flags(argv: Sequence[str] | None = None) -> dict[str, str | None]:

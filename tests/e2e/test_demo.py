@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from mcp_servers.sentry_monitor import demo
-from mcp_servers.sentry_monitor.src.registry import OPERATIONS
+from mcp_servers.sentry_monitor.src.operations.registry import OPERATIONS
 from mcp_servers.sentry_sandbox.desktop import claude_desktop_entry
 from tests.conftest import SandboxPool, account_for_changes, issue_states
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from mcp_servers.sentry_monitor.src.registry import OPERATIONS
+from mcp_servers.sentry_monitor.src.operations.registry import OPERATIONS
 from tests.conftest import REPO, coverage_env
 
 if TYPE_CHECKING:

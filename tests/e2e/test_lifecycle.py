@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from mcp_servers.sentry_monitor.src.registry import OPERATIONS
+from mcp_servers.sentry_monitor.src.operations.registry import OPERATIONS
 from tests.e2e.raw_server import RawServer
 
 if TYPE_CHECKING:

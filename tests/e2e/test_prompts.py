@@ -10,8 +10,8 @@ import pytest
 from mcp import MCPError
 from mcp.types import TextContent
 
+from mcp_servers.sentry_monitor.src.operations.registry import OPERATIONS
 from mcp_servers.sentry_monitor.src.prompts import PROMPTS
-from mcp_servers.sentry_monitor.src.registry import OPERATIONS
 from tests.e2e.test_stdio import open_session, server_env
 
 if TYPE_CHECKING:

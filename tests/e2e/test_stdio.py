@@ -14,7 +14,7 @@ import pytest
 from mcp import ClientSession, StdioServerParameters, stdio_client
 from mcp.types import CallToolResult, TextContent
 
-from mcp_servers.sentry_monitor.src.registry import OPERATIONS
+from mcp_servers.sentry_monitor.src.operations.registry import OPERATIONS
 from tests.conftest import REPO, coverage_env
 
 if TYPE_CHECKING:

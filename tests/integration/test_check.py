@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from mcp_servers.sentry_monitor.src import capabilities
 from mcp_servers.sentry_monitor.src.check import run_check
+from mcp_servers.sentry_monitor.src.sentry import capabilities
 from tests.conftest import REPO, SandboxPool, coverage_env
 
 if TYPE_CHECKING:

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from mcp_servers.framework.contracts import ModuleInput
-from mcp_servers.sentry_monitor.src import capabilities
 from mcp_servers.sentry_monitor.src.processor import SentryErrorMonitorModule
+from mcp_servers.sentry_monitor.src.sentry import capabilities
 from tests.conftest import SandboxPool, account_for_changes, issue_states, sandbox_settings
 
 if TYPE_CHECKING:

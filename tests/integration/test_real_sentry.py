@@ -8,8 +8,9 @@ from collections.abc import AsyncIterator
 import pytest
 
 from mcp_servers.framework.contracts import ModuleInput, ModuleOutput
-from mcp_servers.sentry_monitor.src.config import load_settings
+from mcp_servers.sentry_monitor.src.base.config import load_settings
 from mcp_servers.sentry_monitor.src.processor import SentryErrorMonitorModule
+from mcp_servers.sentry_monitor.src.sentry import SentryApi
 
 pytestmark = pytest.mark.anyio
 NEEDED = ("SENTRY_TEST_AUTH_TOKEN", "SENTRY_TEST_ORG", "SENTRY_TEST_PROJECT")
@@ -82,6 +83,6 @@ async def test_real_status_changes_restore_the_issue(module: SentryErrorMonitorM
     finally:
         client = module._client
         assert client is not None
-        api = client.api()
+        api = SentryApi(client)
         org = await api.organization()
         await api.put(["organizations", org, "issues", issue_id], body={"status": "unresolved"})

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from mcp_servers.sentry_monitor.src import capabilities
+from mcp_servers.sentry_monitor.src.sentry import capabilities
 from tests.integration.ops import Factory, run
 
 if TYPE_CHECKING:

@@ -11,8 +11,8 @@ import pytest
 from tenacity.wait import wait_random_exponential
 
 from mcp_servers.framework.contracts import ModuleInput, ModuleOutput
-from mcp_servers.sentry_monitor.src import retry
 from mcp_servers.sentry_monitor.src.processor import SentryErrorMonitorModule
+from mcp_servers.sentry_monitor.src.sentry import retry
 from tests.conftest import sandbox_settings
 
 if TYPE_CHECKING:

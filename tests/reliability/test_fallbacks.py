@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from mcp_servers.sentry_monitor.src import capabilities
+from mcp_servers.sentry_monitor.src.sentry import capabilities
 from mcp_servers.sentry_sandbox import SandboxServer
 from tests.reliability.conftest import Run
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mcp_servers.sentry_monitor.src import paging
+from mcp_servers.sentry_monitor.src.operations import paging
 from mcp_servers.sentry_sandbox import SandboxServer
 from tests.reliability.conftest import Run
 

@@ -4,15 +4,22 @@
 sentry-legacy), seeds it, runs the demo's calls over real stdio and writes tools/list and each call's
 text and structuredContent, with the run-to-run noise masked: the port, `metadata.duration_ms`, ISO
 timestamps and 32-hex event ids. Two snapshots taken before and after a change that must not change
-what users see compare equal (`diff before.json after.json` prints nothing).
+what users see compare equal (`diff before.json after.json` prints nothing). Take the two back to back: the
+seed's hourly buckets follow the clock, so counts per bucket can move across an hour.
+
+`python -m tests.surface.snapshot --against REF` does that: it takes REF's snapshot in a temporary git
+worktree, then this tree's, and prints the difference (exit status 1 if there is one).
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import re
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -79,13 +86,40 @@ def snapshot(flavors: tuple[str, ...] = tuple(FLAVORS)) -> dict[str, Any]:
     return surface
 
 
+def _dump(surface: dict[str, Any]) -> str:
+    return json.dumps(surface, indent=1, sort_keys=True) + "\n"
+
+
+def against(ref: str, flavors: tuple[str, ...]) -> list[str]:
+    """The unified diff between `ref`'s snapshot (taken in a temporary worktree) and this tree's, taken next."""
+    repo = Path(__file__).resolve().parents[2]
+    with tempfile.TemporaryDirectory(prefix="surface-") as scratch:
+        tree, before = Path(scratch) / "tree", Path(scratch) / "before.json"
+        subprocess.run(["git", "-C", str(repo), "worktree", "add", "--detach", "-q", str(tree), ref], check=True)
+        try:
+            flags = [arg for flavor in flavors for arg in ("--flavor", flavor)]
+            subprocess.run([sys.executable, "-m", "tests.surface.snapshot", str(before), *flags], cwd=tree, check=True)
+        finally:
+            subprocess.run(["git", "-C", str(repo), "worktree", "remove", "--force", str(tree)], check=True)
+        after = _dump(snapshot(flavors))
+        return list(difflib.unified_diff(before.read_text().splitlines(), after.splitlines(), ref, "this tree"))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.surface.snapshot", description=__doc__)
-    parser.add_argument("out", type=Path, help="where to write the snapshot (JSON)")
+    parser.add_argument("out", type=Path, nargs="?", help="where to write the snapshot (JSON)")
+    parser.add_argument("--against", metavar="REF", help="compare with the snapshot of this git ref instead")
     parser.add_argument("--flavor", choices=tuple(FLAVORS), action="append", help="only these flavors (default: all)")
     args = parser.parse_args(argv)
-    surface = snapshot(tuple(args.flavor or FLAVORS))
-    args.out.write_text(json.dumps(surface, indent=1, sort_keys=True) + "\n")
+    flavors = tuple(args.flavor or FLAVORS)
+    if args.against:
+        diff = against(args.against, flavors)
+        print("\n".join(diff) or f"No difference from {args.against} in {len(flavors)} flavors.")
+        raise SystemExit(1 if diff else 0)
+    if args.out is None:
+        parser.error("give OUT or --against REF")
+    surface = snapshot(flavors)
+    args.out.write_text(_dump(surface))
     calls = sum(len(flavor["calls"]) for flavor in surface.values())
     print(f"{args.out}: {len(surface)} flavors, {calls} calls", file=sys.stderr)
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from mcp_servers.sentry_monitor.src import capabilities
+from mcp_servers.sentry_monitor.src.sentry import capabilities
 
 SCRIPTED_API = "https://sentry.example.com/api/0/"
 

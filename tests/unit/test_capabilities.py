@@ -8,9 +8,9 @@ import pytest
 from tenacity.wait import wait_none
 
 from mcp_servers.framework.contracts import ModuleInput, ModuleOutput
-from mcp_servers.sentry_monitor.src import retry
-from mcp_servers.sentry_monitor.src.capabilities import ISSUE_LOOKUP, ISSUE_SORT, Capabilities, means_missing
-from mcp_servers.sentry_monitor.src.errors import InvalidParameter, SentryUnavailable, UnsupportedByServer
+from mcp_servers.sentry_monitor.src.base.errors import InvalidParameter, SentryUnavailable, UnsupportedByServer
+from mcp_servers.sentry_monitor.src.sentry import retry
+from mcp_servers.sentry_monitor.src.sentry.capabilities import ISSUE_LOOKUP, ISSUE_SORT, Capabilities, means_missing
 from tests.fakes import ScriptedSentry
 
 pytestmark = pytest.mark.anyio

@@ -10,7 +10,7 @@ import pytest
 from tenacity.wait import wait_none
 
 from mcp_servers.framework.contracts import ModuleInput, ModuleOutput
-from mcp_servers.sentry_monitor.src import retry
+from mcp_servers.sentry_monitor.src.sentry import retry
 from tests.fakes import TOKEN, ScriptedSentry
 
 pytestmark = pytest.mark.anyio

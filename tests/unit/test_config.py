@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from mcp_servers.sentry_monitor.__main__ import parse_flags
-from mcp_servers.sentry_monitor.src.config import load_settings
-from mcp_servers.sentry_monitor.src.errors import InvalidConfiguration, NotConfigured
+from mcp_servers.sentry_monitor.src.base.config import load_settings
+from mcp_servers.sentry_monitor.src.base.errors import InvalidConfiguration, NotConfigured
 
 TOKEN = {"SENTRY_AUTH_TOKEN": "sntryu_abcdef"}
 

@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from mcp_servers.framework.contracts import ModuleInput, ModuleOutput
-from mcp_servers.sentry_monitor.src import pattern_findings, render_analysis
-from mcp_servers.sentry_monitor.src.error_patterns import (
+from mcp_servers.sentry_monitor.src.analysis import pattern_findings
+from mcp_servers.sentry_monitor.src.analysis.error_patterns import (
     AnalyzedIssue,
     SpikeRule,
     detect_spike,
@@ -17,7 +17,7 @@ from mcp_servers.sentry_monitor.src.error_patterns import (
     handled_split,
     module_of,
 )
-from mcp_servers.sentry_monitor.src.operations.analyze_error_patterns import ErrorPatterns
+from mcp_servers.sentry_monitor.src.operations.analyze_error_patterns import ErrorPatterns, render_error_patterns
 from tests.fakes import ScriptedSentry
 
 pytestmark = pytest.mark.anyio
@@ -204,7 +204,7 @@ async def test_spike_new_issue_and_its_release_are_found_with_bounded_calls() ->
     assert "489 less busy unresolved issues" in result.coverage.left_out[0]
     lookups = [r.url.path for r in sentry.requests if r.url.path.rstrip("/").split("/")[-1].isdigit()]
     assert lookups[0].endswith("/issues/20/")  # the new issue's release is looked up first
-    text = render_analysis.error_patterns(result)
+    text = render_error_patterns(result)
     assert text.startswith("backend, last 24h: 11 of 500 unresolved issues analysed, 140 events.")
     assert "- spike: BACKEND-1 spiked to 25 events per hour over the last 3 hours, 25x the median of 1 before" in text
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from mcp_servers.sentry_monitor.src import identifiers
-from mcp_servers.sentry_monitor.src.config import Settings
-from mcp_servers.sentry_monitor.src.errors import InvalidParameter
+from mcp_servers.sentry_monitor.src.base.config import Settings
+from mcp_servers.sentry_monitor.src.base.errors import InvalidParameter
+from mcp_servers.sentry_monitor.src.sentry import identifiers
 
 SAAS = Settings(auth_token="t", url="https://sentry.io", org="acme")
 SELF_HOSTED = Settings(auth_token="t", url="https://errors.example.com/sentry", org="acme")

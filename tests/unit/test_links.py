@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from mcp_servers.sentry_monitor.src.links import next_cursor, parse_link_header
+from mcp_servers.sentry_monitor.src.sentry.links import next_cursor, parse_link_header
 
 SENTRY = (
     '<https://sentry.io/api/0/organizations/acme/issues/?&cursor=0:0:1>; rel="previous"; results="false"; '

@@ -8,9 +8,9 @@ import httpx
 import pytest
 
 from mcp_servers.framework.contracts import ModuleInput, ModuleOutput
-from mcp_servers.sentry_monitor.src import health_verdict, render_analysis
-from mcp_servers.sentry_monitor.src.health_verdict import HealthThresholds, Reason
-from mcp_servers.sentry_monitor.src.operations.get_project_health import ProjectHealth
+from mcp_servers.sentry_monitor.src.analysis import health_verdict
+from mcp_servers.sentry_monitor.src.analysis.health_verdict import HealthThresholds, Reason
+from mcp_servers.sentry_monitor.src.operations.get_project_health import ProjectHealth, render_project_health
 from tests.fakes import ScriptedSentry
 
 pytestmark = pytest.mark.anyio
@@ -216,7 +216,7 @@ def test_health_text_leads_with_the_verdict_and_its_reasons() -> None:
             "top_issues": [],
         }
     )
-    lines = render_analysis.project_health(result).splitlines()
+    lines = render_project_health(result).splitlines()
     assert lines[0] == "backend health, last 24h: CRITICAL"
     assert lines[1] == "- critical: crash-free sessions 90% < 95%"
     assert lines[2] == "- critical: 30 errors vs 10 in the previous 24h (+200% >= +100%)"

@@ -3,7 +3,7 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from mcp_servers.sentry_monitor.src.rate_gate import RateGate, endpoint, learned_limit
+from mcp_servers.sentry_monitor.src.sentry.rate_gate import RateGate, endpoint, learned_limit
 
 pytestmark = pytest.mark.anyio
 

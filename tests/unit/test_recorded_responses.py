@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from mcp_servers.framework.contracts import ModuleInput, ModuleOutput
-from mcp_servers.sentry_monitor.src import models
+from mcp_servers.sentry_monitor.src.sentry import models
 from tests.conftest import SHARED_API
 from tests.fakes import ScriptedSentry, body_of
 

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from mcp_servers.framework.contracts import ErrorCategory, ErrorDetail, ModuleOutput, OutputMetadata
-from mcp_servers.sentry_monitor.src import render
-from mcp_servers.sentry_monitor.src.operations.get_error_events import ErrorEvents, EventSummary
-from mcp_servers.sentry_monitor.src.operations.get_issue_details import EventInfo, IssueDetail, IssueDetails
-from mcp_servers.sentry_monitor.src.operations.get_project_stats import ProjectStats, SeriesPoint, Trend
+from mcp_servers.sentry_monitor.src.operations._issue_list import render_issue_list
+from mcp_servers.sentry_monitor.src.operations.get_error_events import ErrorEvents, EventSummary, render_error_events
+from mcp_servers.sentry_monitor.src.operations.get_issue_details import IssueDetail, IssueDetails, render_issue_details
+from mcp_servers.sentry_monitor.src.operations.get_project_stats import (
+    ProjectStats,
+    SeriesPoint,
+    Trend,
+    render_project_stats,
+)
 from mcp_servers.sentry_monitor.src.operations.get_recent_issues import RecentIssues
-from mcp_servers.sentry_monitor.src.results import ExceptionInfo, Frame, IssueSummary, UserInfo
+from mcp_servers.sentry_monitor.src.shared.results import EventInfo, ExceptionInfo, Frame, IssueSummary, UserInfo
+from mcp_servers.sentry_monitor.src.shared.text import MAX_TEXT_CHARS, tool_text, when
 
 META = OutputMetadata(operation="x", duration_ms=1, api_calls=1)
 ISSUE = IssueSummary(
@@ -36,7 +42,7 @@ def frame(function: str, in_app: bool, line: int = 1) -> Frame:
 
 
 def test_recent_issues_lead_with_id_counts_and_permalink() -> None:
-    text = render.recent_issues(RecentIssues(issues=[ISSUE], total_hits=40, next_cursor="0:25:0"))
+    text = render_issue_list(RecentIssues(issues=[ISSUE], total_hits=40, next_cursor="0:25:0"))
     assert text.startswith("1 of 40 unresolved issues:")
     assert "BACKEND-1 [error unhandled, new] ZeroDivisionError" in text
     assert "12 events, 3 users" in text and ISSUE.permalink in text  # type: ignore[operator]
@@ -55,14 +61,14 @@ def test_recent_issues_share_what_they_share_once() -> None:
             "permalink": "http://127.0.0.1/organizations/sandbox/issues/22/",
         }
     )
-    text = render.recent_issues(RecentIssues(issues=[ISSUE, other], total_hits=2, next_cursor=None))
+    text = render_issue_list(RecentIssues(issues=[ISSUE, other], total_hits=2, next_cursor=None))
     assert text.startswith("2 of 2 issues:") and "[error unhandled, unresolved/new]" in text
     assert "BACKEND-2 (#22) [error unhandled, ignored]" in text and "; at billing in charge_card" in text
-    assert "last seen 2026-11-30T10:04Z" in text and render.when("2026-11-30T10:04:05.123Z") == "2026-11-30T10:04:05Z"
+    assert "last seen 2026-11-30T10:04Z" in text and when("2026-11-30T10:04:05.123Z") == "2026-11-30T10:04:05Z"
     assert ISSUE.permalink is not None and ISSUE.permalink not in text
     assert "Links: http://127.0.0.1/organizations/sandbox/issues/<id>/ (<id>: the number after #)" in text
     apart = other.model_copy(update={"permalink": "https://elsewhere.example/issues/22/"})
-    text = render.recent_issues(RecentIssues(issues=[ISSUE, apart], total_hits=2, next_cursor=None))
+    text = render_issue_list(RecentIssues(issues=[ISSUE, apart], total_hits=2, next_cursor=None))
     assert "Links:" not in text and "https://elsewhere.example/issues/22/" in text and "(#" not in text
 
 
@@ -85,7 +91,7 @@ def test_issue_details_show_the_crashing_in_app_frame_and_the_cause() -> None:
     detail = IssueDetail(
         **ISSUE.model_dump(), count_24h=5, count_30d=12, first_release="1.0.0", last_release="1.2.0", top_tags=[]
     )
-    text = render.issue_details(IssueDetails(issue=detail, latest_event=event))
+    text = render_issue_details(IssueDetails(issue=detail, latest_event=event))
     assert "Raised: RuntimeError: wrapped (unhandled)" in text
     assert "at handler (handler.py:42)" in text and "at socket (socket.py:1) (library)" in text
     assert "Caused by: KeyError: 'id'" in text
@@ -108,7 +114,7 @@ def test_events_and_stats_render() -> None:
         ],
         next_cursor=None,
     )
-    assert "boom (staging, 1.1.0, x.py)" in render.error_events(events)
+    assert "boom (staging, 1.1.0, x.py)" in render_error_events(events)
     stats = ProjectStats(
         period="24h",
         interval="1h",
@@ -117,7 +123,7 @@ def test_events_and_stats_render() -> None:
         peak=SeriesPoint(start="t1", accepted=2),
         trend=Trend(first_half=1, second_half=2, change_pct=100.0),
     )
-    text = render.project_stats(stats)
+    text = render_project_stats(stats)
     assert "accepted 3, filtered 1" in text and "Peak: 2 at t1" in text and "(+100%)" in text
 
 
@@ -133,15 +139,15 @@ def test_errors_render_code_field_and_next_step_and_long_text_is_cut() -> None:
             details={"field": "limit"},
         ),
     )
-    assert render.output(failed, None) == "Error INVALID_PARAMETER: limit too big\nField: limit\nNext step: use 1-100"
+    assert tool_text(failed, None) == "Error INVALID_PARAMETER: limit too big\nField: limit\nNext step: use 1-100"
     ok = ModuleOutput(status="success", data={}, metadata=META, warnings=["w"], recommendations=["r"])
-    long = render.output(ok, "line\n" * 5000)
-    assert len(long) < render.MAX_TEXT_CHARS + 200 and "[truncated:" in long
+    long = tool_text(ok, "line\n" * 5000)
+    assert len(long) < MAX_TEXT_CHARS + 200 and "[truncated:" in long
     assert long.endswith("Warning: w\nNext: r")
 
 
 def test_changed_issue_says_the_new_state_and_its_condition() -> None:
-    from mcp_servers.sentry_monitor.src.operations._status_change import ChangedIssue, IssueState
+    from mcp_servers.sentry_monitor.src.operations._status_change import ChangedIssue, IssueState, render_changed_issue
 
     state = IssueState(
         id="1",
@@ -150,21 +156,21 @@ def test_changed_issue_says_the_new_state_and_its_condition() -> None:
         substatus="archived_until_condition_met",
         status_details={"ignoreCount": 100, "ignoreWindow": 60},
     )
-    text = render.changed_issue(ChangedIssue(issue=state, changed=True))
+    text = render_changed_issue(ChangedIssue(issue=state, changed=True))
     assert text == "BACKEND-1 is now ignored/archived_until_condition_met (until 100 more events, within 60 minutes)"
     same = state.model_copy(update={"status": "resolved", "substatus": None, "status_details": {}})
-    assert render.changed_issue(ChangedIssue(issue=same, changed=False)) == "BACKEND-1 is already resolved"
+    assert render_changed_issue(ChangedIssue(issue=same, changed=False)) == "BACKEND-1 is already resolved"
 
 
 def test_projects_lead_with_the_slug() -> None:
-    from mcp_servers.sentry_monitor.src.operations.list_projects import ProjectInfo, Projects
+    from mcp_servers.sentry_monitor.src.operations.list_projects import ProjectInfo, Projects, render_projects
 
     backend = ProjectInfo(
         slug="backend", name="Backend", platform="python", id="7", has_sessions=True, latest_release="1.2"
     )
-    text = render.projects(Projects(projects=[backend], total=3))
+    text = render_projects(Projects(projects=[backend], total=3))
     assert text.splitlines() == [
         "1 of 3 projects (slug: name, platform, latest release):",
         "- backend: Backend (python, release 1.2, sessions)",
     ]
-    assert render.projects(Projects(projects=[], total=3)) == "No project matches (of 3)."
+    assert render_projects(Projects(projects=[], total=3)) == "No project matches (of 3)."

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mcp_servers.sentry_monitor.src import models
-from mcp_servers.sentry_monitor.src.results import MAX_FRAMES_PER_EXCEPTION, crashing_in_app_frame, exceptions_of
+from mcp_servers.sentry_monitor.src.sentry import models
+from mcp_servers.sentry_monitor.src.shared.results import MAX_FRAMES_PER_EXCEPTION, crashing_in_app_frame, exceptions_of
 
 
 def frame(function: str, in_app: bool, line: int = 10) -> dict[str, Any]:

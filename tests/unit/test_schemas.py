@@ -16,7 +16,7 @@ from mcp_servers.framework.contracts import (
     OutputMetadata,
     SideEffect,
 )
-from mcp_servers.sentry_monitor.src.registry import OPERATIONS
+from mcp_servers.sentry_monitor.src.operations.registry import OPERATIONS
 from mcp_servers.sentry_monitor.src.schemas import ENVELOPE, _compact, output_schema
 
 # Compact JSON, per tool on average: 4,815 chars (five tools) before any compaction; 2,182 with the short

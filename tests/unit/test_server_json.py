@@ -10,8 +10,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from mcp_servers.sentry_monitor.src.config import OPTIONS
-from mcp_servers.sentry_monitor.src.version import __version__
+from mcp_servers.sentry_monitor.src.base.config import OPTIONS
+from mcp_servers.sentry_monitor.src.base.version import __version__
 from tests.conftest import REPO
 
 SCHEMA = json.loads((REPO / "tests" / "data" / "server-schema-2025-12-11.json").read_text())

@@ -10,8 +10,8 @@ import pytest
 from mcp import Client
 from mcp.types import Tool
 
+from mcp_servers.sentry_monitor.src.operations.registry import OPERATIONS
 from mcp_servers.sentry_monitor.src.processor import SentryErrorMonitorModule
-from mcp_servers.sentry_monitor.src.registry import OPERATIONS
 from mcp_servers.sentry_monitor.src.server import build_server, tool_for
 from tests.conftest import REPO
 from tests.fakes import ScriptedSentry

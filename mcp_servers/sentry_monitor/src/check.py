@@ -16,8 +16,11 @@ from typing import Any
 
 import anyio
 
-from .api import Params, SentryApi
-from .capabilities import (
+from .base.config import Settings, load_settings
+from .base.errors import ConfigurationError, ProjectNotFound, SentryMonitorError
+from .operations.registry import OPERATIONS
+from .sentry import Params, SentryApi
+from .sentry.capabilities import (
     ALL,
     ARCHIVE_SUBSTATUS,
     ISSUE_EVENTS,
@@ -27,11 +30,8 @@ from .capabilities import (
     OUTCOME_STATS,
     Capability,
 )
-from .client import SentryClient
-from .config import Settings, load_settings
-from .errors import ConfigurationError, ProjectNotFound, SentryMonitorError
-from .registry import OPERATIONS
-from .responses import ApiResponse
+from .sentry.client import SentryClient
+from .sentry.responses import ApiResponse
 
 # A scope is also granted by its stronger forms.
 IMPLIED_BY = {
@@ -83,7 +83,7 @@ async def run_check(
         return report
     report.ok(f"configuration: SENTRY_URL={settings.url}, SENTRY_ORG={settings.org or '(auto-detect)'}")
     async with SentryClient(settings, **client_args) as client:
-        api = client.api()
+        api = SentryApi(client)
         try:
             with anyio.fail_after(settings.timeout):
                 await _check_sentry(api, settings, report)

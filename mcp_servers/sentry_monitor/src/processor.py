@@ -18,10 +18,8 @@ from pydantic import ValidationError
 
 from mcp_servers.framework.contracts import ModuleInput, ModuleOutput, ModuleStatus, OutputMetadata
 
-from . import models, render
-from .client import SentryClient
-from .config import Settings, load_settings
-from .errors import (
+from .base.config import Settings, load_settings
+from .base.errors import (
     BadUpstreamResponse,
     ConfigurationError,
     InvalidParameter,
@@ -30,8 +28,10 @@ from .errors import (
     SentryMonitorError,
     UnknownOperation,
 )
-from .operation import Operation, OperationContext, Progress, no_progress
-from .registry import OPERATIONS
+from .operations.operation import Operation, OperationContext, Progress, no_progress
+from .operations.registry import OPERATIONS
+from .sentry import SentryApi, SentryClient, models
+from .shared.text import tool_text
 
 logger = logging.getLogger("sentry_monitor")
 
@@ -105,11 +105,11 @@ class SentryErrorMonitorModule:
                 )
             params = _validate(operation, module_input.parameters)
             if self._client is not None:
-                context = OperationContext(api=self._client.api(), progress=progress)
+                context = OperationContext(api=SentryApi(self._client), progress=progress)
                 data = await self._run(operation, context, params)
             else:
                 async with SentryClient(self._settings, transport=self._transport) as client:
-                    context = OperationContext(api=client.api(), progress=progress)
+                    context = OperationContext(api=SentryApi(client), progress=progress)
                     data = await self._run(operation, context, params)
         except SentryMonitorError as exc:
             return self._failed(name, exc, context, started)
@@ -130,7 +130,7 @@ class SentryErrorMonitorModule:
         """The compact text a model reads for this output."""
         operation = OPERATIONS.get(module_output.metadata.operation)
         body = operation.render_data(module_output.data) if operation and module_output.data is not None else None
-        return render.output(module_output, body)
+        return tool_text(module_output, body)
 
     async def _run(self, operation: Operation[Any, Any], context: OperationContext, params: Any) -> dict[str, Any]:
         assert self._settings is not None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from . import identifiers
+from .sentry import identifiers
 
 
 @dataclass(frozen=True)

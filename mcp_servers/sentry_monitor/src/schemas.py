@@ -15,7 +15,7 @@ from typing import Any
 
 from mcp_servers.framework.contracts import ModuleStatus
 
-from .operation import Operation
+from .operations.operation import Operation
 
 _STRINGS = {"type": "array", "items": {"type": "string"}}
 ENVELOPE: dict[str, Any] = {

@@ -36,14 +36,14 @@ from mcp.types import (
 
 from mcp_servers.framework.contracts import ModuleInput
 
-from .errors import InvalidParameter
+from .base.errors import InvalidParameter
+from .base.version import __version__
 from .lifecycle import finish_or_report, stdin_lines, stop_on_signal
-from .operation import Operation
+from .operations.operation import Operation
+from .operations.registry import OPERATIONS
 from .processor import SentryErrorMonitorModule
 from .prompts import PROMPTS
-from .registry import OPERATIONS
 from .schemas import input_schema, output_schema
-from .version import __version__
 
 SERVER_NAME = "sentry-error-monitor"
 INSTRUCTIONS = (

@@ -11,12 +11,12 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 
-from ..api import Params
-from ..concurrency import gather_all
-from ..errors import ProjectNotFound
-from ..operation import OperationContext, Steps
-from ..responses import ApiResponse
-from .get_project_stats import INTERVALS  # the buckets of each period, declared once
+from ..base.concurrency import gather_all
+from ..base.errors import ProjectNotFound
+from ..sentry import Params
+from ..sentry.responses import ApiResponse
+from .get_project_stats import INTERVALS
+from .operation import OperationContext, Steps
 
 TWICE = {"24h": "48h", "7d": "14d", "14d": "28d", "30d": "60d"}
 SESSION_FIELDS = ["crash_free_rate(session)", "crash_free_rate(user)", "sum(session)", "count_unique(user)"]

@@ -7,11 +7,12 @@ from typing import Annotated, Literal, TypeVar
 
 from pydantic import AfterValidator, Field
 
-from .. import models
-from ..errors import ProjectNotFound
-from ..operation import OperationContext, Result
-from ..paging import read_pages
-from ..results import IssueSummary, issue_summary
+from ..base.errors import ProjectNotFound
+from ..sentry import models
+from ..shared.results import IssueSummary, Result, issue_summary
+from ..shared.text import issue_line, permalink_pattern
+from .operation import OperationContext
+from .paging import read_pages
 
 SEARCH_TERMS_MAX = 500
 
@@ -76,3 +77,21 @@ async def list_issues(
     )
     issues = [issue_summary(models.Issue.model_validate(row)) for row in pages.rows]
     return result(issues=issues, total_hits=pages.total_hits, next_cursor=pages.next_cursor)
+
+
+def render_issue_list(result: IssueList) -> str:
+    """One issue a line pair. A status all issues share goes in the head; a link pattern all share, at the end."""
+    if not result.issues:
+        return "No issues match."
+    total = f" of {result.total_hits}" if result.total_hits is not None else ""
+    statuses = {issue.status for issue in result.issues}
+    shared = statuses.pop() if len(statuses) == 1 else None
+    head = f"{len(result.issues)}{total} {shared + ' ' if shared else ''}issues:"
+    pattern = permalink_pattern(result.issues) if len(result.issues) > 1 else None
+    lines = [
+        issue_line(issue, link=pattern is None, status=shared is None, numeric_id=pattern is not None, minutes=True)
+        for issue in result.issues
+    ]
+    links = f"\nLinks: {pattern} (<id>: the number after #)" if pattern else ""
+    more = f"\nMore: cursor={result.next_cursor}" if result.next_cursor else ""
+    return head + "\n" + "\n".join(lines) + links + more

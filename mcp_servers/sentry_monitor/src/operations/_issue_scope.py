@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from .. import models
-from ..operation import OperationContext
+from ..sentry import models
+from .operation import OperationContext
 
 T = TypeVar("T")
 

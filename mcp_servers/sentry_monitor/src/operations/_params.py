@@ -6,8 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
-from .. import identifiers
-from ..operation import Parameters
+from ..sentry import identifiers
+from .operation import Parameters
 
 
 def _project_slug(value: str) -> str:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import models
-from ..concurrency import gather_all
-from ..error_patterns import GROUP_IDS_SHOWN, IssueGroup
-from ..errors import IssueNotFound, ProjectNotFound
-from ..operation import OperationContext, Steps
-from ..paging import PAGE_MAX, Pages, read_pages
+from ..analysis.error_patterns import GROUP_IDS_SHOWN, IssueGroup
+from ..base.concurrency import gather_all
+from ..base.errors import IssueNotFound, ProjectNotFound
+from ..sentry import models
+from .operation import OperationContext, Steps
+from .paging import PAGE_MAX, Pages, read_pages
 
 MAX_ENVIRONMENTS = 5
 LOOKUP_CONCURRENCY = 4  # Sentry allows 5 issue-detail requests a second

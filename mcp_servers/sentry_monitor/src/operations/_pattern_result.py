@@ -4,15 +4,11 @@ findings, the busiest issues, which issues the result names, and what the analys
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from .. import pattern_findings as found
-from ..error_patterns import AnalyzedIssue, Finding, IssueGroup, Spike, group_issues, module_of
-from ..paging import PAGE_MAX
+from ..analysis import pattern_findings as found
+from ..analysis.error_patterns import AnalyzedIssue, Finding, IssueGroup, IssueSet, Spike, group_issues, module_of
 from ._pattern_reads import MAX_ENVIRONMENTS
-
-if TYPE_CHECKING:
-    from .analyze_error_patterns import IssueSet
+from .paging import PAGE_MAX
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,11 @@ from pydantic import Field
 
 from mcp_servers.framework.contracts import SideEffect
 
-from .. import models
-from ..errors import InvalidParameter, TransientError
-from ..identifiers import issue_ref
-from ..operation import OperationContext, Result
+from ..base.errors import InvalidParameter, TransientError
+from ..sentry import models
+from ..sentry.identifiers import issue_ref
+from ..shared.results import Result
+from .operation import OperationContext
 
 
 class IssueState(Result):
@@ -134,3 +135,26 @@ def _state_text(state: IssueState) -> str:
 
 def project_slug_of(issue: models.Issue) -> str:
     return issue.project.slug if issue.project and issue.project.slug else "<project>"
+
+
+_CONDITIONS = {
+    "ignoreUntil": "until {}",
+    "ignoreCount": "until {} more events",
+    "ignoreWindow": "within {} minutes",
+    "ignoreUserCount": "until {} more users",
+    "ignoreUserWindow": "within {} minutes",
+    "inNextRelease": "in the next release",
+}
+
+
+def render_changed_issue(result: ChangedIssue) -> str:
+    issue = result.issue
+    state = (issue.status or "?") + (f"/{issue.substatus}" if issue.substatus else "")
+    conditions = [
+        template.format(issue.status_details[key])
+        for key, template in _CONDITIONS.items()
+        if issue.status_details.get(key)
+    ]
+    return f"{issue.short_id or issue.id} is {'now' if result.changed else 'already'} {state}" + (
+        f" ({', '.join(conditions)})" if conditions else ""
+    )

@@ -10,25 +10,28 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from .. import models, render_analysis
-from .. import pattern_findings as found
-from ..concurrency import gather_all, gather_two
-from ..error_patterns import (
+from ..analysis import pattern_findings as found
+from ..analysis.error_patterns import (
     AnalyzedIssue,
     Finding,
     HandledSplit,
     IssueGroup,
+    IssueSet,
     Spike,
     SpikeRule,
     detect_spike,
     handled_split,
 )
-from ..errors import NotFound
-from ..operation import Count, Number, Operation, OperationContext, Parameters, Result, Steps
-from ..paging import PAGE_MAX, Pages
+from ..base.concurrency import gather_all, gather_two
+from ..base.errors import NotFound
+from ..sentry import models
+from ..shared.results import Result
+from ..shared.text import culprit, short_title
 from ._params import Period, ProjectSlug
 from ._pattern_reads import PatternReads
 from ._pattern_result import Analysis, left_out, summarize
+from .operation import Count, Number, Operation, OperationContext, Parameters, Steps
+from .paging import PAGE_MAX, Pages
 
 MAX_ANALYSED = 3 * PAGE_MAX
 RELEASE_LOOKUPS = 8
@@ -57,11 +60,6 @@ class SpikeThresholds(Result):
     factor: float
     min_events: float
     window: int = Field(description="How many of the latest buckets are compared with the ones before.")
-
-
-class IssueSet(Result):
-    total: int | None = Field(description="How many Sentry counts (all of them, not only those listed).")
-    issue_ids: list[str]
 
 
 class Coverage(Result):
@@ -206,6 +204,86 @@ def _recommend(ctx: OperationContext, result: ErrorPatterns, issues: dict[str, A
         )
 
 
+MAX_ISSUES_SHOWN = 12
+
+MAX_GROUPS_SHOWN = 6
+
+
+def _groups_text(groups: list[IssueGroup], names: dict[str, str]) -> str:
+    shown = [
+        f"{group.key} {group.events} ({group.issues} issue{'s' if group.issues != 1 else ''}"
+        + (f": {', '.join(names.get(i, i) for i in group.issue_ids[:3])}" if group.issues <= 3 else "")
+        + ")"
+        for group in groups[:MAX_GROUPS_SHOWN]
+    ]
+    more = f"; {len(groups) - MAX_GROUPS_SHOWN} more" if len(groups) > MAX_GROUPS_SHOWN else ""
+    return "; ".join(shown) + more if shown else "none"
+
+
+def _issue_set_text(name: str, issue_set: IssueSet, names: dict[str, str]) -> str:
+    total = issue_set.total if issue_set.total is not None else len(issue_set.issue_ids)
+    listed = f" ({', '.join(names.get(i, i) for i in issue_set.issue_ids)})" if issue_set.issue_ids else ""
+    return f"{total} {name}{listed}"
+
+
+def _issue_text(issue: AnalyzedIssue) -> str:
+    flags = " unhandled" if issue.is_unhandled else ""
+    release = f"; first release {issue.first_release}" if issue.first_release else ""
+    where = f"; at {culprit(issue.culprit)}" if issue.culprit else ""
+    state = f"[{issue.level or '?'}{flags}, {issue.substatus or '?'}]"
+    return (
+        f"- {issue.short_id or issue.id} {state} {issue.events} events, {issue.users} users: "
+        f"{short_title(issue.title)}{where}{release}"
+    )
+
+
+def render_error_patterns(result: ErrorPatterns) -> str:
+    coverage = result.coverage
+    names = {issue.id: issue.short_id or issue.id for issue in result.issues}
+    of_total = f" of {coverage.total}" if coverage.total is not None and coverage.total != coverage.analysed else ""
+    lines = [
+        f"{result.project}, last {result.period}: {coverage.analysed}{of_total} unresolved issues analysed, "
+        f"{result.events} events."
+    ]
+    if result.findings:
+        lines.append("Findings, most events first:")
+        lines += [f"- {finding.kind}: {finding.summary}" for finding in result.findings]
+    else:
+        lines.append("Nothing stands out.")
+    lines.append(
+        "Issues: "
+        + "; ".join(
+            _issue_set_text(name, issue_set, names)
+            for name, issue_set in (
+                ("new", result.new),
+                ("regressed", result.regressed),
+                ("escalating", result.escalating),
+            )
+        )
+    )
+    lines.append("By exception type: " + _groups_text(result.by_exception_type, names))
+    lines.append("By module: " + _groups_text(result.by_module, names))
+    lines.append(f"By first release ({coverage.release_lookups} looked up): " + _groups_text(result.by_release, names))
+    lines.append("By environment: " + _groups_text(result.by_environment, names))
+    split = result.handled
+    lines.append(
+        f"Handled: {split.handled_issues} issues, {split.handled_events} events; "
+        f"unhandled: {split.unhandled_issues} issues, {split.unhandled_events} events"
+    )
+    busiest = sorted(result.issues, key=lambda issue: -issue.events)
+    lines.append("Busiest issues:")
+    lines += [_issue_text(issue) for issue in busiest[:MAX_ISSUES_SHOWN]]
+    if len(busiest) > MAX_ISSUES_SHOWN:
+        lines.append(f"  ... {len(busiest) - MAX_ISSUES_SHOWN} more in the structured result")
+    rule = result.spike_thresholds
+    lines.append(
+        f"Spike rule: mean of the last {rule.window} {result.bucket} buckets >= {rule.factor:g}x the median before "
+        f"and >= {rule.min_events:g} events/{result.bucket}"
+    )
+    lines += [f"Left out: {note}" for note in coverage.left_out]
+    return "\n".join(lines)
+
+
 OPERATION = Operation(
     name="analyze-error-patterns",
     title="Analyze error patterns",
@@ -219,6 +297,6 @@ OPERATION = Operation(
     params=AnalyzeErrorPatternsParams,
     result=ErrorPatterns,
     handler=analyze_error_patterns,
-    render=render_analysis.error_patterns,
+    render=render_error_patterns,
     scopes=("org:read", "project:read", "event:read"),
 )

@@ -6,13 +6,14 @@ from collections import Counter
 
 from pydantic import Field
 
-from .. import models, render
-from ..identifiers import issue_ref
-from ..operation import Count, Operation, OperationContext, Result
-from ..paging import read_pages
-from ..results import UserInfo, text, user_info, user_label
+from ..sentry import models
+from ..sentry.identifiers import issue_ref
+from ..shared.results import Result, UserInfo, text, user_info
+from ..shared.text import user_label, when
 from ._issue_scope import read_within_allowed
 from ._params import Cursor, IssueIdParams
+from .operation import Count, Operation, OperationContext
+from .paging import read_pages
 
 MAX_LIMIT = 250
 
@@ -92,6 +93,21 @@ def _recommend(ctx: OperationContext, label: str, result: ErrorEvents) -> None:
         ctx.recommend(f"Older events: call get-error-events again with cursor='{result.next_cursor}'.")
 
 
+def render_error_events(result: ErrorEvents) -> str:
+    if not result.events:
+        return "No events."
+    lines = [f"{len(result.events)} events, newest first:"]
+    for event in result.events:
+        user = user_label(event.user)
+        facts = ", ".join(
+            part for part in (event.environment, event.release, user and f"user {user}", event.location) if part
+        )
+        lines.append(f"- {when(event.timestamp)} {event.event_id}: {event.title}" + (f" ({facts})" if facts else ""))
+    if result.next_cursor:
+        lines.append(f"More: cursor={result.next_cursor}")
+    return "\n".join(lines)
+
+
 OPERATION = Operation(
     name="get-error-events",
     title="Get error events",
@@ -104,6 +120,6 @@ OPERATION = Operation(
     params=GetErrorEventsParams,
     result=ErrorEvents,
     handler=get_error_events,
-    render=render.error_events,
+    render=render_error_events,
     scopes=("event:read",),
 )

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from .. import render
-from ..identifiers import event_id, issue_ref
-from ..operation import Operation, OperationContext, Result
+from ..sentry.identifiers import event_id, issue_ref
+from ..shared.results import EventInfo, Result, event_info
+from ..shared.text import event_lines
 from ._issue_scope import read_within_allowed
 from ._params import IssueIdParams
-from .get_issue_details import EventInfo, event_info
+from .operation import Operation, OperationContext
 
 NAMED_EVENTS = ("latest", "oldest", "recommended")
 
@@ -40,10 +40,16 @@ async def get_event(ctx: OperationContext, params: GetEventParams) -> EventDetai
         ctx, ref.issue_id, lambda: ctx.api.issue_event(ref.issue_id, params.event_id)
     )
     ident = ctx.api.issue_label(issue.short_id, issue.id) if issue is not None else ref.issue_id
-    event = event_info(ctx, response, f"event {params.event_id}")
+    event, warnings = event_info(response, f"event {params.event_id}")
+    for warning in warnings:
+        ctx.warn(warning)
     ctx.recommend(f"The issue's counts and spread: get-issue-details(issue_id='{ident}').")
     ctx.recommend(f"Other events of it: get-error-events(issue_id='{ident}').")
     return EventDetail(issue_id=ident, event=event)
+
+
+def render_event(result: EventDetail) -> str:
+    return "\n".join(event_lines(result.event, f"Event of {result.issue_id}"))
 
 
 OPERATION = Operation(
@@ -57,6 +63,6 @@ OPERATION = Operation(
     params=GetEventParams,
     result=EventDetail,
     handler=get_event,
-    render=render.event_detail,
+    render=render_event,
     scopes=("event:read",),
 )

@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import Field
 
-from .. import models, render
-from ..concurrency import gather_two
-from ..errors import EventNotFound
-from ..identifiers import issue_ref
-from ..operation import Operation, OperationContext, Result
-from ..responses import ApiResponse
-from ..results import (
-    MAX_BREADCRUMBS,
-    ExceptionInfo,
+from ..base.concurrency import gather_two
+from ..base.errors import EventNotFound
+from ..sentry import models
+from ..sentry.identifiers import issue_ref
+from ..shared.results import (
+    EventInfo,
     IssueSummary,
-    UserInfo,
+    Result,
     crashing_in_app_frame,
-    exceptions_of,
+    event_info,
     issue_summary,
-    text,
-    user_info,
 )
+from ..shared.text import event_lines, issue_line
 from ._params import IssueIdParams
-
-MAX_CONTEXT_VALUES = 6
+from .operation import Operation, OperationContext
 
 
 class TopTag(Result):
@@ -39,30 +32,6 @@ class IssueDetail(IssueSummary):
     first_release: str | None
     last_release: str | None
     top_tags: list[TopTag]
-
-
-class Breadcrumb(Result):
-    timestamp: str | None
-    category: str | None
-    level: str | None
-    message: str | None
-
-
-class RequestInfo(Result):
-    url: str | None
-    method: str | None
-
-
-class EventInfo(Result):
-    event_id: str
-    timestamp: str | None
-    exceptions: list[ExceptionInfo] = Field(description="The raised exception first, then its causes.")
-    breadcrumbs: list[Breadcrumb] = Field(description="The last breadcrumbs before the error, oldest first.")
-    request: RequestInfo | None
-    user: UserInfo | None
-    release: str | None
-    environment: str | None
-    contexts: dict[str, dict[str, str]] = Field(description="Runtime, OS, browser... as name/version pairs.")
 
 
 class IssueDetails(Result):
@@ -95,7 +64,9 @@ async def get_issue_details(ctx: OperationContext, params: IssueIdParams) -> Iss
     elif isinstance(event_response, BaseException):
         raise event_response
     else:
-        latest = event_info(ctx, event_response)
+        latest, warnings = event_info(event_response)
+        for warning in warnings:
+            ctx.warn(warning)
     result = IssueDetails(issue=detail, latest_event=latest)
     _recommend(ctx, result)
     return result
@@ -115,58 +86,6 @@ def _issue_detail(issue: models.Issue) -> IssueDetail:
     )
 
 
-def event_info(ctx: OperationContext, response: ApiResponse, what: str = "the latest event") -> EventInfo:
-    """One event as get-issue-details (its latest) and get-event (any) show it."""
-    event = models.Event.model_validate(response.json_object(what))
-    exceptions, warnings = exceptions_of(event)
-    for warning in warnings:
-        ctx.warn(warning)
-    crumbs = [c for c in (event.entry("breadcrumbs") or {}).get("values") or [] if isinstance(c, dict)]
-    if len(crumbs) > MAX_BREADCRUMBS:
-        ctx.warn(f"Only the last {MAX_BREADCRUMBS} of {len(crumbs)} breadcrumbs are shown.")
-    request = event.entry("request")
-    return EventInfo(
-        event_id=event.key,
-        timestamp=event.date_created,
-        exceptions=exceptions,
-        breadcrumbs=[_breadcrumb(crumb) for crumb in crumbs[-MAX_BREADCRUMBS:]],
-        request=RequestInfo(url=text(request.get("url")), method=text(request.get("method"))) if request else None,
-        user=user_info(event.user),
-        release=event.release.version if event.release else event.tag("release"),
-        environment=event.tag("environment"),
-        contexts=_contexts(event.contexts),
-    )
-
-
-def _breadcrumb(crumb: dict[str, Any]) -> Breadcrumb:
-    message = crumb.get("message")
-    data = crumb.get("data")
-    if not message and isinstance(data, dict):
-        message = " ".join(str(data[key]) for key in ("method", "url", "status_code") if data.get(key) is not None)
-    return Breadcrumb(
-        timestamp=text(crumb.get("timestamp")),
-        category=text(crumb.get("category")),
-        level=text(crumb.get("level")),
-        message=text(message, 300) or None,
-    )
-
-
-def _contexts(contexts: dict[str, Any]) -> dict[str, dict[str, str]]:
-    """Keep each context's short scalar facts (name, version, ...), never large or nested payloads."""
-    kept: dict[str, dict[str, str]] = {}
-    for name, values in contexts.items():
-        if not isinstance(values, dict) or name == "trace":
-            continue
-        facts = {
-            key: str(value)[:120]
-            for key, value in values.items()
-            if isinstance(value, str | int | float | bool) and key != "type"
-        }
-        if facts:
-            kept[name] = dict(list(facts.items())[:MAX_CONTEXT_VALUES])
-    return kept
-
-
 def _recommend(ctx: OperationContext, result: IssueDetails) -> None:
     issue = result.issue
     ident = ctx.api.issue_label(issue.short_id, issue.id)
@@ -176,6 +95,23 @@ def _recommend(ctx: OperationContext, result: IssueDetails) -> None:
     ctx.recommend(f"See how often and for whom it happens: get-error-events(issue_id='{ident}').")
     if issue.status == "unresolved":
         ctx.recommend(f"Once a fix is deployed, call resolve-issue(issue_id='{ident}').")
+
+
+def render_issue_details(result: IssueDetails) -> str:
+    issue = result.issue
+    lines = [issue_line(issue, link=True)]
+    counts = [
+        f"24h: {issue.count_24h}" if issue.count_24h is not None else "",
+        f"30d: {issue.count_30d}" if issue.count_30d is not None else "",
+        f"releases {issue.first_release} -> {issue.last_release}" if issue.first_release else "",
+    ]
+    if any(counts):
+        lines.append("  " + "; ".join(part for part in counts if part))
+    if issue.top_tags:
+        lines.append("  tags: " + ", ".join(f"{tag.key} ({tag.total_values})" for tag in issue.top_tags[:6]))
+    if result.latest_event is not None:
+        lines.extend(event_lines(result.latest_event, "Latest event"))
+    return "\n".join(lines)
 
 
 OPERATION = Operation(
@@ -190,6 +126,6 @@ OPERATION = Operation(
     params=IssueIdParams,
     result=IssueDetails,
     handler=get_issue_details,
-    render=render.issue_details,
+    render=render_issue_details,
     scopes=("event:read",),
 )

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from .. import health_verdict, models, render_analysis
-from ..errors import NotFound
-from ..health_verdict import HealthThresholds, Reason, Verdict
-from ..operation import Number, Operation, OperationContext, Parameters, Result
-from ..responses import ApiResponse
-from ..results import IssueSummary, change_pct, issue_summary
+from ..analysis import health_verdict
+from ..analysis.health_verdict import HealthThresholds, Reason, Verdict
+from ..base.errors import NotFound
+from ..sentry import models
+from ..sentry.responses import ApiResponse
+from ..shared.results import IssueSummary, Result, change_pct, issue_summary
+from ..shared.text import known, pct, short_title
 from ._health_reads import read_health
 from ._params import Period, ProjectSlug
+from .operation import Number, Operation, OperationContext, Parameters
 
 TOP_ISSUES = 3
 
@@ -186,6 +188,43 @@ def _recommend(ctx: OperationContext, result: ProjectHealth) -> None:
         )
 
 
+def render_project_health(result: ProjectHealth) -> str:
+    lines = [f"{result.project} health, last {result.period}: {result.verdict.upper()}"]
+    lines += [f"- {reason.severity}: {reason.text}" for reason in result.reasons]
+    sessions = result.sessions
+    if sessions.crash_free_sessions_pct is not None:
+        lines.append(
+            f"Crash-free: sessions {pct(sessions.crash_free_sessions_pct)} of {sessions.sessions}, "
+            f"users {pct(sessions.crash_free_users_pct)} of {sessions.users}"
+        )
+    else:
+        lines.append("Crash-free: no sessions")
+    errors = result.errors
+    if errors is not None:
+        change = f", {errors.change_pct:+g}%" if errors.change_pct is not None else ""
+        lines.append(f"Errors: {errors.current} (previous {result.period}: {errors.previous}{change})")
+    counts = result.issues
+    lines.append(
+        f"Issues seen in {result.period}: {known(counts.unresolved)} unresolved, {known(counts.new)} new, "
+        f"{known(counts.regressed)} regressed, {known(counts.escalating)} escalating"
+    )
+    if result.top_issues:
+        lines.append("Top issues:")
+        for issue in result.top_issues:
+            flags = " unhandled" if issue.is_unhandled else ""
+            lines.append(
+                f"- {issue.short_id or issue.id} [{issue.level or '?'}{flags}, {issue.substatus or issue.status}] "
+                f"{issue.count} events, {issue.user_count} users: {short_title(issue.title)}"
+            )
+    limits = result.thresholds
+    lines.append(
+        f"Thresholds: critical below {limits.critical_crash_free_pct:g}% crash-free or errors "
+        f"+{limits.critical_error_increase_pct:g}%; degraded below {limits.degraded_crash_free_pct:g}%, errors "
+        f"+{limits.degraded_error_increase_pct:g}%, or any new or regressed issue"
+    )
+    return "\n".join(lines)
+
+
 OPERATION = Operation(
     name="get-project-health",
     title="Get project health",
@@ -199,6 +238,6 @@ OPERATION = Operation(
     params=GetProjectHealthParams,
     result=ProjectHealth,
     handler=get_project_health,
-    render=render_analysis.project_health,
+    render=render_project_health,
     scopes=("org:read", "project:read", "event:read"),
 )

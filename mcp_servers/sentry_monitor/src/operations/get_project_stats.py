@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from .. import models, render
-from ..capabilities import OUTCOME_STATS
-from ..errors import ProjectNotFound
-from ..operation import Operation, OperationContext, Parameters, Result
-from ..results import change_pct
+from ..base.errors import ProjectNotFound
+from ..sentry import models
+from ..sentry.capabilities import OUTCOME_STATS
+from ..shared.results import Result, change_pct
 from ._params import Period, ProjectSlug
+from .operation import Operation, OperationContext, Parameters
 
 INTERVALS = {"24h": "1h", "7d": "1d", "14d": "1d", "30d": "1d"}
 OUTCOMES = ("accepted", "filtered", "rate_limited", "invalid")
@@ -114,6 +114,19 @@ def _recommend(ctx: OperationContext, params: GetProjectStatsParams, result: Pro
         )
 
 
+def render_project_stats(result: ProjectStats) -> str:
+    totals = ", ".join(f"{name} {count}" for name, count in result.totals.items())
+    lines = [f"Errors in the last {result.period} ({result.interval} buckets): {totals}"]
+    if result.peak:
+        lines.append(f"Peak: {result.peak.accepted} at {result.peak.start}")
+    trend = result.trend
+    change = f"{trend.change_pct:+g}%" if trend.change_pct is not None else "n/a"
+    lines.append(f"Trend: first half {trend.first_half}, second half {trend.second_half} ({change})")
+    sparkline = " ".join(str(point.accepted) for point in result.series)
+    lines.append(f"Accepted per {result.interval}, oldest first: {sparkline}")
+    return "\n".join(lines)
+
+
 OPERATION = Operation(
     name="get-project-stats",
     title="Get project error statistics",
@@ -127,6 +140,6 @@ OPERATION = Operation(
     params=GetProjectStatsParams,
     result=ProjectStats,
     handler=get_project_stats,
-    render=render.project_stats,
+    render=render_project_stats,
     scopes=("org:read", "project:read"),
 )

@@ -6,10 +6,9 @@ from typing import Literal
 
 from pydantic import Field
 
-from .. import render
-from ..operation import Count, Operation, OperationContext, Parameters
-from ._issue_list import IssueList, IssueSort, SearchTerms, list_issues
+from ._issue_list import IssueList, IssueSort, SearchTerms, list_issues, render_issue_list
 from ._params import Cursor, ProjectSlug
+from .operation import Count, Operation, OperationContext, Parameters
 
 MAX_LIMIT = 250
 
@@ -86,6 +85,6 @@ OPERATION = Operation(
     params=GetRecentIssuesParams,
     result=RecentIssues,
     handler=get_recent_issues,
-    render=render.recent_issues,
+    render=render_issue_list,
     scopes=("org:read", "project:read", "event:read"),
 )

@@ -6,11 +6,11 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from .. import models, render
-from ..errors import InvalidParameter
-from ..operation import Count, Operation, OperationContext
+from ..base.errors import InvalidParameter
+from ..sentry import models
 from ._params import IssueIdParams
-from ._status_change import Change, ChangedIssue, change_status, project_slug_of
+from ._status_change import Change, ChangedIssue, change_status, project_slug_of, render_changed_issue
+from .operation import Count, Operation, OperationContext
 
 MAX_WINDOW_MINUTES = 10080  # Sentry's limit: one week
 CONDITIONS = ("duration_minutes", "count", "user_count", "until_escalating")
@@ -109,7 +109,7 @@ OPERATION = Operation(
     params=IgnoreIssueParams,
     result=ChangedIssue,
     handler=ignore_issue,
-    render=render.changed_issue,
+    render=render_changed_issue,
     scopes=("event:write",),
     read_only=False,
     destructive=False,

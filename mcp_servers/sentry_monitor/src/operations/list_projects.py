@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from .. import render
-from ..operation import Operation, OperationContext, Parameters, Result
-from ..paging import read_pages
+from ..shared.results import Result
+from .operation import Operation, OperationContext, Parameters
+from .paging import read_pages
 
 MAX_PROJECTS = 500
 
@@ -75,6 +75,24 @@ async def list_projects(ctx: OperationContext, params: ListProjectsParams) -> Pr
     return Projects(projects=shown, total=len(allowed))
 
 
+def render_projects(result: Projects) -> str:
+    if not result.projects:
+        return f"No project matches (of {result.total})."
+    lines = [f"{len(result.projects)} of {result.total} projects (slug: name, platform, latest release):"]
+    for project in result.projects:
+        facts = ", ".join(
+            part
+            for part in (
+                project.platform,
+                project.latest_release and f"release {project.latest_release}",
+                "sessions" if project.has_sessions else "",
+            )
+            if part
+        )
+        lines.append(f"- {project.slug}: {project.name or project.slug}" + (f" ({facts})" if facts else ""))
+    return "\n".join(lines)
+
+
 OPERATION = Operation(
     name="list-projects",
     title="List projects",
@@ -86,6 +104,6 @@ OPERATION = Operation(
     params=ListProjectsParams,
     result=Projects,
     handler=list_projects,
-    render=render.projects,
+    render=render_projects,
     scopes=("org:read",),
 )

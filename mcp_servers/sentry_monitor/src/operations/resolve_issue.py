@@ -6,10 +6,10 @@ from collections.abc import Callable
 
 from pydantic import Field
 
-from .. import models, render
-from ..operation import Operation, OperationContext
+from ..sentry import models
 from ._params import IssueIdParams
-from ._status_change import Change, ChangedIssue, change_status, project_slug_of
+from ._status_change import Change, ChangedIssue, change_status, project_slug_of, render_changed_issue
+from .operation import Operation, OperationContext
 
 
 class ResolveIssueParams(IssueIdParams):
@@ -62,7 +62,7 @@ OPERATION = Operation(
     params=ResolveIssueParams,
     result=ChangedIssue,
     handler=resolve_issue,
-    render=render.changed_issue,
+    render=render_changed_issue,
     scopes=("event:write",),
     read_only=False,
     destructive=False,

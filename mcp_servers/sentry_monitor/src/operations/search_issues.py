@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from .. import render
-from ..concurrency import gather_all
-from ..errors import ProjectNotFound
-from ..operation import Count, Operation, OperationContext, Parameters
-from ._issue_list import SEARCH_TERMS_MAX, IssueList, IssueSort, list_issues
+from ..base.concurrency import gather_all
+from ..base.errors import ProjectNotFound
+from ._issue_list import SEARCH_TERMS_MAX, IssueList, IssueSort, list_issues, render_issue_list
 from ._params import Cursor, ProjectSlug
+from .operation import Count, Operation, OperationContext, Parameters
 
 MAX_LIMIT = 100
 ALL_PROJECTS = "-1"
@@ -86,6 +85,6 @@ OPERATION = Operation(
     params=SearchIssuesParams,
     result=FoundIssues,
     handler=search_issues,
-    render=render.recent_issues,
+    render=render_issue_list,
     scopes=("org:read", "project:read", "event:read"),
 )

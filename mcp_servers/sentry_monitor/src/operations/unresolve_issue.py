@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from .. import render
-from ..operation import Operation, OperationContext
 from ._params import IssueIdParams
-from ._status_change import Change, ChangedIssue, change_status
+from ._status_change import Change, ChangedIssue, change_status, render_changed_issue
+from .operation import Operation, OperationContext
 
 REOPEN = Change(
     verb="unresolve",
@@ -34,7 +33,7 @@ OPERATION = Operation(
     params=IssueIdParams,
     result=ChangedIssue,
     handler=unresolve_issue,
-    render=render.changed_issue,
+    render=render_changed_issue,
     scopes=("event:write",),
     read_only=False,
     destructive=False,

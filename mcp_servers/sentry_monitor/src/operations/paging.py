@@ -16,10 +16,10 @@ from typing import Any
 
 import anyio
 
-from .api import Params
-from .errors import BadUpstreamResponse, ResponseTooLarge, TransientError
+from ..base.errors import BadUpstreamResponse, ResponseTooLarge, TransientError
+from ..sentry import Params
+from ..sentry.responses import ApiResponse
 from .operation import OperationContext
-from .responses import ApiResponse
 
 PAGE_MAX = 100
 # Time kept back from the operation deadline when starting a later page, to build the answer.

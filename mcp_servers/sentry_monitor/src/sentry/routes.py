@@ -1,9 +1,9 @@
 """The requests whose route differs between Sentry-compatible servers, each in its current and older form.
 
-`SentryApi` exposes these as methods (`issue`, `issue_events`, `latest_event`, `issue_event`, `issue_list`,
-`stats_v2`);
-an operation that calls them gets the fallbacks of `capabilities` and never needs to know the server.
-What the older form cannot give is said through `SentryApi.warn`, so it lands in the result's warnings.
+`SentryApi` (api.py) exposes these as methods (`issue`, `issue_events`, `latest_event`, `issue_event`,
+`update_issue`, `issue_list`, `stats_v2`); an operation that calls them gets the fallbacks of `capabilities`
+and never needs to know the server. What the older form cannot give is said through `OrgRequests.warn`, so
+it lands in the result's warnings.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ import math
 import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ..base.errors import EventNotFound, IssueNotFound, NotFound
 from .capabilities import (
     ARCHIVE_SUBSTATUS,
     ISSUE_EVENTS,
@@ -24,12 +25,10 @@ from .capabilities import (
     Form,
     NoOlderForm,
 )
-from .errors import EventNotFound, IssueNotFound, NotFound
+from .client import Params
 from .models import OLDER_SUBSTATUSES
-
-if TYPE_CHECKING:
-    from .api import Params, SentryApi
-    from .responses import ApiResponse
+from .org import OrgRequests
+from .responses import ApiResponse
 
 # Sentry's sort names and what older servers (GlitchTip) call the same order; `user` has no equivalent.
 OLDER_SORTS = {"date": "-last_seen", "new": "-first_seen", "freq": "-count", "user": "-count"}
@@ -55,7 +54,7 @@ def _numeric_only(issue_id: str, what: str) -> NoOlderForm | None:
     )
 
 
-async def issue(api: SentryApi, issue_id: str) -> ApiResponse:
+async def issue(api: OrgRequests, issue_id: str) -> ApiResponse:
     org = await api.organization()
     short = _numeric_only(issue_id, "issues")
     response, _ = await api.client.capabilities.call(
@@ -66,7 +65,7 @@ async def issue(api: SentryApi, issue_id: str) -> ApiResponse:
     return response
 
 
-async def issue_events(api: SentryApi, issue_id: str, params: Params, bad_request_field: str) -> ApiResponse:
+async def issue_events(api: OrgRequests, issue_id: str, params: Params, bad_request_field: str) -> ApiResponse:
     org = await api.organization()
     short = _numeric_only(issue_id, "an issue's events")
     expect: dict[str, Any] = {"params": params, "not_found": IssueNotFound, "bad_request_field": bad_request_field}
@@ -78,7 +77,7 @@ async def issue_events(api: SentryApi, issue_id: str, params: Params, bad_reques
     return response
 
 
-async def issue_event(api: SentryApi, issue_id: str, event_id: str = "latest") -> ApiResponse:
+async def issue_event(api: OrgRequests, issue_id: str, event_id: str = "latest") -> ApiResponse:
     """One event of an issue: `latest`, `oldest`, `recommended` or an event id (one route family, one capability)."""
     org = await api.organization()
     short = _numeric_only(issue_id, "an issue's events")
@@ -90,7 +89,7 @@ async def issue_event(api: SentryApi, issue_id: str, event_id: str = "latest") -
     return response
 
 
-async def update_issue(api: SentryApi, issue_id: str, body: dict[str, Any], bad_request_field: str) -> ApiResponse:
+async def update_issue(api: OrgRequests, issue_id: str, body: dict[str, Any], bad_request_field: str) -> ApiResponse:
     """PUT a change to one issue (by the numeric id Sentry gave); an older server gets the older substatus names."""
     org = await api.organization()
     path = ["organizations", org, "issues", issue_id]
@@ -110,7 +109,7 @@ async def update_issue(api: SentryApi, issue_id: str, body: dict[str, Any], bad_
 
 
 async def issue_list(
-    api: SentryApi, params: Params, *, not_found: type[NotFound], bad_request_field: str, project: str | None
+    api: OrgRequests, params: Params, *, not_found: type[NotFound], bad_request_field: str, project: str | None
 ) -> ApiResponse:
     org = await api.organization()
     path = ["organizations", org, "issues"]
@@ -133,7 +132,7 @@ async def issue_list(
 
 
 async def stats_v2(
-    api: SentryApi, params: Params, *, not_found: type[NotFound], bad_request_field: str, project: str | None
+    api: OrgRequests, params: Params, *, not_found: type[NotFound], bad_request_field: str, project: str | None
 ) -> ApiResponse:
     """Outcome statistics; in the older form (start/end, no groupBy) every group is labelled accepted."""
     org = await api.organization()

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from .operation import Result
+from ..shared.results import Result
 
 GROUP_IDS_SHOWN = 5
 FindingKind = Literal["spike", "regression", "escalating", "new_issue", "release", "concentration", "unhandled"]
@@ -65,6 +65,13 @@ class HandledSplit(Result):
     handled_events: int
     unhandled_issues: int = Field(description="Issues with at least one crash (an exception nobody caught).")
     unhandled_events: int
+
+
+class IssueSet(Result):
+    """Issues Sentry picked out by a query (new, regressed, escalating), with its total."""
+
+    total: int | None = Field(description="How many Sentry counts (all of them, not only those listed).")
+    issue_ids: list[str]
 
 
 class Finding(Result):

@@ -8,15 +8,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from . import models
-from .operation import Result
+from ..sentry import models
+from ..sentry.responses import ApiResponse
 
 MAX_FRAMES_PER_EXCEPTION = 20
 MAX_BREADCRUMBS = 10
+MAX_CONTEXT_VALUES = 6
 MAX_SOURCE_CHARS = 200
 MAX_TEXT_CHARS = 500
+
+
+class Result(BaseModel):
+    """Base of every result model: a field it does not declare is refused."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class IssueSummary(Result):
@@ -71,12 +78,6 @@ def user_info(user: dict[str, Any] | None) -> UserInfo | None:
         return None
     info = UserInfo(**{key: text(user.get(key)) for key in ("id", "email", "username", "ip_address")})
     return info if any(info.model_dump().values()) else None
-
-
-def user_label(user: UserInfo | None) -> str | None:
-    if user is None:
-        return None
-    return user.email or user.username or (f"id:{user.id}" if user.id else None) or user.ip_address
 
 
 # -- stack traces ---------------------------------------------------------------------------------
@@ -220,3 +221,81 @@ def _assignee(assigned_to: dict[str, Any] | None) -> str | None:
 def change_pct(current: int, previous: int) -> float | None:
     """Percent change from `previous` to `current`, to one decimal; None when `previous` is 0."""
     return round((current - previous) / previous * 100, 1) if previous else None
+
+
+# -- events ---------------------------------------------------------------------------------------
+
+
+class Breadcrumb(Result):
+    timestamp: str | None
+    category: str | None
+    level: str | None
+    message: str | None
+
+
+class RequestInfo(Result):
+    url: str | None
+    method: str | None
+
+
+class EventInfo(Result):
+    event_id: str
+    timestamp: str | None
+    exceptions: list[ExceptionInfo] = Field(description="The raised exception first, then its causes.")
+    breadcrumbs: list[Breadcrumb] = Field(description="The last breadcrumbs before the error, oldest first.")
+    request: RequestInfo | None
+    user: UserInfo | None
+    release: str | None
+    environment: str | None
+    contexts: dict[str, dict[str, str]] = Field(description="Runtime, OS, browser... as name/version pairs.")
+
+
+def event_info(response: ApiResponse, what: str = "the latest event") -> tuple[EventInfo, list[str]]:
+    """One event as get-issue-details (its latest) and get-event (any) show it, and what was cut of it."""
+    event = models.Event.model_validate(response.json_object(what))
+    exceptions, warnings = exceptions_of(event)
+    crumbs = [c for c in (event.entry("breadcrumbs") or {}).get("values") or [] if isinstance(c, dict)]
+    if len(crumbs) > MAX_BREADCRUMBS:
+        warnings.append(f"Only the last {MAX_BREADCRUMBS} of {len(crumbs)} breadcrumbs are shown.")
+    request = event.entry("request")
+    info = EventInfo(
+        event_id=event.key,
+        timestamp=event.date_created,
+        exceptions=exceptions,
+        breadcrumbs=[_breadcrumb(crumb) for crumb in crumbs[-MAX_BREADCRUMBS:]],
+        request=RequestInfo(url=text(request.get("url")), method=text(request.get("method"))) if request else None,
+        user=user_info(event.user),
+        release=event.release.version if event.release else event.tag("release"),
+        environment=event.tag("environment"),
+        contexts=_contexts(event.contexts),
+    )
+    return info, warnings
+
+
+def _breadcrumb(crumb: dict[str, Any]) -> Breadcrumb:
+    message = crumb.get("message")
+    data = crumb.get("data")
+    if not message and isinstance(data, dict):
+        message = " ".join(str(data[key]) for key in ("method", "url", "status_code") if data.get(key) is not None)
+    return Breadcrumb(
+        timestamp=text(crumb.get("timestamp")),
+        category=text(crumb.get("category")),
+        level=text(crumb.get("level")),
+        message=text(message, 300) or None,
+    )
+
+
+def _contexts(contexts: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Keep each context's short scalar facts (name, version, ...), never large or nested payloads."""
+    kept: dict[str, dict[str, str]] = {}
+    for name, values in contexts.items():
+        if not isinstance(values, dict) or name == "trace":
+            continue
+        facts = {
+            key: str(value)[:120]
+            for key, value in values.items()
+            if isinstance(value, str | int | float | bool) and key != "type"
+        }
+        if facts:
+            kept[name] = dict(list(facts.items())[:MAX_CONTEXT_VALUES])
+    return kept

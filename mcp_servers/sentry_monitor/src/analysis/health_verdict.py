@@ -10,8 +10,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from .operation import Result
-from .results import change_pct
+from ..shared.results import Result, change_pct
 
 Verdict = Literal["healthy", "degraded", "critical"]
 SEVERITY: tuple[Verdict, ...] = ("healthy", "degraded", "critical")

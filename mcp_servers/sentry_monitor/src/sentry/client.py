@@ -2,7 +2,7 @@
 
 `SentryClient` owns one `httpx.AsyncClient` (one connection pool) for the life of the server or the
 module context and caches what is learned once per process: the organization, its region host and
-project ids. Each operation talks to Sentry through a `SentryApi` view of it (`api`), which counts the
+project ids. Each operation talks to Sentry through a `SentryApi` view of it (`api.py`), which counts the
 requests that operation made.
 
 Operations never build URLs: they pass path segments, each validated by `identifiers` and
@@ -13,16 +13,14 @@ failure leaves as one of the exceptions in `errors`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
 
 import anyio
 import httpx
 
-from . import capabilities
-from .api import Params, SentryApi
-from .config import Settings
-from .errors import (
+from ..base.config import Settings
+from ..base.errors import (
     BadUpstreamResponse,
     NetworkError,
     OperationTimeout,
@@ -33,14 +31,23 @@ from .errors import (
     ResponseTooLarge,
     SentryMonitorError,
 )
+from ..base.version import __version__
+from . import capabilities
 from .rate_gate import RateGate, endpoint
 from .responses import ApiResponse, Expectations, interpret
 from .retry import retrying
-from .version import __version__
 
 USER_AGENT = f"sentry-error-monitor/{__version__}"
 DEFAULT_CALL = Expectations()
 ORGANIZATION_CALL = Expectations(not_found=OrganizationNotFound, scope="org:read")
+# A request's query parameters, as httpx takes them.
+Params = Mapping[str, str | int | Sequence[str]]
+
+
+class Counted(Protocol):
+    """What a request is counted on: one operation's view of Sentry (`OrgRequests`)."""
+
+    api_calls: int
 
 
 class SentryClient:
@@ -75,15 +82,11 @@ class SentryClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    def api(self) -> SentryApi:
-        """A view for one operation, counting its requests."""
-        return SentryApi(self)
-
     # -- one request, with retries -------------------------------------------------------------
 
     async def send(
         self,
-        api: SentryApi,
+        counted: Counted,
         method: str,
         base: str,
         path: Sequence[str],
@@ -92,14 +95,14 @@ class SentryClient:
         body: Mapping[str, Any] | None = None,
         expect: Expectations = DEFAULT_CALL,
     ) -> ApiResponse:
-        """One request to `base` + the percent-encoded `path`, counted on `api` and retried as `retry` says.
+        """One request to `base` + the percent-encoded `path`, counted on `counted` and retried as `retry` says.
         Raises one of the exceptions in `errors`; a failed answer is read as `expect` says."""
         url = base + "".join(quote(segment, safe="") + "/" for segment in path)
         gate_key = endpoint(method, path)
         async for attempt in retrying(self.settings.retry_attempts):
             with attempt:
                 await self._gate.wait_turn(gate_key)
-                api.api_calls += 1
+                counted.api_calls += 1
                 try:
                     return await self._send_once(method, url, params, body, expect)
                 except RateLimited as exc:
@@ -149,14 +152,14 @@ class SentryClient:
 
     # -- what is learned once per process ------------------------------------------------------
 
-    async def organization(self, api: SentryApi) -> str:
+    async def organization(self, counted: Counted) -> str:
         """The organization slug: the configured one, or the only one the token sees."""
         if self._org is not None and self._region_base is not None:
             return self._org
         async with self._org_lock:
             if self._org is None:
                 response = await self.send(
-                    api,
+                    counted,
                     "GET",
                     self.settings.api_base,
                     ["organizations"],
@@ -174,7 +177,7 @@ class SentryClient:
                 self._region_base = self._region_base or _region_base(orgs[0], self.settings)
             if self._region_base is None:
                 response = await self.send(
-                    api,
+                    counted,
                     "GET",
                     self.settings.api_base,
                     ["organizations", self._org],
@@ -183,10 +186,11 @@ class SentryClient:
                 self._region_base = _region_base(response.data, self.settings)
             return self._org
 
-    async def _organization_exists(self, api: SentryApi, org: str) -> None:
+    async def _organization_exists(self, counted: Counted, org: str) -> None:
         """On a missing project, tell a wrong SENTRY_ORG apart (one call, on this failure path only)."""
         try:
-            await api.get(["organizations", org], scope="org:read", not_found=OrganizationNotFound)
+            base = await self.region_base(counted)
+            await self.send(counted, "GET", base, ["organizations", org], expect=ORGANIZATION_CALL)
         except OrganizationNotFound:
             raise OrganizationNotFound(
                 f"Sentry at {self.settings.host} has no organization {org!r} that this token can see (404)."
@@ -194,21 +198,22 @@ class SentryClient:
         except SentryMonitorError:
             pass  # the project answer stands; this probe only refines it
 
-    async def region_base(self, api: SentryApi) -> str:
-        await self.organization(api)
+    async def region_base(self, counted: Counted) -> str:
+        await self.organization(counted)
         assert self._region_base is not None
         return self._region_base
 
-    async def project_id(self, api: SentryApi, slug: str) -> str:
+    async def project_id(self, counted: Counted, slug: str) -> str:
         """The numeric id of a project slug, looked up once and cached."""
         if slug not in self._project_ids:
-            org = await self.organization(api)
+            org = await self.organization(counted)
+            expect = Expectations(not_found=ProjectNotFound, scope="project:read", project=slug)
             try:
-                response = await api.get(
-                    ["projects", org, slug], scope="project:read", not_found=ProjectNotFound, project=slug
+                response = await self.send(
+                    counted, "GET", await self.region_base(counted), ["projects", org, slug], expect=expect
                 )
             except ProjectNotFound:
-                await self._organization_exists(api, org)
+                await self._organization_exists(counted, org)
                 raise
             project_id = str(response.json_object(f"project {slug!r}").get("id", ""))
             if not project_id.isdigit():

@@ -8,17 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from . import models
-from .error_patterns import (
-    GROUP_IDS_SHOWN,
-    KIND_ORDER,
-    AnalyzedIssue,
-    Finding,
-    FindingKind,
-    IssueGroup,
-    Spike,
-)
-from .results import text
+from ..sentry import models
+from ..shared.results import text
+from .error_patterns import GROUP_IDS_SHOWN, KIND_ORDER, AnalyzedIssue, Finding, FindingKind, IssueGroup, Spike
 
 CONCENTRATION_SHARE = 0.5
 UNITS = {"1h": "hour", "1d": "day"}

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from .errors import (
+from ..base.errors import (
     AuthFailed,
     BadUpstreamResponse,
     InvalidParameter,

@@ -16,9 +16,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from mcp_servers.framework.contracts import SideEffect
 
-from .api import SentryApi
-from .config import Settings
-from .errors import BadUpstreamResponse, NotFound, ResponseTooLarge, SentryMonitorError, TransientError
+from ..base.config import Settings
+from ..base.errors import BadUpstreamResponse, NotFound, ResponseTooLarge, SentryMonitorError, TransientError
+from ..sentry import SentryApi
 
 logger = logging.getLogger("sentry_monitor")
 P = TypeVar("P", bound=BaseModel)
@@ -52,12 +52,6 @@ class Parameters(BaseModel):
     """Base of every parameter model: unknown fields are refused, numbers accepted as id strings."""
 
     model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True, str_strip_whitespace=True)
-
-
-class Result(BaseModel):
-    """Base of every result model."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 @dataclass

@@ -15,7 +15,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 from tenacity.stop import stop_base
 from tenacity.wait import wait_random_exponential
 
-from .errors import OperationTimeout, RateLimited, SentryUnavailable, TransientError
+from ..base.errors import OperationTimeout, RateLimited, SentryUnavailable, TransientError
 
 # The longest server-requested wait we honour; the operation deadline caps it further.
 MAX_SERVER_WAIT_S = 60.0

@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from .config import SAAS_HOSTS, SLUG, Settings
-from .errors import InvalidParameter
+from ..base.config import SAAS_HOSTS, SLUG, Settings
+from ..base.errors import InvalidParameter
 
 NUMERIC_ID = re.compile(r"^[0-9]{1,20}$")
 SHORT_ID = re.compile(r"^[A-Z0-9_][A-Z0-9_-]{0,99}-[0-9A-Z]{1,13}$")

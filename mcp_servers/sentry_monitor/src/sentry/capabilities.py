@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from .errors import SentryMonitorError, UnsupportedByServer
+from ..base.errors import SentryMonitorError, UnsupportedByServer
 
 if TYPE_CHECKING:
     from .responses import ApiResponse

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .operation import Operation
-from .operations import (
+from . import (
     analyze_error_patterns,
     get_error_events,
     get_event,
@@ -23,6 +22,7 @@ from .operations import (
     search_issues,
     unresolve_issue,
 )
+from .operation import Operation
 
 OPERATIONS: dict[str, Operation[Any, Any]] = {
     operation.name: operation

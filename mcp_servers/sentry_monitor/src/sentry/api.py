@@ -1,0 +1,76 @@
+"""`SentryApi`: what one operation sees of Sentry, through the process's one `SentryClient`.
+
+The org-scoped requests, counted and allow-listed (`OrgRequests`), and the requests whose route differs
+between servers (see `routes`), so that an operation never needs to know which server it talks to.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..base.errors import NotFound, OrganizationNotFound
+from . import routes
+from .capabilities import ISSUE_LOOKUP
+from .client import Params
+from .org import OrgRequests
+from .responses import ApiResponse
+
+
+class SentryApi(OrgRequests):
+    """What an operation sees of Sentry: org-scoped requests, counted, and the routes that differ by server."""
+
+    def issue_label(self, short_id: str | None, issue_id: str) -> str:
+        """How to name an issue in a suggested call: its short id, unless this server looks up numeric ids only."""
+        if short_id and self.offers(ISSUE_LOOKUP) is not False:
+            return short_id
+        return issue_id
+
+    # -- routes that differ between servers (see `capabilities` and `routes`) ---------------------------
+
+    async def issue(self, issue_id: str) -> ApiResponse:
+        """GET one issue by numeric or short id. Raises IssueNotFound, or UnsupportedByServer for a short id
+        where the server looks issues up by numeric id only."""
+        return await routes.issue(self, issue_id)
+
+    async def issue_events(self, issue_id: str, params: Params, *, bad_request_field: str = "cursor") -> ApiResponse:
+        """GET one page of an issue's events (`per_page`, `cursor`, ...). Raises IssueNotFound."""
+        return await routes.issue_events(self, issue_id, params, bad_request_field)
+
+    async def latest_event(self, issue_id: str) -> ApiResponse:
+        """GET an issue's latest event. Raises EventNotFound when it has none within retention."""
+        return await routes.issue_event(self, issue_id)
+
+    async def issue_event(self, issue_id: str, event_id: str) -> ApiResponse:
+        """GET one event of an issue (`latest`, `oldest`, `recommended` or an id). Raises EventNotFound."""
+        return await routes.issue_event(self, issue_id, event_id)
+
+    async def update_issue(self, issue_id: str, body: dict[str, Any], *, bad_request_field: str) -> ApiResponse:
+        """PUT a change to one issue; on an older server the substatus is sent by its older name (and said)."""
+        return await routes.update_issue(self, issue_id, body, bad_request_field)
+
+    async def issue_list(
+        self,
+        params: Params,
+        *,
+        not_found: type[NotFound] = OrganizationNotFound,
+        bad_request_field: str = "parameters",
+        project: str | None = None,
+    ) -> ApiResponse:
+        """GET one page of the organization's issues; `sort` takes Sentry's names (date, new, freq, user)."""
+        return await routes.issue_list(
+            self, params, not_found=not_found, bad_request_field=bad_request_field, project=project
+        )
+
+    async def stats_v2(
+        self,
+        params: Params,
+        *,
+        not_found: type[NotFound] = OrganizationNotFound,
+        bad_request_field: str = "parameters",
+        project: str | None = None,
+    ) -> ApiResponse:
+        """GET outcome statistics (Sentry's `statsPeriod`/`groupBy` form); where the server has no outcomes,
+        every group comes labelled `accepted` and a warning says so."""
+        return await routes.stats_v2(
+            self, params, not_found=not_found, bad_request_field=bad_request_field, project=project
+        )
