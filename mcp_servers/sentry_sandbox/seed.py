@@ -1,7 +1,7 @@
 """Seed a sandbox with real sentry-sdk events: `python -m mcp_servers.sentry_sandbox.seed --url URL`.
 
 One sentry-sdk client per project DSN raises real exceptions in `demo_app` (handled, unhandled,
-chained, messages), with timestamps spread over the last 30 days (set in `before_send`, from a
+chained, messages), with timestamps spread over the last 30 days (stamped by `seed_sdk` in `before_send`, from a
 fixed pseudo-random seed), several releases/environments/users, breadcrumbs and a request context.
 With `--token` it also resolves/archives a few issues through the API, then makes one regress (seen
 again in a newer release) and one escalate (archived until escalating, then a burst). Last, release
@@ -18,26 +18,21 @@ import json
 import random
 import sys
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 import sentry_sdk
-from sentry_sdk.integrations.excepthook import ExcepthookIntegration
-from sentry_sdk.integrations.threading import ThreadingIntegration
 
-from . import demo_app
-from .times import iso, parse_datetime
+from . import demo_app, seed_sdk
+from .seed_http import Api, archived_until_escalating, find_dsns, send_invalid_envelope
+from .seed_sdk import Context, Planned
 
 RANDOM_SEED = 20240611
-QUEUE_SIZE = 2000
 BURST_SIZE = 60
 NEW_RELEASE = "backend@1.3.0"
 ESCALATION_EVENTS = 12  # more than the 10 after which an issue archived until escalating comes back
-FLUSH_TIMEOUT_SECONDS = 30.0
 
 USERS = [
     {"id": str(1000 + i), "email": f"{name}@example.com", "username": name}
@@ -45,51 +40,6 @@ USERS = [
         ["ana", "ben", "chloe", "dev", "emma", "farid", "gus", "hana", "ivan", "jade", "kofi", "lena"]
     )
 ]
-
-
-@dataclass(frozen=True)
-class Planned:
-    """What `before_send` stamps on the event being captured."""
-
-    when: datetime
-    release: str
-    environment: str
-
-
-_current: Planned | None = None
-
-
-def _before_send(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
-    planned = _current
-    if planned is None:
-        return event
-    # The event is already serialized here: timestamps are ISO strings.
-    delta = planned.when - datetime.now(UTC)
-    event["timestamp"] = iso(planned.when)
-    event["release"] = planned.release
-    event["environment"] = planned.environment
-    for crumb in (event.get("breadcrumbs") or {}).get("values", []):
-        moment = parse_datetime(crumb.get("timestamp"))
-        if moment is not None:
-            crumb["timestamp"] = iso(moment + delta)
-    return event
-
-
-def _silent_excepthook(*_args: Any) -> None:
-    """The original hook the SDK's excepthook integration wraps: report to Sentry, print nothing."""
-
-
-@dataclass
-class Context:
-    """Per-event scope data."""
-
-    user: dict[str, str] | None = None
-    tags: dict[str, str] = field(default_factory=dict)
-    breadcrumbs: list[dict[str, Any]] = field(default_factory=list)
-    request: dict[str, Any] | None = None
-    level: str | None = None
-    fingerprint: list[str] | None = None
-
 
 Action = Callable[[random.Random], object]
 
@@ -107,47 +57,97 @@ class IssuePlan:
     level: str = "error"
 
 
-def _init(dsn: str, release: str, server_name: str) -> None:
-    sentry_sdk.init(
-        dsn=dsn,
-        release=release,
-        environment="production",
-        server_name=server_name,
-        before_send=_before_send,  # type: ignore[arg-type]
-        transport_queue_size=QUEUE_SIZE,
-        default_integrations=True,
-        auto_enabling_integrations=False,
-        integrations=[ExcepthookIntegration(always_run=True), ThreadingIntegration(propagate_scope=True)],
-        include_local_variables=True,
-        max_breadcrumbs=20,
-        send_client_reports=True,
-    )
+def seed(url: str, dsns: dict[str, str], token: str | None) -> dict[str, Any]:
+    """Send everything; returns a summary (counts per phase)."""
+    rng = random.Random(RANDOM_SEED)
+    now = datetime.now(UTC)
+    project_ids = {slug: dsn.rstrip("/").rsplit("/", 1)[1] for slug, dsn in dsns.items()}
+    sys.excepthook = seed_sdk.silent_excepthook
+    threading.excepthook = lambda args: None
+    summary: dict[str, Any] = {}
+
+    seed_sdk.init(dsns["backend"], "backend@1.2.0", "web-1")
+    storm = cache_storm_plan([(10 * 24, 25 * 24, 10)])
+    summary["backend_events"] = _send([*backend_plans(), storm], rng, now, _backend_release, 0.2)
+    summary["sessions"] = _sessions(rng, now, 30)
+    seed_sdk.flush()
+
+    seed_sdk.init(dsns["worker"], "worker@2.1.0", "worker-1")
+    summary["worker_events"] = _send(worker_plans(), rng, now, _worker_release, 0.0)
+    seed_sdk.flush()
+
+    if token:
+        api = Api(url, token)
+        updates: list[tuple[str, str, dict[str, Any]]] = [
+            ("backend", "cache miss storm", {"status": "resolved"}),
+            ("worker", "PermissionError", {"status": "resolved", "statusDetails": {"inRelease": "latest"}}),
+            ("backend", "Inventory low", {"status": "ignored", "substatus": archived_until_escalating(url)}),
+            ("backend", "charge of", {"status": "ignored", "substatus": archived_until_escalating(url)}),
+        ]
+        for slug, text, body in updates:
+            issue_id = api.find_issue(project_ids[slug], text)
+            if issue_id is not None:
+                api.update(issue_id, body)
+        summary["status_updates"] = len(updates)
+
+    seed_sdk.init(dsns["backend"], "backend@1.2.0", "web-1")
+    summary["regression_events"] = _send([cache_storm_plan([(0.2, 2, 3)])], rng, now, _backend_release, 0.0)
+    payment = next(plan for plan in backend_plans() if plan.name == "payment-timeout")
+    escalation = dataclasses.replace(payment, ages=[(0.1, 3, ESCALATION_EVENTS)])
+    summary["escalation_events"] = _send([escalation], rng, now, _backend_release, 0.0)
+    summary["new_release_events"] = _send([coupon_plan()], rng, now, lambda _hours_ago: NEW_RELEASE, 0.25)
+    _filtered_events(6)
+    summary["filtered_events"] = 6
+    seed_sdk.flush()
+    summary["invalid_status"] = send_invalid_envelope(url, project_ids["backend"], dsns["backend"])
+
+    seed_sdk.init(dsns["worker"], "worker@2.1.0", "worker-1")
+    _burst(BURST_SIZE)
+    seed_sdk.flush()
+    summary["burst_events"] = BURST_SIZE
+    return summary
 
 
-@contextmanager
-def _scope(ctx: Context) -> Iterator[None]:
-    with sentry_sdk.isolation_scope() as scope:
-        if ctx.user:
-            scope.set_user(ctx.user)
-        for key, value in ctx.tags.items():
-            scope.set_tag(key, value)
-        for crumb in ctx.breadcrumbs:
-            sentry_sdk.add_breadcrumb(**crumb)
-        if ctx.level:
-            scope.level = ctx.level
-        if ctx.fingerprint:
-            scope.fingerprint = ctx.fingerprint
-        if ctx.request is not None:
-            request = ctx.request
-
-            def add_request(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
-                event["request"] = request
-                return event
-
-            scope.add_event_processor(add_request)  # type: ignore[arg-type]
-        yield
+def _occurrences(plans: list[IssuePlan], rng: random.Random, now: datetime) -> list[tuple[float, IssuePlan]]:
+    planned = [(rng.uniform(lo, hi), plan) for plan in plans for lo, hi, count in plan.ages for _ in range(count)]
+    return sorted(planned, key=lambda item: -item[0])  # oldest first
 
 
+def _send(
+    plans: list[IssuePlan], rng: random.Random, now: datetime, release_of: Callable[[float], str], staging_share: float
+) -> int:
+    sent = 0
+    for hours_ago, plan in _occurrences(plans, rng, now):
+        environment = "staging" if rng.random() < staging_share else "production"
+        seed_sdk.plan_events(Planned(now - timedelta(hours=hours_ago), release_of(hours_ago), environment))
+        with seed_sdk.scope(plan.context(rng)):
+            _capture(plan, rng)
+        sent += 1
+        if sent % 100 == 0:
+            seed_sdk.flush()
+    seed_sdk.plan_events(None)
+    return sent
+
+
+def _sessions(rng: random.Random, now: datetime, count: int) -> dict[str, int]:
+    """Release-health sessions for `backend@1.2.0`: some crash (unhandled), some error (handled)."""
+    totals = {"healthy": 0, "errored": 0, "crashed": 0}
+    for index in range(count):
+        kind = "crashed" if index % 10 == 3 else "errored" if index % 7 == 2 else "healthy"
+        with seed_sdk.session(USERS[index % len(USERS)]):
+            seed_sdk.plan_events(Planned(now - timedelta(minutes=rng.randint(5, 600)), "backend@1.2.0", "production"))
+            if kind != "healthy":
+                plan = backend_plans()[2 if kind == "crashed" else 0]
+                with seed_sdk.scope(plan.context(rng)):
+                    _capture(plan, rng)
+        totals[kind] += 1
+    seed_sdk.plan_events(None)
+    return totals
+
+
+# Events carry frames of this file (module `__main__`, named `seed.py`): `_capture`, the plans' lambdas
+# and `_burst`, each with its line number and the lines around it. Moving or editing those lines changes
+# the stack traces the demo shows (the surface snapshot, `tests/surface/snapshot.py`, pins them).
 def _capture(plan: IssuePlan, rng: random.Random) -> None:
     if plan.capture == "message":
         sentry_sdk.capture_message(plan.message, level=plan.level)  # type: ignore[arg-type]
@@ -371,81 +371,6 @@ def worker_plans() -> list[IssuePlan]:
     ]
 
 
-def _occurrences(plans: list[IssuePlan], rng: random.Random, now: datetime) -> list[tuple[float, IssuePlan]]:
-    planned = [(rng.uniform(lo, hi), plan) for plan in plans for lo, hi, count in plan.ages for _ in range(count)]
-    return sorted(planned, key=lambda item: -item[0])  # oldest first
-
-
-def _send(
-    plans: list[IssuePlan], rng: random.Random, now: datetime, release_of: Callable[[float], str], staging_share: float
-) -> int:
-    global _current
-    sent = 0
-    for hours_ago, plan in _occurrences(plans, rng, now):
-        environment = "staging" if rng.random() < staging_share else "production"
-        _current = Planned(now - timedelta(hours=hours_ago), release_of(hours_ago), environment)
-        with _scope(plan.context(rng)):
-            _capture(plan, rng)
-        sent += 1
-        if sent % 100 == 0:
-            sentry_sdk.flush(timeout=FLUSH_TIMEOUT_SECONDS)
-    _current = None
-    return sent
-
-
-def _sessions(rng: random.Random, now: datetime, count: int) -> dict[str, int]:
-    """Release-health sessions for `backend@1.2.0`: some crash (unhandled), some error (handled)."""
-    global _current
-    totals = {"healthy": 0, "errored": 0, "crashed": 0}
-    for index in range(count):
-        kind = "crashed" if index % 10 == 3 else "errored" if index % 7 == 2 else "healthy"
-        with sentry_sdk.isolation_scope() as scope:
-            scope.set_user(USERS[index % len(USERS)])
-            scope.start_session(session_mode="application")
-            _current = Planned(now - timedelta(minutes=rng.randint(5, 600)), "backend@1.2.0", "production")
-            if kind != "healthy":
-                plan = backend_plans()[2 if kind == "crashed" else 0]
-                with _scope(plan.context(rng)):
-                    _capture(plan, rng)
-            scope.end_session()
-        totals[kind] += 1
-    _current = None
-    return totals
-
-
-class Api:
-    """The few API calls the seed makes (only with `--token`)."""
-
-    def __init__(self, url: str, token: str) -> None:
-        self.client = httpx.Client(base_url=f"{url}/api/0/", headers={"Authorization": f"Bearer {token}"}, timeout=10)
-
-    def find_issue(self, project_id: str, text: str) -> str | None:
-        response = self.client.get(
-            "organizations/sandbox/issues/", params={"project": project_id, "query": text, "groupStatsPeriod": ""}
-        )
-        response.raise_for_status()
-        found = response.json()
-        return str(found[0]["id"]) if found else None
-
-    def update(self, issue_id: str, body: dict[str, Any]) -> None:
-        self.client.put(f"organizations/sandbox/issues/{issue_id}/", json=body).raise_for_status()
-
-
-def _invalid_envelope(url: str, project_id: str, dsn: str) -> int:
-    key = dsn.split("://", 1)[1].split("@", 1)[0]
-    item = b'{"event_id": "0000", "message": this is not json'
-    body = b'{"event_id":"' + b"f" * 32 + b'"}\n' + b'{"type":"event","length":%d}\n' % len(item) + item + b"\n"
-    response = httpx.post(
-        f"{url}/api/{project_id}/envelope/",
-        content=body,
-        headers={
-            "Content-Type": "application/x-sentry-envelope",
-            "X-Sentry-Auth": f"Sentry sentry_key={key}, sentry_version=7, sentry_client=seed/1.0",
-        },
-    )
-    return response.status_code
-
-
 def _filtered_events(count: int) -> None:
     for index in range(count):
         try:
@@ -462,83 +387,13 @@ def _burst(size: int) -> None:
             sentry_sdk.capture_exception()
 
 
-def seed(url: str, dsns: dict[str, str], token: str | None) -> dict[str, Any]:
-    """Send everything; returns a summary (counts per phase)."""
-    rng = random.Random(RANDOM_SEED)
-    now = datetime.now(UTC)
-    project_ids = {slug: dsn.rstrip("/").rsplit("/", 1)[1] for slug, dsn in dsns.items()}
-    sys.excepthook = _silent_excepthook
-    threading.excepthook = lambda args: None
-    summary: dict[str, Any] = {}
-
-    _init(dsns["backend"], "backend@1.2.0", "web-1")
-    storm = cache_storm_plan([(10 * 24, 25 * 24, 10)])
-    summary["backend_events"] = _send([*backend_plans(), storm], rng, now, _backend_release, 0.2)
-    summary["sessions"] = _sessions(rng, now, 30)
-    sentry_sdk.flush(timeout=FLUSH_TIMEOUT_SECONDS)
-
-    _init(dsns["worker"], "worker@2.1.0", "worker-1")
-    summary["worker_events"] = _send(worker_plans(), rng, now, _worker_release, 0.0)
-    sentry_sdk.flush(timeout=FLUSH_TIMEOUT_SECONDS)
-
-    if token:
-        api = Api(url, token)
-        updates: list[tuple[str, str, dict[str, Any]]] = [
-            ("backend", "cache miss storm", {"status": "resolved"}),
-            ("worker", "PermissionError", {"status": "resolved", "statusDetails": {"inRelease": "latest"}}),
-            ("backend", "Inventory low", {"status": "ignored", "substatus": _archived_until_escalating(url)}),
-            ("backend", "charge of", {"status": "ignored", "substatus": _archived_until_escalating(url)}),
-        ]
-        for slug, text, body in updates:
-            issue_id = api.find_issue(project_ids[slug], text)
-            if issue_id is not None:
-                api.update(issue_id, body)
-        summary["status_updates"] = len(updates)
-
-    _init(dsns["backend"], "backend@1.2.0", "web-1")
-    summary["regression_events"] = _send([cache_storm_plan([(0.2, 2, 3)])], rng, now, _backend_release, 0.0)
-    payment = next(plan for plan in backend_plans() if plan.name == "payment-timeout")
-    escalation = dataclasses.replace(payment, ages=[(0.1, 3, ESCALATION_EVENTS)])
-    summary["escalation_events"] = _send([escalation], rng, now, _backend_release, 0.0)
-    summary["new_release_events"] = _send([coupon_plan()], rng, now, lambda _hours_ago: NEW_RELEASE, 0.25)
-    _filtered_events(6)
-    summary["filtered_events"] = 6
-    sentry_sdk.flush(timeout=FLUSH_TIMEOUT_SECONDS)
-    summary["invalid_status"] = _invalid_envelope(url, project_ids["backend"], dsns["backend"])
-
-    _init(dsns["worker"], "worker@2.1.0", "worker-1")
-    _burst(BURST_SIZE)
-    sentry_sdk.flush(timeout=FLUSH_TIMEOUT_SECONDS)
-    summary["burst_events"] = BURST_SIZE
-    return summary
-
-
-def _archived_until_escalating(url: str) -> str:
-    """The substatus name the sandbox's flavor takes (an older Sentry's lacks the `archived_` prefix)."""
-    flavor = httpx.get(f"{url}/_sandbox/info", timeout=10).json().get("flavor")
-    return "until_escalating" if flavor == "sentry-legacy" else "archived_until_escalating"
-
-
-def _parse_dsns(url: str | None, pairs: list[str]) -> tuple[str, dict[str, str]]:
-    dsns = dict(pair.split("=", 1) for pair in pairs)
-    if url and not {"backend", "worker"} <= dsns.keys():
-        info = httpx.get(f"{url}/_sandbox/info", timeout=10).json()
-        dsns = {p["slug"]: p["dsn"] for p in info["projects"]} | dsns
-    if not {"backend", "worker"} <= dsns.keys():
-        raise SystemExit("need --url of a running sandbox or --dsn backend=... --dsn worker=...")
-    if not url:
-        scheme, rest = dsns["backend"].split("://", 1)
-        url = f"{scheme}://{rest.split('@', 1)[1].rsplit('/', 1)[0]}"
-    return url, dsns
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--url", help="sandbox base URL, e.g. http://127.0.0.1:8765")
     parser.add_argument("--dsn", action="append", default=[], metavar="SLUG=DSN", help="project DSN (repeat)")
     parser.add_argument("--token", help="API token with event:write, to set a few issue statuses")
     args = parser.parse_args(argv)
-    url, dsns = _parse_dsns(args.url, args.dsn)
+    url, dsns = find_dsns(args.url, args.dsn)
     summary = seed(url.rstrip("/"), dsns, args.token)
     print(json.dumps(summary), flush=True)
     return 0

@@ -1,26 +1,23 @@
-"""In-memory state of the sandbox Sentry and the rules applied when events arrive.
+"""The sandbox Sentry's store: its organization and projects, lookups, and what happens to what arrives.
 
-Everything mutable lives in one `_State` so that `snapshot()`/`restore()` are cheap copies. All public
-methods take `SandboxStore.lock` (re-entrant); API handlers hold it while they serialize.
+Everything mutable lives in one `StoreState` (`store_state.py`) so that `snapshot()`/`restore()` are cheap
+copies; how an issue's status moves by itself is in `issue_lifecycle.py`. All public methods take
+`SandboxStore.lock` (re-entrant); API handlers hold it while they serialize.
 """
 
 from __future__ import annotations
 
 import bisect
-import copy
-import dataclasses
 import hashlib
 import secrets
 import threading
 from collections import deque
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from .grouping import EventDigest, digest_event, event_tags, user_key
+from .grouping import EventDigest, digest_event
+from .issue_lifecycle import apply_new_event, end_passed_snooze
 from .models import (
-    ESCALATION_EVENTS,
-    FIRST_ISSUE_ID,
     Issue,
     Organization,
     Outcome,
@@ -32,43 +29,8 @@ from .models import (
     base32_encode,
     default_projects,
 )
+from .store_state import StoreState
 from .times import utcnow
-
-
-@dataclass
-class _State:
-    issues: dict[int, Issue] = field(default_factory=dict)
-    events: dict[str, StoredEvent] = field(default_factory=dict)
-    outcomes: list[Outcome] = field(default_factory=list)
-    sessions: dict[str, SessionUpdate] = field(default_factory=dict)
-    releases: dict[str, Release] = field(default_factory=dict)
-    next_issue_id: int = FIRST_ISSUE_ID
-    next_sequence: int = 0
-    short_counters: dict[str, int] = field(default_factory=dict)
-
-    def clone(self) -> _State:
-        """A copy sharing the immutable parts (stored events, outcomes) and copying the rest."""
-        issues = {
-            issue_id: dataclasses.replace(
-                issue,
-                events=list(issue.events),
-                activity=list(issue.activity),
-                status_details=copy.deepcopy(issue.status_details),
-                snooze=dataclasses.replace(issue.snooze) if issue.snooze else None,
-                assigned_to=dict(issue.assigned_to) if issue.assigned_to else None,
-            )
-            for issue_id, issue in self.issues.items()
-        }
-        return _State(
-            issues=issues,
-            events=dict(self.events),
-            outcomes=list(self.outcomes),
-            sessions={sid: dataclasses.replace(update) for sid, update in self.sessions.items()},
-            releases={v: dataclasses.replace(r, project_ids=set(r.project_ids)) for v, r in self.releases.items()},
-            next_issue_id=self.next_issue_id,
-            next_sequence=self.next_sequence,
-            short_counters=dict(self.short_counters),
-        )
 
 
 class SandboxStore:
@@ -79,8 +41,8 @@ class SandboxStore:
         self.lock = threading.RLock()
         self.organization = Organization(id="1", slug="sandbox", name="Sandbox", date_created=now - timedelta(days=400))
         self.projects: list[Project] = projects if projects is not None else default_projects(now)
-        self._state = _State()
-        self._snapshot: _State | None = None
+        self._state = StoreState()
+        self._snapshot: StoreState | None = None
         self._arrivals: dict[str, deque[float]] = {p.id: deque() for p in self.projects}
         self.group_by_title = False  # True: events of one title make one issue (GlitchTip), else by fingerprint
 
@@ -191,23 +153,12 @@ class SandboxStore:
                 None,
             )
             if issue is None:
-                counter = state.short_counters.get(project.id, 0) + 1
-                state.short_counters[project.id] = counter
-                issue = Issue(
-                    id=state.next_issue_id,
-                    project_id=project.id,
-                    short_number=counter,
-                    fingerprint=digest.fingerprint,
-                    fingerprint_hash=group_key,
-                    priority=_initial_priority(digest),
-                )
-                state.next_issue_id += 1
-                state.issues[issue.id] = issue
+                issue = state.open_issue(project.id, digest, group_key)
                 issue.add_activity("first_seen", {"priority": issue.priority}, timestamp)
-            event = _store_event(state, issue, event_id, payload, digest, timestamp, received)
+            event = state.store_event(issue, event_id, payload, digest, timestamp, received)
             bisect.insort(issue.events, event, key=StoredEvent.sort_key)
-            self._track_release(event, is_new_issue=len(issue.events) == 1)
-            self._after_new_event(issue, event, received)
+            state.track_release(event, is_new_issue=len(issue.events) == 1)
+            apply_new_event(issue, event, received)
             return event
 
     def add_new_issue(
@@ -223,66 +174,19 @@ class SandboxStore:
             raise ValueError("an issue needs at least one event")
         with self.lock:
             state = self._state
-            counter = state.short_counters.get(project.id, 0) + 1
-            state.short_counters[project.id] = counter
-            issue = Issue(
-                id=state.next_issue_id,
-                project_id=project.id,
-                short_number=counter,
-                fingerprint=digest.fingerprint,
-                fingerprint_hash=digest.fingerprint_hash,
-                priority=_initial_priority(digest),
-            )
-            state.next_issue_id += 1
-            state.issues[issue.id] = issue
+            issue = state.open_issue(project.id, digest, digest.fingerprint_hash)
             for payload, timestamp in sorted(events, key=lambda pair: pair[1]):
-                event = _store_event(state, issue, str(payload["event_id"]), payload, digest, timestamp, timestamp)
+                event = state.store_event(issue, str(payload["event_id"]), payload, digest, timestamp, timestamp)
                 issue.events.append(event)
-                self._track_release(event, is_new_issue=len(issue.events) == 1)
+                state.track_release(event, is_new_issue=len(issue.events) == 1)
             issue.add_activity("first_seen", {"priority": issue.priority}, issue.first_seen)
             return issue
-
-    def _track_release(self, event: StoredEvent, is_new_issue: bool) -> None:
-        version = event.release
-        if version is None:
-            return
-        release = self._state.releases.get(version)
-        if release is None:
-            release = Release(version, set(), event.timestamp, event.timestamp)
-            self._state.releases[version] = release
-        release.project_ids.add(event.project_id)
-        release.date_created = min(release.date_created, event.timestamp)
-        release.last_event = max(release.last_event, event.timestamp)
-        if is_new_issue:
-            release.new_groups += 1
-
-    def _after_new_event(self, issue: Issue, event: StoredEvent, now: datetime) -> None:
-        if issue.status == "resolved":
-            if issue.resolved_releases is not None and event.release in issue.resolved_releases:
-                return
-            issue.status, issue.substatus, issue.status_details = "unresolved", "regressed", {}
-            issue.resolved_releases = None
-            issue.add_activity("set_regression", {"version": event.release or ""}, now)
-        elif issue.status == "ignored" and issue.snooze is not None and snooze_expired(issue, now):
-            timed = issue.snooze.until is not None
-            issue.status, issue.substatus, issue.status_details = "unresolved", "ongoing" if timed else "escalating", {}
-            issue.snooze = None
-            issue.add_activity("set_unresolved" if timed else "set_escalating", {}, now)
 
     def expire_snoozes(self, now: datetime) -> None:
         """Un-archive issues whose `ignoreUntil` has passed (Sentry does this in a periodic task)."""
         with self.lock:
             for issue in self._state.issues.values():
-                snooze = issue.snooze
-                if (
-                    issue.status == "ignored"
-                    and snooze is not None
-                    and snooze.until is not None
-                    and now >= snooze.until
-                ):
-                    issue.status, issue.substatus, issue.status_details = "unresolved", "ongoing", {}
-                    issue.snooze = None
-                    issue.add_activity("set_unresolved", {}, now)
+                end_passed_snooze(issue, now)
 
     def add_session(self, update: SessionUpdate) -> None:
         """Store a session update; later updates of the same `sid` replace earlier ones."""
@@ -305,64 +209,6 @@ class SandboxStore:
     def restore(self) -> None:
         """Return to the last snapshot (or to empty), and forget quota arrivals."""
         with self.lock:
-            self._state = self._snapshot.clone() if self._snapshot is not None else _State()
+            self._state = self._snapshot.clone() if self._snapshot is not None else StoreState()
             for arrivals in self._arrivals.values():
                 arrivals.clear()
-
-
-def _initial_priority(digest: EventDigest) -> str:
-    if digest.level == "fatal" or (digest.level == "error" and digest.is_unhandled):
-        return "high"
-    if digest.level in ("error", "warning"):
-        return "medium"
-    return "low"
-
-
-def snooze_expired(issue: Issue, now: datetime) -> bool:
-    """Whether an archived issue's condition is met (time passed, enough events or users)."""
-    snooze = issue.snooze
-    if snooze is None:
-        return False
-    if snooze.until is not None:
-        return now >= snooze.until
-    arrived = [e for e in issue.events if e.received >= snooze.started]
-    if snooze.until_escalating:
-        return len(arrived) >= ESCALATION_EVENTS
-    if snooze.count is not None:
-        recent = arrived
-        if snooze.window:
-            recent = [e for e in arrived if e.received >= now - timedelta(minutes=snooze.window)]
-        return len(recent) >= snooze.count
-    if snooze.user_count is not None:
-        recent = arrived
-        if snooze.user_window:
-            recent = [e for e in arrived if e.received >= now - timedelta(minutes=snooze.user_window)]
-        return len({e.user for e in recent if e.user}) >= snooze.user_count
-    return False
-
-
-def _store_event(
-    state: _State,
-    issue: Issue,
-    event_id: str,
-    payload: dict[str, Any],
-    digest: EventDigest,
-    timestamp: datetime,
-    received: datetime,
-) -> StoredEvent:
-    """A new event of `issue`, numbered and kept in `state` (the caller places it in `issue.events`)."""
-    state.next_sequence += 1
-    event = StoredEvent(
-        event_id=event_id,
-        project_id=issue.project_id,
-        issue_id=issue.id,
-        timestamp=timestamp,
-        received=received,
-        sequence=state.next_sequence,
-        payload=payload,
-        digest=digest,
-        tags=event_tags(payload, digest),
-        user=user_key(payload),
-    )
-    state.events[event_id] = event
-    return event
