@@ -40,10 +40,16 @@ class RequestLog:
 
     entries: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    in_flight: int = 0  # requests received and not yet logged
+
+    def started(self) -> None:
+        with self.lock:
+            self.in_flight += 1
 
     def add(self, entry: dict[str, Any]) -> None:
         with self.lock:
             self.entries.append(entry)
+            self.in_flight -= 1
 
     def list(self) -> list[dict[str, Any]]:
         with self.lock:

@@ -102,6 +102,7 @@ class RequestLogMiddleware:
         }
 
         logged = False
+        self.log().started()
 
         def log_once(status: int) -> None:
             nonlocal logged

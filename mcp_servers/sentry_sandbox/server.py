@@ -177,9 +177,15 @@ class SandboxServer:
         """
         return self._state.request_log.list() if self._state else []
 
-    def clear_requests(self) -> None:
-        if self._state is not None:
-            self._state.request_log.clear()
+    def clear_requests(self, settle_s: float = 5.0) -> None:
+        """Forget the requests received; first wait (up to `settle_s`) for those still being answered, such as
+        a slow answer whose client has gone, so that none of them is logged after the clearing."""
+        if self._state is None:
+            return
+        deadline = time.monotonic() + settle_s
+        while self._state.request_log.in_flight > 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        self._state.request_log.clear()
 
     def reset(self) -> None:
         """Restore the state saved right after seeding (issue statuses, events, outcomes); keeps faults."""
