@@ -3,7 +3,8 @@
 Starts a seeded local Sentry in its own process, installs the pinned official server with npm when it
 can (runs ours alone otherwise, and says so), runs the figures in order and writes `bench/results.md`
 and `bench/results.json`. Benchmarks report; a figure that breaks is reported as broken and the
-others still run. `--quick` takes fewer repeats (for trying the bench, not for quoting).
+others still run. `--quick` takes fewer repeats (for trying the bench, not for quoting); `--only context`
+runs only the named figures (`make bench BENCH_ARGS="--only context"`: figure 6 alone, in about a minute).
 """
 
 from __future__ import annotations
@@ -69,9 +70,12 @@ def _node() -> str:
 
 def header(args: argparse.Namespace, official_status: str, has_faults: bool, seconds: float) -> list[str]:
     versions = ", ".join(f"{name} {metadata.version(name)}" for name in ("mcp", "httpx", "pydantic", "anyio"))
+    options = [*(["--quick"] if args.quick else []), *(["--no-official"] if args.no_official else [])]
+    options += ["--only", *args.only] if args.only else []
     return [
-        f"Command: `make bench` (`python -m bench.run{' --quick' if args.quick else ''}`), "
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {seconds:.0f} s in all.",
+        f"Command: `make bench` (`python -m bench.run{''.join(f' {o}' for o in options)}`), "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {seconds:.0f} s in all"
+        + (f"; only figure(s) {', '.join(args.only)}." if args.only else "."),
         "",
         f"- Machine: {_cpu()}, {os.cpu_count()} cores, {_memory_gib()} memory, {platform.platform()}",
         f"- Python {platform.python_version()} ({versions}); Node {_node()}",

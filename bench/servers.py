@@ -1,7 +1,7 @@
 """The two servers under test, how to start them, and which of their tools answers the same question.
 
-Each `Server` maps the bench's questions (one issue, a page of issues, an issue's events, resolve,
-project stats) to its own tool and arguments; None where it has no such tool. The official server
+Each `Server` maps the bench's questions (one issue, a page of issues, an issue's events, one event,
+resolve, project stats, the projects) to its own tool and arguments; None where it has no such tool. The official server
 (`@sentry/mcp-server`, pinned) is installed with npm into `bench/.official/` (git-ignored).
 """
 
@@ -48,6 +48,12 @@ class Server:
     def stats(self, project: str, org: str) -> Call | None:
         raise NotImplementedError
 
+    def event(self, issue: dict[str, Any], event_id: str, org: str) -> Call | None:
+        raise NotImplementedError
+
+    def projects(self, org: str) -> Call | None:
+        raise NotImplementedError
+
 
 class Ours(Server):
     def issue(self, issue: dict[str, Any], org: str) -> Call:
@@ -64,6 +70,12 @@ class Ours(Server):
 
     def stats(self, project: str, org: str) -> Call | None:
         return "get-project-stats", {"project_slug": project, "period": "7d"}
+
+    def event(self, issue: dict[str, Any], event_id: str, org: str) -> Call | None:
+        return "get-event", {"issue_id": issue["short_id"], "event_id": event_id}
+
+    def projects(self, org: str) -> Call | None:
+        return "list-projects", {}
 
 
 class Official(Server):
@@ -93,6 +105,12 @@ class Official(Server):
 
     def stats(self, project: str, org: str) -> Call | None:
         return None
+
+    def event(self, issue: dict[str, Any], event_id: str, org: str) -> Call | None:
+        return "get_sentry_resource", {"resourceType": "event", "organizationSlug": org, "resourceId": event_id}
+
+    def projects(self, org: str) -> Call | None:
+        return "find_projects", {"organizationSlug": org}
 
 
 def ours(sentry: LocalSentry) -> Server:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from bench.clients import ToolAnswer
 from bench.figures import Figure
+from bench.figures.context import model_reads, size
 from bench.report import cell, render, targets
 from bench.stats import percentile, ratio, summary_ms
 
@@ -26,3 +28,48 @@ def test_targets_read_the_figures_and_missing_ones_are_not_measured() -> None:
     assert verdicts["peak RSS after 1,000 calls, MB"] == "not measured"
     text = render(["header line"], {"overhead": Figure("2. Overhead", ["a", "b"], rows=[[1, {"median": 2, "p95": 3}]])})
     assert "header line" in text and "## 2. Overhead" in text and "| 1 | 2 (p95 3) |" in text
+
+
+def test_context_targets_are_per_client_profile_and_the_facts_are_in_both_forms() -> None:
+    answered = {"error": False}
+    data = {
+        "results": {
+            "one issue": {"ours": answered, "official": answered},
+            "recent issues (10)": {"ours": answered, "official": {"error": True}},
+            "resolve": {"ours": answered, "official": None},
+        },
+        "ratios": {"one issue": {"structured-first": 0.92, "text-first": 0.48}},
+        "checklist": {
+            "one issue": {
+                "ours": {"structured-first": {"permalink": False, "last seen": True}, "text-first": {"permalink": True}}
+            },
+            "issue events (10)": {"ours": {"structured-first": {"event ids": True}, "text-first": {"event ids": True}}},
+        },
+    }
+    rows = {row[0]: (row[1], row[2], row[3]) for row in targets({"context": Figure("6", [], data=data)})}
+    assert rows["structured-first: one issue, ours / official"] == ("<= 0.7", 0.92, "**missed**")
+    assert rows["text-first: one issue, ours / official"] == ("<= 0.6", 0.48, "met")
+    assert rows["structured-first: resolve, ours / official"] == (
+        "<= 1.0",
+        "no matching official tool",
+        "not comparable",
+    )
+    assert rows["text-first: recent issues (10), ours / official"][1:] == (
+        "official tool failed here",
+        "not comparable",
+    )
+    assert rows["structured-first: issue events (10), ours / official"][1:] == (None, "not measured")
+    assert rows["facts in one issue (ours), both forms"][1:] == ("permalink (structured-first)", "**missed**")
+    assert rows["facts in issue events (10) (ours), both forms"][1:] == ("none missing", "met")
+    assert not any(what.startswith("result text") for what in rows)
+
+
+def test_the_model_reads_structured_content_first_but_text_on_error_and_never_meta() -> None:
+    text = [{"type": "text", "text": "BACKEND-6 is now resolved"}]
+    structured = {"status": "success", "data": {"changed": True}}
+    success = ToolAnswer({"content": text, "structuredContent": structured, "_meta": {"x": "y" * 99}}, 0)
+    assert model_reads(success, "structured-first") == structured
+    assert size(model_reads(success, "structured-first")) == len('{"status":"success","data":{"changed":true}}')
+    assert model_reads(success, "text-first") == "BACKEND-6 is now resolved"
+    failure = ToolAnswer({"content": text, "structuredContent": structured, "isError": True}, 0)
+    assert model_reads(failure, "structured-first") == model_reads(ToolAnswer({"content": text}, 0), "structured-first")
