@@ -32,15 +32,15 @@ KIND_ORDER: tuple[FindingKind, ...] = (
 
 class AnalyzedIssue(Result):
     id: str
-    short_id: str | None
+    short_id: str | None = None
     title: str
-    level: str | None
-    substatus: str | None
+    level: str | None = None
+    substatus: str | None = None
     events: int = Field(description="Events in the period.")
     users: int = Field(description="Users affected in the period.")
-    is_unhandled: bool | None
-    error_type: str | None
-    culprit: str | None
+    is_unhandled: bool | None = None
+    error_type: str | None = None
+    culprit: str | None = None
     first_release: str | None = Field(default=None, description="Release it was first seen in (when looked up).")
     last_release: str | None = Field(default=None, description="Latest release it was seen in (when looked up).")
 
@@ -49,15 +49,17 @@ class IssueGroup(Result):
     key: str
     issues: int
     events: int
-    issue_ids: list[str] = Field(description=f"The busiest of its issues, up to {GROUP_IDS_SHOWN}.")
+    issue_ids: list[str] = Field(
+        default_factory=list, description=f"The busiest of its issues, up to {GROUP_IDS_SHOWN}."
+    )
 
 
 class Spike(Result):
     issue_id: str
     recent_mean: float = Field(description="Mean events per bucket over the last buckets.")
     baseline_median: float = Field(description="Median events per bucket before them.")
-    ratio: float | None = Field(description="recent_mean / baseline_median; null when the baseline is 0.")
-    recent: list[int] = Field(description="The last buckets' counts, oldest first.")
+    ratio: float | None = Field(default=None, description="recent_mean / baseline_median; null when the baseline is 0.")
+    recent: list[int] = Field(default_factory=list, description="The last buckets' counts, oldest first.")
 
 
 class HandledSplit(Result):
@@ -70,16 +72,16 @@ class HandledSplit(Result):
 class IssueSet(Result):
     """Issues Sentry picked out by a query (new, regressed, escalating), with its total."""
 
-    total: int | None = Field(description="How many Sentry counts (all of them, not only those listed).")
-    issue_ids: list[str]
+    total: int | None = Field(default=None, description="How many Sentry counts (all of them, not only those listed).")
+    issue_ids: list[str] = Field(default_factory=list)
 
 
 class Finding(Result):
     kind: FindingKind
     summary: str
-    issue_ids: list[str]
+    issue_ids: list[str] = Field(default_factory=list)
     impact_events: int = Field(description="Events in the period of the issues concerned; findings rank by it.")
-    evidence: dict[str, float | int | str | None]
+    evidence: dict[str, float | int | str | None] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,8 @@ class HealthThresholds(Result):
 class Reason(Result):
     severity: Verdict = Field(description="What this rule alone would make the verdict.")
     rule: Literal["crash_free_sessions", "error_trend", "new_issues", "regressed_issues"]
-    value: float | None = Field(description="The number the rule looked at; null when Sentry had none.")
-    threshold: float | None = Field(description="The threshold it crossed or stayed within.")
+    value: float | None = Field(default=None, description="The number the rule looked at; null when Sentry had none.")
+    threshold: float | None = Field(default=None, description="The threshold it crossed or stayed within.")
     text: str
 
 

@@ -9,10 +9,11 @@ from pydantic import AfterValidator, Field
 
 from ..base.errors import ProjectNotFound
 from ..sentry import models
-from ..shared.results import IssueSummary, Result, issue_summary
-from ..shared.text import issue_line, permalink_pattern
+from ..shared.issues import IssueSummary, issue_summary, permalink_template
+from ..shared.results import table
+from ..shared.text import issue_line
 from .operation import OperationContext
-from .paging import read_pages
+from .paging import PagedResult, read_pages
 
 SEARCH_TERMS_MAX = 500
 
@@ -40,10 +41,13 @@ IssueSort = Annotated[
 ]
 
 
-class IssueList(Result):
-    issues: list[IssueSummary]
-    total_hits: int | None = Field(description="Sentry's (approximate) count of matching issues.")
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at the end.")
+class IssueList(PagedResult):
+    issues: table(IssueSummary, "The issues.") = Field(default_factory=list)  # type: ignore[valid-type]
+    total_hits: int | None = Field(default=None, description="Sentry's (approximate) count of matching issues.")
+    permalink_template: str | None = Field(
+        default=None,
+        description="Each issue's permalink, with its `id` for {id} (then left out of the issues).",
+    )
 
 
 L = TypeVar("L", bound=IssueList)
@@ -76,7 +80,13 @@ async def list_issues(
         cursor=cursor,
     )
     issues = [issue_summary(models.Issue.model_validate(row)) for row in pages.rows]
-    return result(issues=issues, total_hits=pages.total_hits, next_cursor=pages.next_cursor)
+    template = permalink_template(issues) if len(issues) > 1 else None
+    if template:
+        issues = [issue.model_copy(update={"permalink": None}) for issue in issues]
+    listed = result(
+        issues=issues, total_hits=pages.total_hits, next_cursor=pages.next_cursor, permalink_template=template
+    )
+    return listed.resuming(pages)
 
 
 def render_issue_list(result: IssueList) -> str:
@@ -87,11 +97,11 @@ def render_issue_list(result: IssueList) -> str:
     statuses = {issue.status for issue in result.issues}
     shared = statuses.pop() if len(statuses) == 1 else None
     head = f"{len(result.issues)}{total} {shared + ' ' if shared else ''}issues:"
-    pattern = permalink_pattern(result.issues) if len(result.issues) > 1 else None
+    pattern = result.permalink_template
     lines = [
         issue_line(issue, link=pattern is None, status=shared is None, numeric_id=pattern is not None, minutes=True)
         for issue in result.issues
     ]
-    links = f"\nLinks: {pattern} (<id>: the number after #)" if pattern else ""
+    links = f"\nLinks: {pattern} ({{id}}: the number after #)" if pattern else ""
     more = f"\nMore: cursor={result.next_cursor}" if result.next_cursor else ""
     return head + "\n" + "\n".join(lines) + links + more

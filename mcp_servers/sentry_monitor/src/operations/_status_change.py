@@ -26,10 +26,12 @@ from .operation import OperationContext
 
 class IssueState(Result):
     id: str
-    short_id: str | None
-    status: str | None
-    substatus: str | None
-    status_details: dict[str, Any] = Field(description="Sentry's statusDetails, e.g. ignoreUntil or inNextRelease.")
+    short_id: str | None = None
+    status: str | None = None
+    substatus: str | None = None
+    status_details: dict[str, Any] = Field(
+        default_factory=dict, description="Sentry's statusDetails, e.g. ignoreUntil or inNextRelease."
+    )
 
 
 class ChangedIssue(Result):
@@ -103,8 +105,8 @@ async def change_status(ctx: OperationContext, issue_id: str, change: Change) ->
         SideEffect(
             kind="issue_status_changed",
             target=f"issue:{ident}",
-            before=before.model_dump(include={"status", "substatus"}),
-            after=after.model_dump(include={"status", "substatus"}),
+            before={"status": before.status, "substatus": before.substatus},  # both, for an undo
+            after={"status": after.status, "substatus": after.substatus},
             description=f"{change.describe} {ident} (was {_state_text(before)}).",
         )
     )

@@ -25,8 +25,9 @@ from ..analysis.error_patterns import (
 from ..base.concurrency import gather_all, gather_two
 from ..base.errors import NotFound
 from ..sentry import models
+from ..shared.issues import short_culprit
 from ..shared.results import Result
-from ..shared.text import culprit, short_title
+from ..shared.text import short_title
 from ._params import Period, ProjectSlug
 from ._pattern_reads import PatternReads
 from ._pattern_result import Analysis, left_out, summarize
@@ -64,9 +65,9 @@ class SpikeThresholds(Result):
 
 class Coverage(Result):
     analysed: int = Field(description="Unresolved issues seen in the period that were analysed, busiest first.")
-    total: int | None = Field(description="Sentry's count of unresolved issues seen in the period.")
+    total: int | None = Field(default=None, description="Sentry's count of unresolved issues seen in the period.")
     release_lookups: int = Field(description="Issues whose first and last release were looked up.")
-    left_out: list[str] = Field(description="What the analysis did not cover, and why.")
+    left_out: list[str] = Field(default_factory=list, description="What the analysis did not cover, and why.")
 
 
 class ErrorPatterns(Result):
@@ -76,19 +77,25 @@ class ErrorPatterns(Result):
     spike_thresholds: SpikeThresholds
     coverage: Coverage
     events: int = Field(description="Events in the period of the analysed issues.")
-    findings: list[Finding] = Field(description="What stands out, most events first.")
-    spikes: list[Spike]
+    findings: list[Finding] = Field(default_factory=list, description="What stands out, most events first.")
+    spikes: list[Spike] = Field(default_factory=list)
     new: IssueSet = Field(description="Unresolved issues first seen in the period.")
     regressed: IssueSet
     escalating: IssueSet
-    top_by_events: list[str]
-    top_by_users: list[str]
-    by_exception_type: list[IssueGroup]
-    by_module: list[IssueGroup] = Field(description="By culprit module (the culprit before ' in ').")
-    by_release: list[IssueGroup] = Field(description="By the release that introduced them (looked-up issues only).")
-    by_environment: list[IssueGroup] = Field(description="Unresolved issues seen in the period per environment.")
+    top_by_events: list[str] = Field(default_factory=list)
+    top_by_users: list[str] = Field(default_factory=list)
+    by_exception_type: list[IssueGroup] = Field(default_factory=list)
+    by_module: list[IssueGroup] = Field(
+        default_factory=list, description="By culprit module (the culprit before ' in ')."
+    )
+    by_release: list[IssueGroup] = Field(
+        default_factory=list, description="By the release that introduced them (looked-up issues only)."
+    )
+    by_environment: list[IssueGroup] = Field(
+        default_factory=list, description="Unresolved issues seen in the period per environment."
+    )
     handled: HandledSplit
-    issues: list[AnalyzedIssue] = Field(description="Every issue named above, once.")
+    issues: list[AnalyzedIssue] = Field(default_factory=list, description="Every issue named above, once.")
 
 
 async def analyze_error_patterns(ctx: OperationContext, params: AnalyzeErrorPatternsParams) -> ErrorPatterns:
@@ -229,7 +236,7 @@ def _issue_set_text(name: str, issue_set: IssueSet, names: dict[str, str]) -> st
 def _issue_text(issue: AnalyzedIssue) -> str:
     flags = " unhandled" if issue.is_unhandled else ""
     release = f"; first release {issue.first_release}" if issue.first_release else ""
-    where = f"; at {culprit(issue.culprit)}" if issue.culprit else ""
+    where = f"; at {short_culprit(issue.culprit)}" if issue.culprit else ""
     state = f"[{issue.level or '?'}{flags}, {issue.substatus or '?'}]"
     return (
         f"- {issue.short_id or issue.id} {state} {issue.events} events, {issue.users} users: "
@@ -299,4 +306,6 @@ OPERATION = Operation(
     handler=analyze_error_patterns,
     render=render_error_patterns,
     scopes=("org:read", "project:read", "event:read"),
+    main_list="issues",
+    cut_hint="Ask for fewer with `top`, or a shorter `period`.",
 )

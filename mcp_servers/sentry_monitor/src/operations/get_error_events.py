@@ -8,12 +8,13 @@ from pydantic import Field
 
 from ..sentry import models
 from ..sentry.identifiers import issue_ref
-from ..shared.results import Result, UserInfo, text, user_info
+from ..shared.events import UserInfo, user_info
+from ..shared.results import Result, Timestamp, table, text
 from ..shared.text import user_label, when
 from ._issue_scope import read_within_allowed
 from ._params import Cursor, IssueIdParams
 from .operation import Count, Operation, OperationContext
-from .paging import read_pages
+from .paging import PagedResult, read_pages
 
 MAX_LIMIT = 250
 
@@ -25,18 +26,17 @@ class GetErrorEventsParams(IssueIdParams):
 
 class EventSummary(Result):
     event_id: str
-    timestamp: str | None
+    timestamp: Timestamp | None = None
     title: str
-    message: str | None
-    environment: str | None
-    release: str | None
-    user: UserInfo | None
-    location: str | None = Field(description="File (and line) where the error was raised, when known.")
+    message: str | None = None
+    environment: str | None = None
+    release: str | None = None
+    user: UserInfo | None = None
+    location: str | None = Field(default=None, description="File (and line) where the error was raised, when known.")
 
 
-class ErrorEvents(Result):
-    events: list[EventSummary]
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at the end.")
+class ErrorEvents(PagedResult):
+    events: table(EventSummary, "The events, newest first.") = Field(default_factory=list)  # type: ignore[valid-type]
 
 
 async def get_error_events(ctx: OperationContext, params: GetErrorEventsParams) -> ErrorEvents:
@@ -56,7 +56,7 @@ async def get_error_events(ctx: OperationContext, params: GetErrorEventsParams) 
         ),
     )
     events = [_summary(models.Event.model_validate(row)) for row in pages.rows]
-    result = ErrorEvents(events=events, next_cursor=pages.next_cursor)
+    result = ErrorEvents(events=events, next_cursor=pages.next_cursor).resuming(pages)
     _recommend(ctx, ctx.api.issue_label(issue.short_id, issue.id) if issue else ref.issue_id, result)
     return result
 
@@ -89,8 +89,6 @@ def _recommend(ctx: OperationContext, label: str, result: ErrorEvents) -> None:
     if spread:
         ctx.recommend(f"These {len(result.events)} events span {'; '.join(spread)} and {len(users)} user(s).")
     ctx.recommend(f"Read the full stack trace with get-issue-details(issue_id='{label}').")
-    if result.next_cursor:
-        ctx.recommend(f"Older events: call get-error-events again with cursor='{result.next_cursor}'.")
 
 
 def render_error_events(result: ErrorEvents) -> str:
@@ -122,4 +120,5 @@ OPERATION = Operation(
     handler=get_error_events,
     render=render_error_events,
     scopes=("event:read",),
+    main_list="events",
 )

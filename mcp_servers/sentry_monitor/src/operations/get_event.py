@@ -5,7 +5,8 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 
 from ..sentry.identifiers import event_id, issue_ref
-from ..shared.results import EventInfo, Result, event_info
+from ..shared.events import EventInfo, event_info
+from ..shared.results import Result
 from ..shared.text import event_lines
 from ._issue_scope import read_within_allowed
 from ._params import IssueIdParams

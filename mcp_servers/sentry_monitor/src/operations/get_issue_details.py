@@ -8,35 +8,30 @@ from ..base.concurrency import gather_two
 from ..base.errors import EventNotFound
 from ..sentry import models
 from ..sentry.identifiers import issue_ref
-from ..shared.results import (
-    EventInfo,
-    IssueSummary,
-    Result,
-    crashing_in_app_frame,
-    event_info,
-    issue_summary,
-)
+from ..shared.events import EventInfo, crashing_frame, event_info
+from ..shared.issues import IssueSummary, issue_summary
+from ..shared.results import Result
 from ..shared.text import event_lines, issue_line
 from ._params import IssueIdParams
 from .operation import Operation, OperationContext
 
-
-class TopTag(Result):
-    key: str
-    total_values: int
+MAX_TAGS = 10
 
 
 class IssueDetail(IssueSummary):
-    count_24h: int | None = Field(description="Events in the last 24 hours.")
-    count_30d: int | None = Field(description="Events in the last 30 days.")
-    first_release: str | None
-    last_release: str | None
-    top_tags: list[TopTag]
+    count_24h: int | None = Field(default=None, description="Events in the last 24 hours.")
+    count_30d: int | None = Field(default=None, description="Events in the last 30 days.")
+    first_release: str | None = None
+    last_release: str | None = None
+    top_tags: dict[str, int] = Field(
+        default_factory=dict,
+        description="Tag keys on the issue's events, with how many values each has.",
+    )
 
 
 class IssueDetails(Result):
     issue: IssueDetail
-    latest_event: EventInfo | None
+    latest_event: EventInfo | None = None
 
 
 async def get_issue_details(ctx: OperationContext, params: IssueIdParams) -> IssueDetails:
@@ -67,6 +62,7 @@ async def get_issue_details(ctx: OperationContext, params: IssueIdParams) -> Iss
         latest, warnings = event_info(event_response)
         for warning in warnings:
             ctx.warn(warning)
+        latest = _without_title(latest, detail.title)
     result = IssueDetails(issue=detail, latest_event=latest)
     _recommend(ctx, result)
     return result
@@ -79,19 +75,28 @@ def _issue_detail(issue: models.Issue) -> IssueDetail:
         count_30d=issue.series_total("30d"),
         first_release=issue.first_release.version if issue.first_release else None,
         last_release=issue.last_release.version if issue.last_release else None,
-        top_tags=[
-            TopTag(key=tag.key, total_values=tag.total_values)
-            for tag in sorted(issue.tags, key=lambda tag: -tag.total_values)[:10]
-        ],
+        top_tags={
+            tag.key: tag.total_values for tag in sorted(issue.tags, key=lambda tag: -tag.total_values)[:MAX_TAGS]
+        },
     )
+
+
+def _without_title(event: EventInfo, title: str) -> EventInfo:
+    """The event with its raised exception's type and value left out when they make up the issue's title."""
+    raised = event.exceptions[0] if event.exceptions else None
+    if raised is None or title not in (f"{raised.type}: {raised.value}", raised.type):
+        return event
+    said = raised.model_copy(update={"type": None, "value": None})
+    return event.model_copy(update={"exceptions": [said, *event.exceptions[1:]]})
 
 
 def _recommend(ctx: OperationContext, result: IssueDetails) -> None:
     issue = result.issue
     ident = ctx.api.issue_label(issue.short_id, issue.id)
-    frame = crashing_in_app_frame(result.latest_event.exceptions) if result.latest_event else None
+    raised = result.latest_event.exceptions[0] if result.latest_event and result.latest_event.exceptions else None
+    frame = crashing_frame(raised) if raised else None
     if frame is not None:
-        ctx.recommend(f"Start at {frame.filename}:{frame.line} in {frame.function} (the crashing in-app frame).")
+        ctx.recommend(f"Start at {frame}, the crashing in-app frame.")
     ctx.recommend(f"See how often and for whom it happens: get-error-events(issue_id='{ident}').")
     if issue.status == "unresolved":
         ctx.recommend(f"Once a fix is deployed, call resolve-issue(issue_id='{ident}').")
@@ -108,9 +113,9 @@ def render_issue_details(result: IssueDetails) -> str:
     if any(counts):
         lines.append("  " + "; ".join(part for part in counts if part))
     if issue.top_tags:
-        lines.append("  tags: " + ", ".join(f"{tag.key} ({tag.total_values})" for tag in issue.top_tags[:6]))
+        lines.append("  tags: " + ", ".join(f"{key} ({values})" for key, values in list(issue.top_tags.items())[:6]))
     if result.latest_event is not None:
-        lines.extend(event_lines(result.latest_event, "Latest event"))
+        lines.extend(event_lines(result.latest_event, "Latest event", title=issue.title))
     return "\n".join(lines)
 
 

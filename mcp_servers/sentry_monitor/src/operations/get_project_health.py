@@ -14,7 +14,8 @@ from ..analysis.health_verdict import HealthThresholds, Reason, Verdict
 from ..base.errors import NotFound
 from ..sentry import models
 from ..sentry.responses import ApiResponse
-from ..shared.results import IssueSummary, Result, change_pct, issue_summary
+from ..shared.issues import IssueSummary, issue_summary
+from ..shared.results import Result, change_pct
 from ..shared.text import known, pct, short_title
 from ._health_reads import read_health
 from ._params import Period, ProjectSlug
@@ -62,35 +63,39 @@ class GetProjectHealthParams(Parameters):
 
 
 class SessionHealth(Result):
-    crash_free_sessions_pct: float | None = Field(description="Null when the project sent no sessions.")
-    crash_free_users_pct: float | None
-    sessions: int | None
-    users: int | None
+    crash_free_sessions_pct: float | None = Field(default=None, description="Null when the project sent no sessions.")
+    crash_free_users_pct: float | None = None
+    sessions: int | None = None
+    users: int | None = None
 
 
 class ErrorVolume(Result):
     current: int = Field(description="Accepted errors in the period.")
     previous: int = Field(description="Accepted errors in the period of the same length before it.")
-    change_pct: float | None = Field(description="Change in percent; null when the previous period had none.")
+    change_pct: float | None = Field(
+        default=None, description="Change in percent; null when the previous period had none."
+    )
 
 
 class IssueCounts(Result):
-    unresolved: int | None = Field(description="Unresolved issues seen in the period.")
-    new: int | None = Field(description="Unresolved issues first seen in the period.")
-    regressed: int | None
-    escalating: int | None
+    unresolved: int | None = Field(default=None, description="Unresolved issues seen in the period.")
+    new: int | None = Field(default=None, description="Unresolved issues first seen in the period.")
+    regressed: int | None = None
+    escalating: int | None = None
 
 
 class ProjectHealth(Result):
     project: str
     period: str
     verdict: Verdict
-    reasons: list[Reason] = Field(description="One per rule, worst first.")
+    reasons: list[Reason] = Field(default_factory=list, description="One per rule, worst first.")
     thresholds: HealthThresholds
     sessions: SessionHealth
-    errors: ErrorVolume | None = Field(description="Null when Sentry's statistics could not be read.")
+    errors: ErrorVolume | None = Field(default=None, description="Null when Sentry's statistics could not be read.")
     issues: IssueCounts
-    top_issues: list[IssueSummary] = Field(description=f"The {TOP_ISSUES} unresolved issues with most events.")
+    top_issues: list[IssueSummary] = Field(
+        default_factory=list, description=f"The {TOP_ISSUES} unresolved issues with most events."
+    )
 
 
 async def get_project_health(ctx: OperationContext, params: GetProjectHealthParams) -> ProjectHealth:

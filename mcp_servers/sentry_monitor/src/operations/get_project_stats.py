@@ -7,7 +7,7 @@ from pydantic import Field
 from ..base.errors import ProjectNotFound
 from ..sentry import models
 from ..sentry.capabilities import OUTCOME_STATS
-from ..shared.results import Result, change_pct
+from ..shared.results import Result, Timestamp, change_pct
 from ._params import Period, ProjectSlug
 from .operation import Operation, OperationContext, Parameters
 
@@ -23,7 +23,7 @@ class GetProjectStatsParams(Parameters):
 
 
 class SeriesPoint(Result):
-    start: str
+    start: Timestamp
     accepted: int
 
 
@@ -31,7 +31,7 @@ class Trend(Result):
     first_half: int = Field(description="Accepted errors in the first half of the period.")
     second_half: int = Field(description="Accepted errors in the second half.")
     change_pct: float | None = Field(
-        description="Change from first to second half in percent; null if the first half had none."
+        default=None, description="Change from first to second half in percent; null if the first half had none."
     )
 
 
@@ -39,11 +39,15 @@ class ProjectStats(Result):
     period: str
     interval: str
     totals: dict[str, int] = Field(
+        default_factory=dict,
         description="Errors by outcome: accepted (stored), filtered (inbound filters), "
-        "rate_limited (quota), invalid, and any other outcome Sentry reports."
+        "rate_limited (quota), invalid, and any other outcome Sentry reports.",
     )
-    series: list[SeriesPoint] = Field(description="Accepted errors per interval, oldest first.")
-    peak: SeriesPoint | None = Field(description="The busiest interval; null when no errors were accepted.")
+    series_start: Timestamp | None = Field(default=None, description="When the first interval of `series` starts.")
+    series: list[int] = Field(
+        default_factory=list, description="Accepted errors per interval (`interval` long), oldest first."
+    )
+    peak: SeriesPoint | None = Field(default=None, description="The busiest interval; absent when none was accepted.")
     trend: Trend
 
 
@@ -80,7 +84,8 @@ async def get_project_stats(ctx: OperationContext, params: GetProjectStatsParams
         period=params.period,
         interval=interval,
         totals=totals,
-        series=points,
+        series_start=stats.intervals[0] if stats.intervals else None,
+        series=accepted,
         peak=peak,
         trend=Trend(first_half=first, second_half=second, change_pct=change),
     )
@@ -122,7 +127,7 @@ def render_project_stats(result: ProjectStats) -> str:
     trend = result.trend
     change = f"{trend.change_pct:+g}%" if trend.change_pct is not None else "n/a"
     lines.append(f"Trend: first half {trend.first_half}, second half {trend.second_half} ({change})")
-    sparkline = " ".join(str(point.accepted) for point in result.series)
+    sparkline = " ".join(str(count) for count in result.series)
     lines.append(f"Accepted per {result.interval}, oldest first: {sparkline}")
     return "\n".join(lines)
 

@@ -59,9 +59,7 @@ def _recommend(ctx: OperationContext, params: GetRecentIssuesParams, result: Rec
         return
     busiest = max(result.issues, key=lambda issue: issue.count)
     ctx.recommend(
-        f"get-issue-details(issue_id='{ctx.api.issue_label(busiest.short_id, busiest.id)}') for the busiest issue's "
-        "stack trace "
-        f"({busiest.count} events, {busiest.user_count} users)."
+        f"The busiest's stack trace: get-issue-details(issue_id='{ctx.api.issue_label(busiest.short_id, busiest.id)}')."
     )
     unhandled = [issue for issue in result.issues if issue.is_unhandled and issue is not busiest]
     if unhandled:
@@ -69,8 +67,6 @@ def _recommend(ctx: OperationContext, params: GetRecentIssuesParams, result: Rec
             f"{len(unhandled)} other issue(s) crashed unhandled, e.g. "
             f"{ctx.api.issue_label(unhandled[0].short_id, unhandled[0].id)}."
         )
-    if result.next_cursor:
-        ctx.recommend(f"More issues: call get-recent-issues again with cursor='{result.next_cursor}'.")
 
 
 OPERATION = Operation(
@@ -87,4 +83,5 @@ OPERATION = Operation(
     handler=get_recent_issues,
     render=render_issue_list,
     scopes=("org:read", "project:read", "event:read"),
+    main_list="issues",
 )

@@ -22,15 +22,15 @@ class ListProjectsParams(Parameters):
 
 class ProjectInfo(Result):
     slug: str
-    name: str | None
-    platform: str | None
+    name: str | None = None
+    platform: str | None = None
     id: str
-    has_sessions: bool | None = Field(description="Whether the project sends release-health sessions.")
-    latest_release: str | None
+    has_sessions: bool | None = Field(default=None, description="Whether the project sends release-health sessions.")
+    latest_release: str | None = None
 
 
 class Projects(Result):
-    projects: list[ProjectInfo]
+    projects: list[ProjectInfo] = Field(default_factory=list)
     total: int = Field(description="Projects this server may show (before the query filter).")
 
 
@@ -106,4 +106,6 @@ OPERATION = Operation(
     handler=list_projects,
     render=render_projects,
     scopes=("org:read",),
+    main_list="projects",
+    cut_hint="Pass `query` (part of a slug or name) to see the others.",
 )

@@ -135,6 +135,10 @@ class Operation(Generic[P, R]):
     read_only: bool = True
     destructive: bool = False
     idempotent: bool = True
+    # The result's list that a cut to the result budget shortens first (see budget.py), and how a caller sees
+    # what a cut left out when that list has no cursor.
+    main_list: str | None = None
+    cut_hint: str = "Narrow the call to see them."
 
     async def run(self, context: OperationContext, raw: P) -> R:
         return await self.handler(context, raw)

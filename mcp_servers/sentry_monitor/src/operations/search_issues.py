@@ -68,8 +68,6 @@ async def search_issues(ctx: OperationContext, params: SearchIssuesParams) -> Fo
     else:
         first = result.issues[0]
         ctx.recommend(f"Open one with get-issue-details(issue_id='{ctx.api.issue_label(first.short_id, first.id)}').")
-    if result.next_cursor:
-        ctx.recommend(f"More: call search-issues again with the same query and cursor='{result.next_cursor}'.")
     return result
 
 
@@ -87,4 +85,5 @@ OPERATION = Operation(
     handler=search_issues,
     render=render_issue_list,
     scopes=("org:read", "project:read", "event:read"),
+    main_list="issues",
 )

@@ -22,6 +22,7 @@ from ..base.errors import (
     NotFound,
     OrganizationNotFound,
     ProjectNotAllowed,
+    ProjectNotFound,
     RateLimited,
     SentryMonitorError,
     SentryUnavailable,
@@ -137,6 +138,10 @@ def _failure(response: httpx.Response, raw: bytes, expect: Expectations) -> Sent
             required_scope=expect.scope,
         )
     if status == 404:
+        if expect.project is not None and issubclass(expect.not_found, ProjectNotFound):
+            return expect.not_found(
+                f"Sentry has no project {expect.project!r} (404).{said}", status_code=status, project=expect.project
+            )
         return expect.not_found(f"Sentry has no such {_noun(expect.not_found)} (404).{said}", status_code=status)
     if status in (405, 410):
         return UnsupportedByServer(

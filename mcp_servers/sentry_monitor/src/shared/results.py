@@ -1,301 +1,130 @@
-"""Result shapes shared by several operations, and how they are made from Sentry objects.
+"""The `Result` base every tool's result builds on, and the lean form a model reads.
 
-Results are snake_case, small and flat: what an on-call engineer or an agent needs to decide the next
-step, never Sentry's whole payload.
+A result is serialized once, for both the Python API (`ModuleOutput.data`) and MCP (`structuredContent`),
+written for a model reading it: a field that says nothing is left out (None, an empty string, list or
+object, or a value equal to the field's declared default), so that what is there is what is known.
+Measured numbers and fact booleans are declared without a default (required) and are never left out: a
+count of 0 is a fact. What is left out reads back as its default, so lean data validates as its model.
+Timestamps are UTC to the second (`2026-11-30T10:04:05Z`). A list of many objects of one kind can be sent
+as one table (`table`), its field names once instead of once per row.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    PlainSerializer,
+    SerializerFunctionWrapHandler,
+    WithJsonSchema,
+    model_serializer,
+)
 
-from ..sentry import models
-from ..sentry.responses import ApiResponse
-
-MAX_FRAMES_PER_EXCEPTION = 20
-MAX_BREADCRUMBS = 10
-MAX_CONTEXT_VALUES = 6
-MAX_SOURCE_CHARS = 200
 MAX_TEXT_CHARS = 500
+EMPTY: tuple[Any, ...] = (None, "", [], {})
 
 
 class Result(BaseModel):
-    """Base of every result model: a field it does not declare is refused."""
+    """Base of every result model: a field it does not declare is refused; its lean form leaves out what says
+    nothing (see the module's docstring)."""
 
     model_config = ConfigDict(extra="forbid")
 
-
-class IssueSummary(Result):
-    id: str = Field(description="Numeric issue id.")
-    short_id: str | None = Field(description="Readable id such as BACKEND-1A.")
-    title: str
-    culprit: str | None
-    level: str | None
-    status: str | None = Field(description="unresolved, resolved or ignored.")
-    substatus: str | None = Field(description="new, ongoing, regressed, escalating, archived_* ... when known.")
-    count: int = Field(description="Events in the issue's lifetime.")
-    user_count: int = Field(description="Distinct users affected.")
-    first_seen: str | None
-    last_seen: str | None
-    is_unhandled: bool | None = Field(description="True when at least one event crashed (not caught).")
-    error_type: str | None
-    error_value: str | None
-    assignee: str | None
-    permalink: str | None
+    @model_serializer(mode="wrap")
+    def _lean(self, serialize: SerializerFunctionWrapHandler) -> Any:
+        data = serialize(self)
+        if not isinstance(data, dict):
+            return data
+        for name, field in type(self).model_fields.items():
+            key = field.alias or name
+            if key not in data or field.is_required():  # a required field is always there, so it reads back
+                continue
+            value = data[key]
+            if isinstance(value, dict) and not isinstance(getattr(self, name), Result):  # a mapping of facts
+                value = data[key] = {k: v for k, v in value.items() if v is not None}
+            if any(value == empty and type(value) is type(empty) for empty in EMPTY) or value == field.default:
+                del data[key]
+        return data
 
 
-def issue_summary(issue: models.Issue) -> IssueSummary:
-    return IssueSummary(
-        id=issue.id,
-        short_id=issue.short_id,
-        title=issue.title,
-        culprit=issue.culprit or None,
-        level=issue.level,
-        status=issue.status,
-        substatus=issue.substatus,
-        count=issue.count,
-        user_count=issue.user_count,
-        first_seen=issue.first_seen,
-        last_seen=issue.last_seen,
-        is_unhandled=issue.is_unhandled,
-        error_type=text(issue.metadata.get("type")),
-        error_value=text(issue.metadata.get("value")),
-        assignee=_assignee(issue.assigned_to),
-        permalink=issue.permalink,
-    )
+def to_seconds(value: str | None) -> str | None:
+    """An ISO 8601 timestamp as UTC to the second, `Z`-suffixed; anything unreadable is kept as it is."""
+    if not value:
+        return value
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class UserInfo(Result):
-    id: str | None = None
-    email: str | None = None
-    username: str | None = None
-    ip_address: str | None = None
+Timestamp = Annotated[str, AfterValidator(to_seconds)]
+"""An ISO 8601 timestamp, kept as UTC to the second: Sentry's microseconds help no triage."""
+
+R = TypeVar("R", bound=Result)
+TABLE_DESCRIPTION = "A table: `columns` names each row's cells (null: unknown); `common`: cells every row shares."
 
 
-def user_info(user: dict[str, Any] | None) -> UserInfo | None:
-    if not user:
-        return None
-    info = UserInfo(**{key: text(user.get(key)) for key in ("id", "email", "username", "ip_address")})
-    return info if any(info.model_dump().values()) else None
+def records(value: Any) -> Any:
+    """The list of objects a table stands for, each without its unknown cells (a list stays as it is): how a
+    caller of the Python API or an MCP client reads `data["issues"]` back as one dict per issue."""
+    if value is None:
+        return []
+    if not isinstance(value, dict):
+        return value
+    columns, common = value.get("columns") or [], value.get("common") or {}
+    return [
+        {**common, **{column: cell for column, cell in zip(columns, row, strict=False) if cell is not None}}
+        for row in value.get("rows") or []
+    ]
 
 
-# -- stack traces ---------------------------------------------------------------------------------
+def _table_of(items: list[Result]) -> dict[str, Any]:
+    if not items:
+        return {}  # nothing to say: left out like an empty list
+    records = [item.model_dump(mode="json") for item in items]
+    columns = list(dict.fromkeys(key for record in records for key in record))
+    common: dict[str, Any] = {}
+    if len(records) > 1:
+        common = {
+            column: records[0][column]
+            for column in columns
+            if all(column in record and record[column] == records[0][column] for record in records)
+        }
+    columns = [column for column in columns if column not in common]
+    table: dict[str, Any] = {"columns": columns, "rows": [[record.get(c) for c in columns] for record in records]}
+    return {**table, "common": common} if common else table
 
 
-class Frame(Result):
-    filename: str | None
-    function: str | None
-    line: int | None
-    source: str | None = Field(description="The source line at `line`, when Sentry has it.")
-    in_app: bool
+def table(model: type[R], description: str) -> Any:
+    """A list of `model` objects sent as one table (see TABLE_DESCRIPTION), read back from one as a list.
 
-
-class ExceptionInfo(Result):
-    type: str | None
-    value: str | None
-    handled: bool | None = Field(description="False when the exception crashed the program (unhandled).")
-    thread: str | None = Field(default=None, description="Set when the stack came from a thread, not an exception.")
-    frames: list[Frame] = Field(description="Oldest call first; the crashing frame is last.")
-    frames_omitted: int = Field(default=0, description="System frames cut to keep the result small.")
-
-
-def exceptions_of(event: models.Event) -> tuple[list[ExceptionInfo], list[str]]:
-    """The event's exceptions from the raised one back to its causes, with capped frames, and warnings.
-
-    Sentry lists chained exceptions cause first; we return the raised (last) one first. An event with
-    no exception entry but a stack in `threads` or `stacktrace` gets that stack as one entry.
+    Use as a field's type: `issues: table(IssueSummary, "The issues.") = Field(default_factory=list)`.
     """
-    warnings: list[str] = []
-    infos: list[ExceptionInfo] = []
-    exception = event.entry("exception")
-    if exception is not None:
-        for value in reversed([v for v in exception.get("values") or [] if isinstance(v, dict)]):
-            mechanism = value.get("mechanism") if isinstance(value.get("mechanism"), dict) else {}
-            handled = mechanism.get("handled") if mechanism else None
-            frames, omitted = _frames(value.get("stacktrace"))
-            infos.append(
-                ExceptionInfo(
-                    type=text(value.get("type")),
-                    value=text(value.get("value")),
-                    handled=handled if isinstance(handled, bool) else None,
-                    frames=frames,
-                    frames_omitted=omitted,
-                )
-            )
-    else:
-        thread = _crashed_thread(event.entry("threads"))
-        stacktrace = event.entry("stacktrace")
-        if thread is not None or stacktrace is not None:
-            frames, omitted = _frames(thread.get("stacktrace") if thread else stacktrace)
-            infos.append(
-                ExceptionInfo(
-                    type=text(event.metadata.get("type")) or event.title or None,
-                    value=text(event.metadata.get("value")),
-                    handled=None,
-                    thread=text(thread.get("name") or thread.get("id")) if thread else None,
-                    frames=frames,
-                    frames_omitted=omitted,
-                )
-            )
-    for info in infos:
-        if info.frames_omitted:
-            warnings.append(
-                f"{info.type or 'stack'}: {info.frames_omitted} system frames cut; the crashing frame and "
-                "in-app frames are kept."
-            )
-    return infos, warnings
-
-
-def crashing_in_app_frame(exceptions: list[ExceptionInfo]) -> Frame | None:
-    """The innermost in-app frame of the raised exception (else its last frame)."""
-    if not exceptions or not exceptions[0].frames:
-        return None
-    frames = exceptions[0].frames
-    return next((frame for frame in reversed(frames) if frame.in_app), frames[-1])
-
-
-def _crashed_thread(threads: dict[str, Any] | None) -> dict[str, Any] | None:
-    candidates = [t for t in (threads or {}).get("values") or [] if isinstance(t, dict) and t.get("stacktrace")]
-    for key in ("crashed", "current"):
-        for thread in candidates:
-            if thread.get(key):
-                return thread
-    return candidates[0] if candidates else None
-
-
-def _frames(stacktrace: Any) -> tuple[list[Frame], int]:
-    raw = (
-        [f for f in (stacktrace or {}).get("frames") or [] if isinstance(f, dict)]
-        if isinstance(stacktrace, dict)
-        else []
-    )
-    frames = [_frame(f) for f in raw]
-    if len(frames) <= MAX_FRAMES_PER_EXCEPTION:
-        return frames, 0
-    keep = {len(frames) - 1} | {i for i, frame in enumerate(frames) if frame.in_app}
-    if len(keep) > MAX_FRAMES_PER_EXCEPTION:  # too many in-app frames: keep the innermost ones
-        keep = set(sorted(keep)[-MAX_FRAMES_PER_EXCEPTION:])
-    kept = [frame for i, frame in enumerate(frames) if i in keep]
-    return kept, len(frames) - len(kept)
-
-
-def _frame(raw: dict[str, Any]) -> Frame:
-    line = raw.get("lineNo", raw.get("lineno"))
-    line = line if isinstance(line, int) else None
-    source = None
-    for pair in raw.get("context") or []:
-        if isinstance(pair, list | tuple) and len(pair) == 2 and pair[0] == line:
-            source = text(pair[1], MAX_SOURCE_CHARS)
-    if source is None and isinstance(raw.get("context_line"), str):
-        source = text(raw["context_line"], MAX_SOURCE_CHARS)
-    in_app = raw.get("inApp", raw.get("in_app"))
-    return Frame(
-        filename=text(raw.get("filename") or raw.get("absPath") or raw.get("abs_path") or raw.get("module")),
-        function=text(raw.get("function")),
-        line=line,
-        source=source.strip() if source else None,
-        in_app=bool(in_app),
-    )
-
-
-# -- small helpers --------------------------------------------------------------------------------
+    schema = {"type": "object", "description": f"{description} {TABLE_DESCRIPTION}"}
+    return Annotated[
+        list[model],  # type: ignore[valid-type]
+        BeforeValidator(records),
+        PlainSerializer(_table_of, return_type=dict[str, Any]),
+        WithJsonSchema(schema),
+    ]
 
 
 def text(value: Any, limit: int = MAX_TEXT_CHARS) -> str | None:
-    """A value as bounded text (None stays None)."""
-    if value is None:
+    """A value as bounded text (None and empty stay None)."""
+    if value is None or value == "":
         return None
     text = str(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _assignee(assigned_to: dict[str, Any] | None) -> str | None:
-    if not assigned_to:
-        return None
-    name = assigned_to.get("email") or assigned_to.get("name") or assigned_to.get("id")
-    kind = assigned_to.get("type")
-    return f"team:{name}" if kind == "team" and name else text(name)
-
-
 def change_pct(current: int, previous: int) -> float | None:
     """Percent change from `previous` to `current`, to one decimal; None when `previous` is 0."""
     return round((current - previous) / previous * 100, 1) if previous else None
-
-
-# -- events ---------------------------------------------------------------------------------------
-
-
-class Breadcrumb(Result):
-    timestamp: str | None
-    category: str | None
-    level: str | None
-    message: str | None
-
-
-class RequestInfo(Result):
-    url: str | None
-    method: str | None
-
-
-class EventInfo(Result):
-    event_id: str
-    timestamp: str | None
-    exceptions: list[ExceptionInfo] = Field(description="The raised exception first, then its causes.")
-    breadcrumbs: list[Breadcrumb] = Field(description="The last breadcrumbs before the error, oldest first.")
-    request: RequestInfo | None
-    user: UserInfo | None
-    release: str | None
-    environment: str | None
-    contexts: dict[str, dict[str, str]] = Field(description="Runtime, OS, browser... as name/version pairs.")
-
-
-def event_info(response: ApiResponse, what: str = "the latest event") -> tuple[EventInfo, list[str]]:
-    """One event as get-issue-details (its latest) and get-event (any) show it, and what was cut of it."""
-    event = models.Event.model_validate(response.json_object(what))
-    exceptions, warnings = exceptions_of(event)
-    crumbs = [c for c in (event.entry("breadcrumbs") or {}).get("values") or [] if isinstance(c, dict)]
-    if len(crumbs) > MAX_BREADCRUMBS:
-        warnings.append(f"Only the last {MAX_BREADCRUMBS} of {len(crumbs)} breadcrumbs are shown.")
-    request = event.entry("request")
-    info = EventInfo(
-        event_id=event.key,
-        timestamp=event.date_created,
-        exceptions=exceptions,
-        breadcrumbs=[_breadcrumb(crumb) for crumb in crumbs[-MAX_BREADCRUMBS:]],
-        request=RequestInfo(url=text(request.get("url")), method=text(request.get("method"))) if request else None,
-        user=user_info(event.user),
-        release=event.release.version if event.release else event.tag("release"),
-        environment=event.tag("environment"),
-        contexts=_contexts(event.contexts),
-    )
-    return info, warnings
-
-
-def _breadcrumb(crumb: dict[str, Any]) -> Breadcrumb:
-    message = crumb.get("message")
-    data = crumb.get("data")
-    if not message and isinstance(data, dict):
-        message = " ".join(str(data[key]) for key in ("method", "url", "status_code") if data.get(key) is not None)
-    return Breadcrumb(
-        timestamp=text(crumb.get("timestamp")),
-        category=text(crumb.get("category")),
-        level=text(crumb.get("level")),
-        message=text(message, 300) or None,
-    )
-
-
-def _contexts(contexts: dict[str, Any]) -> dict[str, dict[str, str]]:
-    """Keep each context's short scalar facts (name, version, ...), never large or nested payloads."""
-    kept: dict[str, dict[str, str]] = {}
-    for name, values in contexts.items():
-        if not isinstance(values, dict) or name == "trace":
-            continue
-        facts = {
-            key: str(value)[:120]
-            for key, value in values.items()
-            if isinstance(value, str | int | float | bool) and key != "type"
-        }
-        if facts:
-            kept[name] = dict(list(facts.items())[:MAX_CONTEXT_VALUES])
-    return kept

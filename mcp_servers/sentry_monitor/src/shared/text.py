@@ -1,71 +1,88 @@
 """Text helpers several tools' renderers share: the clock format, issue and frame lines, user labels, and
-the whole text block of a tool result, cut to a budget.
+the whole text block of a tool result.
 
-The structured result carries everything; the text is what a model reads first, so it leads with what
-matters (titles, counts, the crashing in-app frame, permalinks, next steps), stays under `MAX_TEXT_CHARS`,
-and says when it was cut. Each tool's own renderer sits beside its result model, in its operation module.
+The text is what Claude Desktop, claude.ai, ChatGPT and the Inspector show the model (and every client on an
+error), so it leads with what matters (titles, counts, the crashing in-app frame, permalinks, next steps).
+The result is cut to the character budget before it is rendered (operations/budget.py), so the text never
+claims more than it holds. Each tool's own renderer sits beside its result model, in its operation module.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from mcp_servers.framework.contracts import ModuleOutput
+from mcp_servers.framework.contracts import ErrorDetail, ModuleOutput
 
-from .results import EventInfo, ExceptionInfo, IssueSummary, UserInfo
-
-MAX_TEXT_CHARS = 6000
+from .events import IN_APP, EventInfo, ExceptionInfo, UserInfo
+from .issues import IssueSummary
 
 MAX_FRAMES_SHOWN = 6
-
 MAX_TITLE_CHARS = 90
+CUT_NOTE = "[cut to the {budget:,}-character budget: {left:,} more characters not shown; narrow the call to see them]"
 
 
-def tool_text(module_output: ModuleOutput, body: str | None) -> str:
-    """The whole text block of a tool result: body or error, then changes, warnings and next steps.
-
-    Only the body is ever cut, so warnings and next steps always reach the model.
-    """
-    head: list[str] = []
-    error = module_output.error
-    if error is not None:
-        head.append(f"Error {error.code}: {error.message}")
-        if error.details.get("field"):
-            head.append(f"Field: {error.details['field']}")
-        head.append(f"Next step: {error.recovery_suggestion}")
+def tool_text(module_output: ModuleOutput, body: str | None, budget: int | None) -> str:
+    """The whole text block of a tool result: body or error, then changes, warnings and next steps, within
+    `budget` characters (None: uncut, to measure). Only the body is ever cut (a last resort: results are cut to
+    fit before rendering), so warnings and next steps always reach the model."""
+    head = error_lines(module_output.error) if module_output.error is not None else []
     tail = [f"Changed: {change.description}" for change in module_output.side_effects]
     tail += [f"Warning: {warning}" for warning in module_output.warnings]
     tail += [f"Next: {step}" for step in module_output.recommendations]
-    tail_text = "\n".join(tail)
-    if body and error is None:
-        head.append(bounded(body, MAX_TEXT_CHARS - len(tail_text)))
+    if body and module_output.error is None:
+        room = budget - len("\n".join(head + tail)) - 1 if budget is not None else len(body)
+        head.append(_bounded(body, room, budget or len(body)))
     return "\n".join(head + tail)
 
 
-def bounded(text: str, limit: int) -> str:
-    limit = max(limit, 1000)
-    if len(text) <= limit:
+def _bounded(text: str, room: int, budget: int) -> str:
+    if len(text) <= room:
         return text
-    cut = text[:limit].rsplit("\n", 1)[0]
-    return f"{cut}\n[truncated: {len(text) - len(cut)} more characters; the structured result has everything]"
+    note = CUT_NOTE.format(budget=budget, left=len(text))
+    cut = text[: max(room - len(note) - 1, 0)].rsplit("\n", 1)[0]
+    return f"{cut}\n{CUT_NOTE.format(budget=budget, left=len(text) - len(cut))}"
 
 
+def error_lines(error: ErrorDetail) -> list[str]:
+    """A failure as the model reads it in every client: code, message, the field, what a caller acts on (the
+    scope to add, whether and when to retry, the projects allowed...), and the next step."""
+    details: dict[str, Any] = error.details
+    lines = [f"Error {error.code}: {error.message}"]
+    if details.get("field"):
+        lines.append(f"Field: {details['field']}")
+    for key, label in _ACTIONABLE:
+        value = details.get(key)
+        if value not in (None, "", []):
+            lines.append(f"{label}: {', '.join(map(str, value)) if isinstance(value, list) else value}")
+    if error.retryable:
+        after = details.get("retry_after_s")
+        lines.append(f"Retry: yes, after {after:g} s." if isinstance(after, int | float) else "Retry: yes, later.")
+    else:
+        lines.append("Retry: no, not until the cause is fixed.")
+    lines.append(f"Next step: {error.recovery_suggestion}")
+    return lines
+
+
+_ACTIONABLE = (
+    ("required_scope", "Required scope"),
+    ("allowed_projects", "Allowed projects"),
+    ("project", "Project"),
+    ("available", "Available"),
+    ("variable", "Variable"),
+    ("organizations", "Organizations"),
+    ("rejected_parameters", "Rejected parameters"),
+    ("capability", "Missing on this server"),
+    ("status_code", "Sentry answered"),
+)
 _CLOCK = re.compile(r"(T\d\d:\d\d)(:\d\d)(\.\d+)?")
 
 
 def when(timestamp: str | None, *, minutes: bool = False) -> str:
-    """A timestamp to the second (`2026-11-30T10:04:05Z`), or the minute: Sentry's microseconds help no triage."""
+    """A timestamp to the second (`2026-11-30T10:04:05Z`), or the minute."""
     if not timestamp:
         return "?"
     return _CLOCK.sub(r"\1" if minutes else r"\1\2", timestamp)
-
-
-_PYTHON_CULPRIT = re.compile(r"^(?:[\w]+\.)+([\w]+) in (.+)$")
-
-
-def culprit(text: str) -> str:
-    """`pkg.sub.module in func` -> `module in func`; other culprits (paths, URLs) as they are."""
-    return _PYTHON_CULPRIT.sub(r"\1 in \2", text)
 
 
 def short_title(title: str) -> str:
@@ -96,60 +113,51 @@ def issue_line(
     ident = f"{issue.short_id} (#{issue.id})" if numeric_id and issue.short_id else issue.short_id or issue.id
     return (
         f"- {ident} [{issue.level or '?'}{flags}{', ' + state if state else ''}] {issue.title}\n"
-        f"  {issue.count} events, {issue.user_count} users; last seen {when(issue.last_seen, minutes=minutes)}, "
-        f"first seen {when(issue.first_seen, minutes=minutes)}"
-        + (f"; at {culprit(issue.culprit)}" if issue.culprit else "")
+        f"  {issue.count} events, {issue.user_count} users, seen {when(issue.first_seen, minutes=minutes)} to "
+        f"{when(issue.last_seen, minutes=minutes)}"
+        + (f", at {issue.culprit}" if issue.culprit else "")
         + (f"; assigned {issue.assignee}" if issue.assignee else "")
         + (f"\n  {issue.permalink}" if link and issue.permalink else "")
     )
 
 
-def permalink_pattern(issues: list[IssueSummary]) -> str | None:
-    """`https://host/.../issues/<id>/` when every permalink is that pattern with the issue's id, else None."""
-    first = issues[0]
-    before, found, after = (first.permalink or "").rpartition(f"/{first.id}/")
-    if not found:
-        return None
-    pattern = f"{before}/<id>/{after}"
-    return pattern if all(i.permalink == pattern.replace("<id>", i.id) for i in issues) else None
-
-
-def exception_lines(exc: ExceptionInfo, label: str) -> list[str]:
+def exception_lines(exc: ExceptionInfo, label: str, title: str | None = None) -> list[str]:
+    """The exception's head line (`title` stands for a type and value left out), frames and crash source."""
     handled = {True: "handled", False: "unhandled", None: ""}[exc.handled]
     where = f" in thread {exc.thread}" if exc.thread else ""
-    lines = [
-        f"{label}: {exc.type or 'Error'}: {exc.value or ''}".rstrip() + (f" ({handled})" if handled else "") + where
-    ]
+    said = f"{exc.type or 'Error'}: {exc.value or ''}".rstrip() if exc.type or exc.value else title or "Error"
+    head = f"{label}: {said}"
+    lines = [head + (f" ({handled})" if handled else "") + where]
     frames = exc.frames
-    shown = [f for f in frames if f.in_app][-MAX_FRAMES_SHOWN:] or frames[-MAX_FRAMES_SHOWN:]
+    in_app = [frame for frame in frames if frame.endswith(IN_APP)]
+    shown = in_app[-MAX_FRAMES_SHOWN:] or frames[-MAX_FRAMES_SHOWN:]
     if frames and frames[-1] not in shown:
         shown = [*shown[-(MAX_FRAMES_SHOWN - 1) :], frames[-1]]
-    hidden = len(frames) - len(shown) + exc.frames_omitted
+    crash = in_app[-1] if in_app else None
     for frame in shown:
-        mark = "" if frame.in_app else " (library)"
-        lines.append(f"  at {frame.function or '?'} ({frame.filename or '?'}:{frame.line or '?'}){mark}")
-        if frame.source:
-            lines.append(f"     {frame.source}")
+        mark = "" if frame.endswith(IN_APP) else " (library)"
+        lines.append(f"  at {frame.removesuffix(IN_APP)}{mark}")
+        if frame == crash and exc.crash_source:
+            lines.append(f"     {exc.crash_source}")
+    hidden = len(frames) - len(shown) + exc.frames_omitted
     if hidden:
-        lines.append(f"  ... {hidden} more frames in the structured result")
+        lines.append(f"  ... {hidden} more frames not shown")
     return lines
 
 
-def event_lines(event: EventInfo, label: str) -> list[str]:
-    """One event as get-issue-details and get-event show it: context, exception chain, last breadcrumbs."""
+def event_lines(event: EventInfo, label: str, title: str | None = None) -> list[str]:
+    """One event as get-issue-details and get-event show it: context, exception chain, last breadcrumbs.
+    `title` is the issue's, for a raised exception whose type and value were left out as the title's."""
     context = [
         f"env {event.environment}" if event.environment else "",
         f"release {event.release}" if event.release else "",
         f"user {user_label(event.user)}" if event.user else "",
-        f"{event.request.method or ''} {event.request.url or ''}".strip() if event.request else "",
+        event.request or "",
     ]
     lines = [f"{label} {event.event_id} at {when(event.timestamp)}: " + "; ".join(p for p in context if p)]
     for index, exc in enumerate(event.exceptions):
-        lines.extend(exception_lines(exc, "Raised" if index == 0 else "Caused by"))
+        lines.extend(exception_lines(exc, "Raised" if index == 0 else "Caused by", title if index == 0 else None))
     if event.breadcrumbs:
         lines.append(f"Breadcrumbs (last {min(len(event.breadcrumbs), 5)}):")
-        lines.extend(
-            f"  {when(crumb.timestamp)} {crumb.category or ''}: {crumb.message or ''}".rstrip()
-            for crumb in event.breadcrumbs[-5:]
-        )
+        lines.extend(f"  {crumb}" for crumb in event.breadcrumbs[-5:])
     return lines
