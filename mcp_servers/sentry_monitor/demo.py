@@ -20,6 +20,7 @@ import anyio
 from mcp import ClientSession, StdioServerParameters, stdio_client
 from mcp.types import CallToolResult, TextContent
 
+from mcp_servers.sentry_monitor.src.shared.results import records
 from mcp_servers.sentry_sandbox import SandboxServer
 from mcp_servers.sentry_sandbox.api import FLAVORS
 from mcp_servers.sentry_sandbox.desktop import claude_desktop_entry
@@ -36,7 +37,7 @@ def show(title: str, arguments: dict[str, Any], result: CallToolResult) -> dict[
         if isinstance(block, TextContent):
             print(block.text)
     structured: dict[str, Any] = result.structured_content or {}
-    meta = structured.get("metadata", {})
+    meta = result.meta or {}
     print(f"--- status {structured.get('status')}, {meta.get('api_calls')} Sentry calls, {meta.get('duration_ms')} ms")
     return structured
 
@@ -65,7 +66,7 @@ async def call_every_tool(session: ClientSession, flavor: str, record: Record) -
 
     await call("list-projects")
     recent = await call("get-recent-issues", project_slug="backend", limit=5, sort="freq")
-    issues = (recent.get("data") or {}).get("issues") or []
+    issues = records((recent.get("data") or {}).get("issues")) or []
     if len(issues) < 2:
         raise SystemExit("the local Sentry has too few issues: seeding failed")
     top, second = issues[0], issues[1]
@@ -73,7 +74,8 @@ async def call_every_tool(session: ClientSession, flavor: str, record: Record) -
     ref, second_ref = (top["id"], second["id"]) if flavor == "glitchtip" else (top["short_id"], second["short_id"])
     await call("search-issues", query="is:unresolved error.unhandled:true", limit=3)
     await call("get-issue-details", issue_id=ref)
-    events = ((await call("get-error-events", issue_id=top["id"], limit=5)).get("data") or {}).get("events") or []
+    listed = await call("get-error-events", issue_id=top["id"], limit=5)
+    events = records((listed.get("data") or {}).get("events")) or []
     if events:
         await call("get-event", issue_id=ref, event_id=events[-1]["event_id"])
     await call("get-project-stats", project_slug="backend", period="7d")

@@ -7,6 +7,7 @@ opens and closes one for that call.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Mapping
@@ -28,9 +29,11 @@ from .base.errors import (
     SentryMonitorError,
     UnknownOperation,
 )
+from .operations.budget import fit
 from .operations.operation import Operation, OperationContext, Progress, no_progress
 from .operations.registry import OPERATIONS
 from .sentry import SentryApi, SentryClient, models
+from .shared.results import Result
 from .shared.text import tool_text
 
 logger = logging.getLogger("sentry_monitor")
@@ -65,6 +68,11 @@ class SentryErrorMonitorModule:
     @property
     def settings(self) -> Settings | None:
         return self._settings
+
+    @property
+    def structured(self) -> bool:
+        """Whether results carry structuredContent (SENTRY_MONITOR_RESULT_FORMAT=structured, the default)."""
+        return self._settings.structured if self._settings else True
 
     @property
     def operations(self) -> Mapping[str, Operation[Any, Any]]:
@@ -117,20 +125,39 @@ class SentryErrorMonitorModule:
             logger.exception("operation %s failed unexpectedly", name)
             bug = SentryMonitorError(f"Unexpected {type(exc).__name__} while running {name}.")
             return self._failed(name, bug, context, started)
-        return ModuleOutput(
-            status=ModuleStatus.PARTIAL_SUCCESS if context.partial else ModuleStatus.SUCCESS,
-            data=data,
-            side_effects=context.side_effects,
-            warnings=context.warnings,
-            recommendations=context.recommendations,
-            metadata=_metadata(name, started, context),
-        )
+        return _succeeded(name, data, context, started)
 
     def render(self, module_output: ModuleOutput) -> str:
-        """The compact text a model reads for this output."""
+        """The compact text a model reads for this output, within the result budget."""
         operation = OPERATIONS.get(module_output.metadata.operation)
         body = operation.render_data(module_output.data) if operation and module_output.data is not None else None
-        return tool_text(module_output, body)
+        return tool_text(module_output, body, self._budget)
+
+    @property
+    def _budget(self) -> int:
+        return self._settings.max_result_chars if self._settings else Settings.max_result_chars
+
+    async def _fit(self, operation: Operation[Any, Any], context: OperationContext, result: Result) -> None:
+        """Cut `result` to the result budget as the model reads it: the text, and the structured JSON unless the
+        server runs text-only. The cut is said in a warning; a moved cursor replaces the old one in next steps."""
+        structured = self._settings.structured if self._settings else True
+        budget = self._budget
+        old_cursor = getattr(result, "next_cursor", None)
+
+        def size(candidate: Result, warning: str | None) -> int:
+            trial = _succeeded(operation.name, candidate.model_dump(mode="json"), context, time.perf_counter())
+            if warning:
+                trial.warnings = [*trial.warnings, warning]
+            text = tool_text(trial, operation.render(candidate), None)
+            return max(len(text), len(compact_json(structured_content(trial))) if structured else 0)
+
+        warning = await fit(result, budget, size, main_list=operation.main_list, hint=operation.cut_hint)
+        if warning is None:
+            return
+        context.warn(warning)
+        new_cursor = getattr(result, "next_cursor", None)
+        if old_cursor and new_cursor and new_cursor != old_cursor:
+            context.recommendations = [step.replace(old_cursor, new_cursor) for step in context.recommendations]
 
     async def _run(self, operation: Operation[Any, Any], context: OperationContext, params: Any) -> dict[str, Any]:
         assert self._settings is not None
@@ -138,6 +165,7 @@ class SentryErrorMonitorModule:
         try:
             with anyio.fail_after(timeout):
                 result = await operation.run(context, params)
+                await self._fit(operation, context, result)
         except ValidationError as exc:
             if exc.title not in models.UPSTREAM_MODELS:
                 raise  # our own result did not validate: a bug, reported as such
@@ -181,6 +209,28 @@ def _validate(operation: Operation[Any, Any], parameters: dict[str, Any]) -> Any
         else:
             message = f"{field}: {message}."
         raise InvalidParameter(field, message) from None
+
+
+def _succeeded(name: str, data: dict[str, Any], context: OperationContext, started: float) -> ModuleOutput:
+    return ModuleOutput(
+        status=ModuleStatus.PARTIAL_SUCCESS if context.partial else ModuleStatus.SUCCESS,
+        data=data,
+        side_effects=context.side_effects,
+        warnings=context.warnings,
+        recommendations=context.recommendations,
+        metadata=_metadata(name, started, context),
+    )
+
+
+def structured_content(output: ModuleOutput) -> dict[str, Any]:
+    """What MCP sends as a result's structuredContent: the output's six envelope keys, without its metadata
+    (which goes to the result's `_meta`, for the client rather than the model)."""
+    return output.model_dump(mode="json", exclude={"metadata"})
+
+
+def compact_json(value: Any) -> str:
+    """JSON as a model reads it from a client: no spaces."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def _metadata(name: str, started: float, context: OperationContext | None) -> OutputMetadata:

@@ -22,18 +22,12 @@ ENVELOPE: dict[str, Any] = {
     "status": {"enum": [status.value for status in ModuleStatus]},
     "error": {
         "type": ["object", "null"],
-        "properties": {
-            "code": {"type": "string"},
-            "message": {"type": "string"},
-            "recovery_suggestion": {"type": "string"},
-            "retryable": {"type": "boolean"},
-            "details": {"type": "object"},
-        },
+        "description": "On failure: code, message, recovery_suggestion, retryable, details.",
     },
     "warnings": _STRINGS,
     "recommendations": _STRINGS,
-    "metadata": {"type": "object"},
 }
+REQUIRED = ["status", "data", "error", "side_effects", "warnings", "recommendations"]
 SIDE_EFFECTS = {
     "type": "array",
     "items": {
@@ -73,7 +67,7 @@ def output_schema(operation: Operation[Any, Any]) -> dict[str, Any]:
         "data": {"anyOf": [data, {"type": "null"}]},
         "side_effects": NO_SIDE_EFFECTS if operation.read_only else SIDE_EFFECTS,
     }
-    return {"type": "object", "properties": properties, "required": ["status", "metadata"]}
+    return {"type": "object", "properties": properties, "required": REQUIRED}
 
 
 def _annotations(field: dict[str, Any]) -> dict[str, Any]:

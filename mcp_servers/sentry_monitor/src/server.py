@@ -41,7 +41,7 @@ from .base.version import __version__
 from .lifecycle import finish_or_report, stdin_lines, stop_on_signal
 from .operations.operation import Operation
 from .operations.registry import OPERATIONS
-from .processor import SentryErrorMonitorModule
+from .processor import SentryErrorMonitorModule, structured_content
 from .prompts import PROMPTS
 from .schemas import input_schema, output_schema
 
@@ -56,13 +56,14 @@ INSTRUCTIONS = (
 )
 
 
-def tool_for(operation: Operation[Any, Any]) -> Tool:
+def tool_for(operation: Operation[Any, Any], *, structured: bool = True) -> Tool:
+    """The tool a client lists; text-only servers (SENTRY_MONITOR_RESULT_FORMAT=text) give no outputSchema."""
     return Tool(
         name=operation.name,
         title=operation.title,
         description=operation.description,
         input_schema=input_schema(operation),
-        output_schema=output_schema(operation),
+        output_schema=output_schema(operation) if structured else None,
         annotations=ToolAnnotations(  # the title is the tool's own, not repeated here
             read_only_hint=operation.read_only,
             destructive_hint=operation.destructive,
@@ -75,7 +76,10 @@ def tool_for(operation: Operation[Any, Any]) -> Tool:
 def build_server(
     module_factory: Callable[[], SentryErrorMonitorModule] = SentryErrorMonitorModule,
 ) -> Server[SentryErrorMonitorModule]:
-    tools = {name: tool_for(operation) for name, operation in OPERATIONS.items()}
+    tools = {
+        structured: {name: tool_for(operation, structured=structured) for name, operation in OPERATIONS.items()}
+        for structured in (True, False)
+    }
 
     @asynccontextmanager
     async def lifespan(_: Server[SentryErrorMonitorModule]) -> AsyncIterator[SentryErrorMonitorModule]:
@@ -86,7 +90,8 @@ def build_server(
         ctx: ServerRequestContext[SentryErrorMonitorModule], params: PaginatedRequestParams | None
     ) -> ListToolsResult:
         # Read-only mode hides the tools that change Sentry (a call to one still answers READ_ONLY).
-        return ListToolsResult(tools=[tools[name] for name in ctx.lifespan_context.operations])
+        module = ctx.lifespan_context
+        return ListToolsResult(tools=[tools[module.structured][name] for name in module.operations])
 
     async def call_tool(
         ctx: ServerRequestContext[SentryErrorMonitorModule], params: CallToolRequestParams
@@ -104,8 +109,9 @@ def build_server(
             output = await module.execute(module_input, progress=progress)
         return CallToolResult(
             content=[TextContent(type="text", text=module.render(output))],
-            structured_content=output.model_dump(mode="json"),
+            structured_content=structured_content(output) if module.structured else None,
             is_error=not output.ok,
+            meta=output.metadata.model_dump(mode="json"),  # for the client, not the model
         )
 
     prompts = [

@@ -18,6 +18,7 @@ from .errors import InvalidConfiguration, NotConfigured
 
 DEFAULT_URL = "https://sentry.io"
 SAAS_HOSTS = ("sentry.io", "us.sentry.io", "de.sentry.io")
+RESULT_FORMATS = ("structured", "text")
 SLUG = re.compile(r"^[a-z0-9_][a-z0-9_-]{0,99}$")
 """An organization or project slug, lowercase."""
 
@@ -81,6 +82,23 @@ OPTIONS: tuple[Option, ...] = (
         "When true, the tools that change Sentry (resolve-issue) are hidden and answer READ_ONLY.",
     ),
     Option(
+        "max_result_chars",
+        "SENTRY_MONITOR_MAX_RESULT_CHARS",
+        "--max-result-chars",
+        str(24_000),
+        "Budget for what a model reads of one result, in characters (about 4 a token): neither the text nor the "
+        "structured JSON exceeds it; a longer list is cut at an item boundary and a warning says how to get the rest.",
+    ),
+    Option(
+        "result_format",
+        "SENTRY_MONITOR_RESULT_FORMAT",
+        "--result-format",
+        "structured",
+        "structured: results carry structuredContent (ModuleOutput-shaped JSON, each tool with an outputSchema) "
+        "and text; text: text only and no outputSchema, for clients that show a model the structured JSON when "
+        "there is one (Claude Code, VS Code) but should show the text.",
+    ),
+    Option(
         "allowed_projects",
         "SENTRY_MONITOR_ALLOWED_PROJECTS",
         "--allowed-projects",
@@ -101,6 +119,13 @@ class Settings:
     max_response_bytes: int = 8 * 1024 * 1024
     read_only: bool = False
     allowed_projects: frozenset[str] | None = None
+    max_result_chars: int = 24_000
+    result_format: str = "structured"
+
+    @property
+    def structured(self) -> bool:
+        """Whether results carry structuredContent (and tools an outputSchema)."""
+        return self.result_format == "structured"
 
     def allows(self, project_slug: str | None) -> bool:
         """Whether a project may be read or changed; an unknown project is refused under an allow-list."""
@@ -156,6 +181,8 @@ def load_settings(environ: Mapping[str, str] | None = None, flags: Mapping[str, 
         max_response_bytes=int(_number(*raw["max_response_bytes"], low=1024, high=1024**3, integer=True)),
         read_only=_boolean(*raw["read_only"]),
         allowed_projects=_slugs(*raw["allowed_projects"]),
+        max_result_chars=int(_number(*raw["max_result_chars"], low=2_000, high=1_000_000, integer=True)),
+        result_format=_choice(*raw["result_format"], choices=RESULT_FORMATS),
     )
 
 
@@ -206,6 +233,13 @@ def _number(value: str | None, source: str, *, low: float, high: float, integer:
     if not low <= number <= high:
         raise InvalidConfiguration(f"{source} must be between {low:g} and {high:g}, got {value}.", variable=source)
     return number
+
+
+def _choice(value: str | None, source: str, *, choices: tuple[str, ...]) -> str:
+    lowered = (value or choices[0]).lower()
+    if lowered not in choices:
+        raise InvalidConfiguration(f"{source} must be one of {', '.join(choices)}, got {value!r}.", variable=source)
+    return lowered
 
 
 def _boolean(value: str | None, source: str) -> bool:
