@@ -8,6 +8,7 @@ server must still answer a valid call correctly afterwards.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mcp_servers.sentry_monitor.src.shared.results import records
 from tests.conftest import account_for_changes, issue_states
 from tests.e2e.raw_server import RawServer
 from tests.ledger import LEDGER
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from mcp_servers.sentry_sandbox import SandboxServer
 
 CALLS = 1000
+BUDGET = 3_000  # characters: no result over it, whatever the arguments
 FIELDS = {
     "list-projects": ("query",),
     "get-recent-issues": ("project_slug", "limit", "status", "query", "sort", "cursor"),
@@ -150,6 +153,7 @@ def server(sandbox: SandboxServer, tmp_path_factory: pytest.TempPathFactory) -> 
     sandbox.reset()
     sandbox.clear_requests()
     env = {"SENTRY_URL": sandbox.url, "SENTRY_AUTH_TOKEN": sandbox.token, "SENTRY_ORG": sandbox.org_slug}
+    env["SENTRY_MONITOR_MAX_RESULT_CHARS"] = str(BUDGET)  # small, so that made-up arguments run into it often
     LEDGER.asked.clear()
     before = issue_states(sandbox)
     with RawServer(env, stderr_path=Path(tmp_path_factory.mktemp("fuzz")) / "stderr.log") as raw:
@@ -164,6 +168,8 @@ def check_outcome(tool: str, arguments: dict[str, Any], reply: dict[str, Any]) -
     assert "result" in reply, (tool, arguments, reply)  # never a protocol error for an object of arguments
     result = reply["result"]
     outcome = result["structuredContent"]
+    text = "".join(block["text"] for block in result["content"])
+    assert len(text) <= BUDGET and len(json.dumps(outcome, separators=(",", ":"))) <= BUDGET, (tool, arguments)
     if not result["isError"]:
         assert outcome["status"] in ("success", "partial_success"), outcome
         return
@@ -204,7 +210,7 @@ def test_a_thousand_made_up_calls_then_a_correct_answer(server: RawServer, sandb
 
     sandbox.reset()  # resolve-issue calls with well-formed ids did resolve issues; the server keeps no issue state
     reply = server.call("get-recent-issues", {"project_slug": "backend", "limit": 3})["result"]
-    assert not reply["isError"] and len(reply["structuredContent"]["data"]["issues"]) == 3
+    assert not reply["isError"] and len(records(reply["structuredContent"]["data"]["issues"])) == 3
 
 
 def test_an_issue_url_of_another_host_is_refused_not_followed(server: RawServer, sandbox: SandboxServer) -> None:

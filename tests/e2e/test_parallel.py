@@ -11,6 +11,7 @@ import pytest
 from mcp import ClientSession
 
 from mcp_servers.framework.contracts import ModuleInput
+from mcp_servers.sentry_monitor.src.shared.results import records
 from tests.conftest import sandbox_settings
 from tests.e2e.test_stdio import open_session, server_env
 
@@ -37,7 +38,7 @@ async def expected_answers(sandbox: SandboxServer) -> list[tuple[str, dict[str, 
         issues = [
             issue["short_id"]
             for project in ("backend", "worker")
-            for issue in (await data("get-recent-issues", {"project_slug": project, "limit": 100}))["issues"]
+            for issue in records((await data("get-recent-issues", {"project_slug": project, "limit": 100}))["issues"])
         ]
         for index in range(PARALLEL):
             issue = issues[index % len(issues)]
@@ -59,10 +60,10 @@ def comparable(name: str, data: dict[str, Any]) -> Any:
     if name == "get-issue-details":
         return data["issue"]["short_id"], data["issue"]["count"], data["latest_event"]["event_id"]
     if name == "get-error-events":
-        return [event["event_id"] for event in data["events"]]
+        return [event["event_id"] for event in records(data["events"])]
     if name == "get-recent-issues":
-        return [issue["id"] for issue in data["issues"]]
-    return data["totals"], [point["accepted"] for point in data["series"]]
+        return [issue["id"] for issue in records(data["issues"])]
+    return data["totals"], data["series"]
 
 
 async def test_64_parallel_calls_get_their_own_answers_over_one_pool(sandbox: SandboxServer, tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from mcp_servers.sentry_monitor.src.shared.results import records
 from mcp_servers.sentry_sandbox.bulk import add_issues
 from tests.e2e.test_stdio import open_session, server_env
 
@@ -23,10 +24,11 @@ async def test_a_long_list_reports_each_page(clean_sandbox: SandboxServer, tmp_p
     async def heard(progress: float, total: float | None, message: str | None) -> None:
         reports.append((progress, total, message))
 
-    async for session in open_session(server_env(clean_sandbox), tmp_path / "stderr.log"):
+    roomy = {**server_env(clean_sandbox), "SENTRY_MONITOR_MAX_RESULT_CHARS": "200000"}  # all 250 in the result
+    async for session in open_session(roomy, tmp_path / "stderr.log"):
         result = await session.call_tool("get-recent-issues", {"project_slug": "worker", "limit": 250}, None, heard)
         assert not result.is_error and result.structured_content is not None
-        assert len(result.structured_content["data"]["issues"]) == 250
+        assert len(records(result.structured_content["data"]["issues"])) == 250
         quiet = await session.call_tool("get-recent-issues", {"project_slug": "worker", "limit": 250})
         assert not quiet.is_error
     assert reports == [
@@ -50,5 +52,5 @@ async def test_an_analysis_reports_each_request_done_in_order(sandbox: SandboxSe
             assert done, (name, reports)
             steps = [progress for progress, _total, _message in reports]
             assert steps == list(range(1, len(steps) + 1))  # one a finished request, always increasing
-            assert result.structured_content["metadata"]["api_calls"] >= len(steps)
+            assert result.meta is not None and result.meta["api_calls"] >= len(steps)
             reports.clear()

@@ -15,6 +15,7 @@ from mcp import ClientSession, StdioServerParameters, stdio_client
 from mcp.types import CallToolResult, TextContent
 
 from mcp_servers.sentry_monitor.src.operations.registry import OPERATIONS
+from mcp_servers.sentry_monitor.src.shared.results import records
 from tests.conftest import REPO, coverage_env
 
 if TYPE_CHECKING:
@@ -64,9 +65,9 @@ async def test_lists_every_tool_with_schemas_and_annotations(session: ClientSess
         assert tool.annotations.open_world_hint is True
         assert tool.description and len(tool.description) > 150
         assert tool.input_schema["type"] == "object" and tool.input_schema["additionalProperties"] is False
-        assert tool.output_schema is not None and {"status", "data", "error", "metadata"} <= set(
-            tool.output_schema["properties"]
-        )
+        assert tool.output_schema is not None
+        envelope = {"status", "data", "error", "side_effects", "warnings", "recommendations"}
+        assert set(tool.output_schema["properties"]) == envelope == set(tool.output_schema["required"])
         jsonschema.Draft202012Validator.check_schema(tool.output_schema)
         assert tool.annotations.read_only_hint is (tool.name not in WRITE_TOOLS)
     for name in WRITE_TOOLS:
@@ -89,13 +90,25 @@ async def test_lists_every_tool_with_schemas_and_annotations(session: ClientSess
         assert fields <= set(schema["properties"]["data"]["anyOf"][0]["properties"])
 
 
+def nulls(value: Any, where: str = "data") -> list[str]:
+    """Where `value` holds a null, an empty string, list or object; a table's cells are positional (a null there is an
+    unknown cell) and are not looked in."""
+    if value is None or value in ("", [], {}):
+        return [where]
+    if isinstance(value, dict):
+        return [spot for key, item in value.items() if key != "rows" for spot in nulls(item, f"{where}.{key}")]
+    if isinstance(value, list):
+        return [spot for index, item in enumerate(value) for spot in nulls(item, f"{where}[{index}]")]
+    return []
+
+
 async def test_every_tool_answers_structured_content_valid_against_its_output_schema(
     session: ClientSession, clean_sandbox: SandboxServer
 ) -> None:
     schemas = {tool.name: tool.output_schema for tool in (await session.list_tools()).tools}
     recent = await call(session, "get-recent-issues", {"project_slug": "backend", "limit": 5})
     assert not recent.is_error and recent.structured_content is not None
-    issue = recent.structured_content["data"]["issues"][0]
+    issue = records(recent.structured_content["data"]["issues"])[0]
     results = {
         "list-projects": await call(session, "list-projects", {}),
         "get-recent-issues": recent,
@@ -116,6 +129,7 @@ async def test_every_tool_answers_structured_content_valid_against_its_output_sc
         assert result.structured_content is not None
         jsonschema.validate(result.structured_content, schemas[name])
         assert result.structured_content["status"] in ("success", "partial_success")
+        assert nulls(result.structured_content["data"]) == [], name  # nothing that says nothing
         text = text_of(result)
         assert text and len(text) < 6200
     assert issue["short_id"] in text_of(results["get-issue-details"])
@@ -241,7 +255,7 @@ async def test_every_tool_works_over_stdio_on_every_flavor(flavored_sandbox: San
             schemas = {tool.name: tool.output_schema for tool in (await session.list_tools()).tools}
             recent = await call(session, "get-recent-issues", {"project_slug": "backend", "limit": 5, "sort": "freq"})
             assert recent.structured_content is not None and not recent.is_error, text_of(recent)
-            issue = recent.structured_content["data"]["issues"][0]
+            issue = records(recent.structured_content["data"]["issues"])[0]
             results = {
                 "get-recent-issues": recent,
                 "get-issue-details": await call(session, "get-issue-details", {"issue_id": issue["id"]}),

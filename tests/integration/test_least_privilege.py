@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from mcp_servers.framework.contracts import ModuleInput, ModuleOutput
+from mcp_servers.sentry_monitor.src.shared.results import records
 from tests.integration.ops import Factory, run
 
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ BACKEND_ONLY = frozenset({"backend"})
 async def first_issue(make_module: Factory, project: str) -> dict[str, Any]:
     output = await run(make_module(), "get-recent-issues", project_slug=project, limit=1)
     assert output.ok and output.data is not None
-    issue: dict[str, Any] = output.data["issues"][0]
+    issue: dict[str, Any] = records(output.data["issues"])[0]
     return issue
 
 
@@ -88,7 +89,7 @@ async def test_allow_list_lets_allowed_issues_through(make_module: Factory, clea
     issue = await first_issue(make_module, "backend")
     details = await run(make_module(allowed_projects=BACKEND_ONLY), "get-issue-details", issue_id=issue["short_id"])
     events = await run(make_module(allowed_projects=BACKEND_ONLY), "get-error-events", issue_id=issue["id"])
-    assert details.ok and events.ok and events.data is not None and events.data["events"]
+    assert details.ok and events.ok and events.data is not None and records(events.data["events"])
     assert events.metadata.api_calls == 2  # the issue (for its project) first, then its events
 
 

@@ -11,6 +11,7 @@ from mcp_servers.framework.contracts import ModuleInput, ModuleOutput
 from mcp_servers.sentry_monitor.src.base.config import load_settings
 from mcp_servers.sentry_monitor.src.processor import SentryErrorMonitorModule
 from mcp_servers.sentry_monitor.src.sentry import SentryApi
+from mcp_servers.sentry_monitor.src.shared.results import records
 
 pytestmark = pytest.mark.anyio
 NEEDED = ("SENTRY_TEST_AUTH_TOKEN", "SENTRY_TEST_ORG", "SENTRY_TEST_PROJECT")
@@ -45,14 +46,16 @@ async def run(module: SentryErrorMonitorModule, operation: str, **parameters: ob
 async def test_real_reads(module: SentryErrorMonitorModule) -> None:
     recent = await run(module, "get-recent-issues", project_slug=PROJECT, limit=5, status="unresolved")
     await run(module, "get-project-stats", project_slug=PROJECT, period="24h")
-    issues = recent.data["issues"] if recent.data else []
+    issues = records(recent.data["issues"]) if recent.data else []
     if not issues:
         pytest.skip(f"project {PROJECT} has no unresolved issues to read")
     details = await run(module, "get-issue-details", issue_id=issues[0]["short_id"] or issues[0]["id"])
     assert details.metadata.api_calls <= 3
     events = await run(module, "get-error-events", issue_id=issues[0]["id"], limit=3)
-    if events.data and events.data["events"]:
-        await run(module, "get-event", issue_id=issues[0]["id"], event_id=events.data["events"][-1]["event_id"])
+    if events.data and records(events.data["events"]):
+        await run(
+            module, "get-event", issue_id=issues[0]["id"], event_id=records(events.data["events"])[-1]["event_id"]
+        )
 
 
 async def test_real_discovery_and_analysis(module: SentryErrorMonitorModule) -> None:
@@ -69,7 +72,7 @@ async def test_real_status_changes_restore_the_issue(module: SentryErrorMonitorM
     if os.environ.get("SENTRY_TEST_ALLOW_WRITES") != "1":
         pytest.skip("writes to real Sentry need SENTRY_TEST_ALLOW_WRITES=1")
     recent = await run(module, "get-recent-issues", project_slug=PROJECT, limit=1)
-    issues = recent.data["issues"] if recent.data else []
+    issues = records(recent.data["issues"]) if recent.data else []
     if not issues:
         pytest.skip(f"project {PROJECT} has no unresolved issue to resolve")
     issue_id = issues[0]["id"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mcp_servers.sentry_monitor.src.operations import paging
+from mcp_servers.sentry_monitor.src.shared.results import records
 from mcp_servers.sentry_sandbox import SandboxServer
 from tests.reliability.conftest import Run
 
@@ -21,7 +22,7 @@ def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
 async def test_pages_are_read_until_the_limit(run: Run) -> None:
     outcome = await run("get-recent-issues", project_slug="backend", limit=7)  # of 8 unresolved
     assert outcome.output.ok and outcome.output.status.value == "success"
-    assert len(outcome.output.data["issues"]) == 7  # type: ignore[index]
+    assert len(records(outcome.output.data["issues"])) == 7  # type: ignore[index]
     assert outcome.requests_to("/issues/") == 3 and outcome.output.data["next_cursor"]  # type: ignore[index]
 
 
@@ -30,7 +31,7 @@ async def test_a_failed_later_page_gives_a_partial_result_and_the_cursor(faulty:
     outcome = await run("get-recent-issues", project_slug="backend", limit=8)
     output = outcome.output
     assert output.status.value == "partial_success" and output.error is None
-    assert output.data is not None and len(output.data["issues"]) == PAGE
+    assert output.data is not None and len(records(output.data["issues"])) == PAGE
     assert output.data["next_cursor"] == f"0:{PAGE}:0"
     assert any(f"Only {PAGE} of the 8 issues" in w and "SENTRY_UNAVAILABLE" in w for w in output.warnings)
     assert any("cursor='0:3:0'" in w for w in output.warnings)
@@ -40,7 +41,7 @@ async def test_the_deadline_cuts_a_long_read_short_but_keeps_what_was_read(fault
     faulty.add_fault("slow", LIST, query="cursor=", delay=10)
     outcome = await run("get-recent-issues", {"timeout": 2.0}, project_slug="backend", limit=8)
     output = outcome.output
-    assert output.status.value == "partial_success" and len(output.data["issues"]) == PAGE  # type: ignore[index]
+    assert output.status.value == "partial_success" and len(records(output.data["issues"])) == PAGE  # type: ignore[index]
     assert any("past the operation deadline" in w for w in output.warnings)
     assert outcome.seconds < 2.0
 
@@ -56,7 +57,7 @@ async def test_a_cursor_loop_stops_with_a_warning(faulty: SandboxServer, run: Ru
     outcome = await run("get-recent-issues", project_slug="backend", limit=8)
     output = outcome.output
     assert output.status.value == "partial_success" and output.data is not None
-    assert len(output.data["issues"]) == PAGE and output.data["next_cursor"] is None
+    assert len(records(output.data["issues"])) == PAGE and output.data.get("next_cursor") is None
     assert any("pagination loop" in w for w in output.warnings)
     assert outcome.requests_to("/issues/") == 2
 
@@ -75,4 +76,4 @@ async def test_a_progress_listener_that_fails_does_not_fail_the_read(faulty: San
     async with SentryErrorMonitorModule(sandbox_settings(faulty)) as module:
         request = ModuleInput(operation="get-recent-issues", parameters={"project_slug": "backend", "limit": 7})
         output = await module.execute(request, progress=broken)
-    assert output.ok and len(output.data["issues"]) == 7 and heard == [3, 6, 7]  # type: ignore[index]
+    assert output.ok and len(records(output.data["issues"])) == 7 and heard == [3, 6, 7]  # type: ignore[index]

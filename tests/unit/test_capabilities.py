@@ -11,6 +11,7 @@ from mcp_servers.framework.contracts import ModuleInput, ModuleOutput
 from mcp_servers.sentry_monitor.src.base.errors import InvalidParameter, SentryUnavailable, UnsupportedByServer
 from mcp_servers.sentry_monitor.src.sentry import retry
 from mcp_servers.sentry_monitor.src.sentry.capabilities import ISSUE_LOOKUP, ISSUE_SORT, Capabilities, means_missing
+from mcp_servers.sentry_monitor.src.shared.results import records
 from tests.fakes import ScriptedSentry
 
 pytestmark = pytest.mark.anyio
@@ -114,7 +115,7 @@ async def test_stats_without_outcomes_are_accepted_only_and_say_so() -> None:
     sentry = ScriptedSentry().json("GET", "/projects/acme/backend/", {"id": "7"}).on("GET", "/stats_v2/", stats)
     output = await run(sentry, "get-project-stats", project_slug="backend", period="7d")
     assert output.ok and output.data is not None
-    assert output.data["totals"] == {"accepted": 11} and [p["accepted"] for p in output.data["series"]] == [0, 11]
+    assert output.data["totals"] == {"accepted": 11} and output.data["series"] == [0, 11]
     assert output.warnings and "accepted (stored) events only" in output.warnings[0]
 
 
@@ -132,8 +133,8 @@ async def test_snake_case_events_and_an_opaque_cursor_in_a_set_literal_link() ->
     )
     output = await run(sentry, "get-error-events", issue_id="42", limit=2)
     assert output.ok and output.data is not None
-    assert [e["event_id"] for e in output.data["events"]] == ["b" * 32, "c" * 32]
-    assert output.data["events"][0]["timestamp"] == "2026-01-01T00:00:00Z"
+    events = records(output.data["events"])
+    assert [e["event_id"] for e in events] == ["b" * 32, "c" * 32] and events[0]["timestamp"] == "2026-01-01T00:00:00Z"
     assert output.data["next_cursor"] == "bz0wOjI6MA=="
     assert len(sentry.requests) == 3  # the HTML 500 is retried once before it counts as a missing route
 

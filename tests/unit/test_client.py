@@ -11,6 +11,7 @@ from tenacity.wait import wait_none
 
 from mcp_servers.framework.contracts import ModuleInput, ModuleOutput
 from mcp_servers.sentry_monitor.src.sentry import retry
+from mcp_servers.sentry_monitor.src.shared.results import records
 from tests.fakes import TOKEN, ScriptedSentry
 
 pytestmark = pytest.mark.anyio
@@ -115,7 +116,7 @@ async def test_429_then_success_is_absorbed() -> None:
     )
     output = await recent(sentry)
     assert output.status.value == "success"
-    assert output.data is not None and output.data["issues"][0]["count"] == 3
+    assert output.data is not None and records(output.data["issues"])[0]["count"] == 3
 
 
 async def test_500_is_retried_exactly_once_and_keeps_the_error_id() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mcp_servers.sentry_monitor.src.sentry import models
-from mcp_servers.sentry_monitor.src.shared.results import issue_summary
+from mcp_servers.sentry_monitor.src.shared.issues import issue_summary
 
 
 def test_a_glitchtip_issue_without_sentrys_newer_keys_parses() -> None:

@@ -13,8 +13,9 @@ from mcp_servers.sentry_monitor.src.operations.get_project_stats import (
     render_project_stats,
 )
 from mcp_servers.sentry_monitor.src.operations.get_recent_issues import RecentIssues
-from mcp_servers.sentry_monitor.src.shared.results import EventInfo, ExceptionInfo, Frame, IssueSummary, UserInfo
-from mcp_servers.sentry_monitor.src.shared.text import MAX_TEXT_CHARS, tool_text, when
+from mcp_servers.sentry_monitor.src.shared.events import EventInfo, ExceptionInfo, UserInfo
+from mcp_servers.sentry_monitor.src.shared.issues import IssueSummary, permalink_template, short_culprit
+from mcp_servers.sentry_monitor.src.shared.text import tool_text, when
 
 META = OutputMetadata(operation="x", duration_ms=1, api_calls=1)
 ISSUE = IssueSummary(
@@ -37,8 +38,8 @@ ISSUE = IssueSummary(
 )
 
 
-def frame(function: str, in_app: bool, line: int = 1) -> Frame:
-    return Frame(filename=f"{function}.py", function=function, line=line, source=f"{function}()", in_app=in_app)
+def frame(function: str, in_app: bool, line: int = 1) -> str:
+    return f"{function} ({function}.py:{line})" + (" [in app]" if in_app else "")
 
 
 def test_recent_issues_lead_with_id_counts_and_permalink() -> None:
@@ -61,14 +62,20 @@ def test_recent_issues_share_what_they_share_once() -> None:
             "permalink": "http://127.0.0.1/organizations/sandbox/issues/22/",
         }
     )
-    text = render_issue_list(RecentIssues(issues=[ISSUE, other], total_hits=2, next_cursor=None))
+    template = permalink_template([ISSUE, other])
+    assert template == "http://127.0.0.1/organizations/sandbox/issues/{id}/"
+    listed = [issue.model_copy(update={"permalink": None}) for issue in (ISSUE, other)]
+    text = render_issue_list(RecentIssues(issues=listed, total_hits=2, permalink_template=template))
     assert text.startswith("2 of 2 issues:") and "[error unhandled, unresolved/new]" in text
-    assert "BACKEND-2 (#22) [error unhandled, ignored]" in text and "; at billing in charge_card" in text
-    assert "last seen 2026-11-30T10:04Z" in text and when("2026-11-30T10:04:05.123Z") == "2026-11-30T10:04:05Z"
+    assert "BACKEND-2 (#22) [error unhandled, ignored]" in text and ", at mcp_servers.app.billing in" in text
+    assert short_culprit("mcp_servers.app.billing in charge_card") == "billing in charge_card"
+    assert "seen 2026-11-01T00:00Z to 2026-11-30T10:04Z" in text
+    assert when("2026-11-30T10:04:05Z") == "2026-11-30T10:04:05Z"
     assert ISSUE.permalink is not None and ISSUE.permalink not in text
-    assert "Links: http://127.0.0.1/organizations/sandbox/issues/<id>/ (<id>: the number after #)" in text
+    assert "Links: http://127.0.0.1/organizations/sandbox/issues/{id}/ ({id}: the number after #)" in text
     apart = other.model_copy(update={"permalink": "https://elsewhere.example/issues/22/"})
-    text = render_issue_list(RecentIssues(issues=[ISSUE, apart], total_hits=2, next_cursor=None))
+    assert permalink_template([ISSUE, apart]) is None
+    text = render_issue_list(RecentIssues(issues=[ISSUE, apart], total_hits=2))
     assert "Links:" not in text and "https://elsewhere.example/issues/22/" in text and "(#" not in text
 
 
@@ -76,50 +83,40 @@ def test_issue_details_show_the_crashing_in_app_frame_and_the_cause() -> None:
     frames = [frame(f"lib{i}", False) for i in range(10)] + [frame("handler", True, 42), frame("socket", False)]
     event = EventInfo(
         event_id="a" * 32,
-        timestamp="2026-11-30T00:00:00Z",
+        timestamp="2026-11-30T00:00:00.123Z",
         exceptions=[
-            ExceptionInfo(type="RuntimeError", value="wrapped", handled=False, frames=frames),
-            ExceptionInfo(type="KeyError", value="'id'", handled=None, frames=[frame("load", True)]),
+            ExceptionInfo(handled=False, frames=frames, crash_source="return handle(request)"),
+            ExceptionInfo(type="KeyError", value="'id'", frames=[frame("load", True)]),
         ],
-        breadcrumbs=[],
-        request=None,
         user=UserInfo(email="a@example.com"),
         release="1.2.0",
         environment="production",
-        contexts={},
     )
-    detail = IssueDetail(
-        **ISSUE.model_dump(), count_24h=5, count_30d=12, first_release="1.0.0", last_release="1.2.0", top_tags=[]
-    )
+    assert event.timestamp == "2026-11-30T00:00:00Z"
+    detail = IssueDetail(**ISSUE.model_dump(), count_24h=5, count_30d=12, first_release="1.0.0", last_release="1.2.0")
     text = render_issue_details(IssueDetails(issue=detail, latest_event=event))
-    assert "Raised: RuntimeError: wrapped (unhandled)" in text
-    assert "at handler (handler.py:42)" in text and "at socket (socket.py:1) (library)" in text
+    assert f"Raised: {ISSUE.title} (unhandled)" in text  # the type and value left out as the title's
+    assert "at handler (handler.py:42)\n     return handle(request)" in text
+    assert "at socket (socket.py:1) (library)" in text
     assert "Caused by: KeyError: 'id'" in text
-    assert "10 more frames" in text and "user a@example.com" in text
+    assert "10 more frames not shown" in text and "user a@example.com" in text
 
 
 def test_events_and_stats_render() -> None:
     events = ErrorEvents(
         events=[
             EventSummary(
-                event_id="b" * 32,
-                timestamp="t",
-                title="boom",
-                message=None,
-                environment="staging",
-                release="1.1.0",
-                user=None,
-                location="x.py",
+                event_id="b" * 32, timestamp="t", title="boom", environment="staging", release="1.1.0", location="x.py"
             )
         ],
-        next_cursor=None,
     )
     assert "boom (staging, 1.1.0, x.py)" in render_error_events(events)
     stats = ProjectStats(
         period="24h",
         interval="1h",
         totals={"accepted": 3, "filtered": 1},
-        series=[SeriesPoint(start="t0", accepted=1), SeriesPoint(start="t1", accepted=2)],
+        series_start="t0",
+        series=[1, 2],
         peak=SeriesPoint(start="t1", accepted=2),
         trend=Trend(first_half=1, second_half=2, change_pct=100.0),
     )
@@ -139,10 +136,13 @@ def test_errors_render_code_field_and_next_step_and_long_text_is_cut() -> None:
             details={"field": "limit"},
         ),
     )
-    assert tool_text(failed, None) == "Error INVALID_PARAMETER: limit too big\nField: limit\nNext step: use 1-100"
+    assert tool_text(failed, None, 24_000) == (
+        "Error INVALID_PARAMETER: limit too big\nField: limit\nRetry: no, not until the cause is fixed.\n"
+        "Next step: use 1-100"
+    )
     ok = ModuleOutput(status="success", data={}, metadata=META, warnings=["w"], recommendations=["r"])
-    long = tool_text(ok, "line\n" * 5000)
-    assert len(long) < MAX_TEXT_CHARS + 200 and "[truncated:" in long
+    long = tool_text(ok, "line\n" * 5000, 4_000)
+    assert len(long) <= 4_000 and "[cut to the 4,000-character budget:" in long and "narrow the call" in long
     assert long.endswith("Warning: w\nNext: r")
 
 

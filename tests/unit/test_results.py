@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mcp_servers.sentry_monitor.src.sentry import models
-from mcp_servers.sentry_monitor.src.shared.results import MAX_FRAMES_PER_EXCEPTION, crashing_in_app_frame, exceptions_of
+from mcp_servers.sentry_monitor.src.shared.events import MAX_FRAMES_PER_EXCEPTION, crashing_frame, exceptions_of
 
 
 def frame(function: str, in_app: bool, line: int = 10) -> dict[str, Any]:
@@ -40,10 +40,10 @@ def test_chained_exceptions_come_back_raised_first_with_source_lines() -> None:
     exceptions, warnings = exceptions_of(event({"type": "exception", "data": {"values": values}}))
     assert [e.type for e in exceptions] == ["RuntimeError", "KeyError"]
     assert exceptions[0].handled is False and exceptions[1].handled is True
-    assert exceptions[0].frames[-1].source == "handler()" and exceptions[0].frames[-1].line == 42
+    assert exceptions[0].frames == ["main (main.py:3) [in app]", "handler (handler.py:42) [in app]"]
+    assert exceptions[0].crash_source == "handler()"
     assert warnings == []
-    crashing = crashing_in_app_frame(exceptions)
-    assert crashing is not None and crashing.function == "handler"
+    assert crashing_frame(exceptions[0]) == "handler (handler.py:42)"
 
 
 def test_long_stacks_keep_the_crashing_frame_and_in_app_frames_and_say_so() -> None:
@@ -59,9 +59,10 @@ def test_long_stacks_keep_the_crashing_frame_and_in_app_frames_and_say_so() -> N
         )
     )
     kept = exceptions[0].frames
-    assert [f.function for f in kept] == ["app_entry", "socket_send"]
-    assert exceptions[0].frames_omitted == 39
-    assert "39 system frames cut" in warnings[0]
+    assert kept == ["app_entry (app_entry.py:10) [in app]", "socket_send (socket_send.py:10)"]
+    assert exceptions[0].frames_omitted == 39 and exceptions[0].crash_source == "app_entry()"
+    assert crashing_frame(exceptions[0]) == "app_entry (app_entry.py:10)"
+    assert "39 library frames cut" in warnings[0]
 
 
 def test_too_many_in_app_frames_keep_the_innermost() -> None:
@@ -70,7 +71,7 @@ def test_too_many_in_app_frames_keep_the_innermost() -> None:
         event({"type": "exception", "data": {"values": [{"type": "RecursionError", "stacktrace": {"frames": frames}}]}})
     )
     kept = exceptions[0].frames
-    assert len(kept) == MAX_FRAMES_PER_EXCEPTION and kept[-1].function == f"app{MAX_FRAMES_PER_EXCEPTION + 9}"
+    assert len(kept) == MAX_FRAMES_PER_EXCEPTION and kept[-1].startswith(f"app{MAX_FRAMES_PER_EXCEPTION + 9} (")
 
 
 def test_a_stack_in_threads_is_shown_when_there_is_no_exception() -> None:
@@ -86,7 +87,7 @@ def test_a_stack_in_threads_is_shown_when_there_is_no_exception() -> None:
     exceptions, _ = exceptions_of(event(threads, title="ANR detected", metadata={"type": "ApplicationNotResponding"}))
     (stack,) = exceptions
     assert stack.thread == "worker" and stack.type == "ApplicationNotResponding"
-    assert stack.frames[0].function == "crunch"
+    assert stack.frames == ["crunch (crunch.py:7) [in app]"]
 
 
 def test_events_without_stacks_have_no_exceptions() -> None:
@@ -98,10 +99,4 @@ def test_snake_case_frames_from_older_servers_parse() -> None:
     exceptions, _ = exceptions_of(
         event({"type": "exception", "data": {"values": [{"type": "E", "stacktrace": {"frames": [raw]}}]}})
     )
-    assert exceptions[0].frames[0].model_dump() == {
-        "filename": "app.py",
-        "function": "run",
-        "line": 5,
-        "source": "run()",
-        "in_app": True,
-    }
+    assert exceptions[0].model_dump() == {"type": "E", "frames": ["run (app.py:5) [in app]"], "crash_source": "run()"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import jsonschema
 import pytest
@@ -17,6 +18,7 @@ from mcp_servers.framework.contracts import (
     SideEffect,
 )
 from mcp_servers.sentry_monitor.src.operations.registry import OPERATIONS
+from mcp_servers.sentry_monitor.src.processor import structured_content
 from mcp_servers.sentry_monitor.src.schemas import ENVELOPE, _compact, output_schema
 
 # Compact JSON, per tool on average: 4,815 chars (five tools) before any compaction; 2,182 with the short
@@ -45,27 +47,39 @@ def _failure(changed: bool = True) -> ModuleOutput:
 def test_output_schema_is_valid_and_accepts_a_failure(name: str) -> None:
     schema = output_schema(OPERATIONS[name])
     jsonschema.Draft202012Validator.check_schema(schema)
-    jsonschema.validate(_failure(changed=not OPERATIONS[name].read_only).model_dump(mode="json"), schema)
+    jsonschema.validate(structured_content(_failure(changed=not OPERATIONS[name].read_only)), schema)
     assert '"title": "' not in json.dumps(schema)
 
 
 def test_the_short_envelope_names_every_output_field_and_what_a_model_acts_on() -> None:
     schema = output_schema(OPERATIONS["resolve-issue"])
-    assert set(schema["properties"]) == set(ModuleOutput.model_fields)
-    assert set(ENVELOPE) | {"data", "side_effects"} == set(ModuleOutput.model_fields)
-    assert set(ENVELOPE["error"]["properties"]) < set(ErrorDetail.model_fields)
+    envelope = set(ModuleOutput.model_fields) - {"metadata"}  # metadata goes to the result's _meta
+    assert set(schema["properties"]) == envelope == set(schema["required"])
+    assert set(ENVELOPE) | {"data", "side_effects"} == envelope
+    named = ENVELOPE["error"]["description"].split(": ", 1)[1].rstrip(".").split(", ")
+    assert set(named) <= set(ErrorDetail.model_fields) and "code" in named
     assert schema["properties"]["side_effects"]["items"]["properties"]["description"] == {"type": "string"}
     data = schema["properties"]["data"]["anyOf"][0]["properties"]
     assert data["issue"]["type"] == "object" and data["changed"]["type"] == "boolean"
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate({**_failure().model_dump(mode="json"), "status": "maybe"}, schema)
+        jsonschema.validate({**structured_content(_failure()), "status": "maybe"}, schema)
 
 
 def test_read_only_tools_promise_no_side_effects() -> None:
     schema = output_schema(OPERATIONS["get-recent-issues"])
-    jsonschema.validate({"status": "success", "side_effects": [], "metadata": {}}, schema)
+    empty: dict[str, Any] = {
+        "status": "success",
+        "data": {},
+        "error": None,
+        "side_effects": [],
+        "warnings": [],
+        "recommendations": [],
+    }
+    jsonschema.validate(empty, schema)
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate({"status": "success", "side_effects": [{"kind": "x"}], "metadata": {}}, schema)
+        jsonschema.validate({**empty, "side_effects": [{"kind": "x"}]}, schema)
+    with pytest.raises(jsonschema.ValidationError):  # the six envelope keys are always there
+        jsonschema.validate({key: value for key, value in empty.items() if key != "warnings"}, schema)
 
 
 def test_compact_keeps_references_and_descriptions_of_nullable_fields() -> None:
@@ -90,8 +104,9 @@ def test_output_schemas_stay_within_their_context_budget() -> None:
 
 
 def test_the_whole_tools_list_costs_no_more_context_than_the_official_servers() -> None:
-    """`make bench` measured @sentry/mcp-server 0.39.0's tools/list at 26,143 characters of compact JSON."""
+    """`make bench` measured @sentry/mcp-server 0.39.0's tools/list at 26,143 characters of compact JSON, and ours at
+    26,036 before the lean results (issue 11): the lean shape's schema must not grow it."""
     from mcp_servers.sentry_monitor.src.server import tool_for
 
     tools = [tool_for(op).model_dump(mode="json", by_alias=True, exclude_none=True) for op in OPERATIONS.values()]
-    assert len(json.dumps({"tools": tools}, separators=(",", ":"))) <= 26_143
+    assert len(json.dumps({"tools": tools}, separators=(",", ":"))) <= 26_036

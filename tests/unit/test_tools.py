@@ -50,8 +50,9 @@ async def test_in_process_server_lists_and_calls_tools() -> None:
         assert len(tools) == len(OPERATIONS)
         result = await client.call_tool("get-recent-issues", {"project_slug": "backend"})
         assert not result.is_error
-        assert result.structured_content is not None and result.structured_content["data"]["issues"] == []
+        assert result.structured_content is not None and result.structured_content["data"] == {}  # nothing found
         assert "No issues match." in result.content[0].text  # type: ignore[union-attr]
+        assert result.meta is not None and result.meta["operation"] == "get-recent-issues"  # for the client
 
 
 def test_module_and_server_share_one_registry() -> None:
