@@ -1,0 +1,1 @@
+"""The GlitchTip tier: every tool against a real GlitchTip (`make test-glitchtip`; not part of `make test`)."""

@@ -1,0 +1,86 @@
+"""resolve-issue, ignore-issue and unresolve-issue: the status GlitchTip keeps afterwards, and what is listed.
+
+Each test puts the issue back to unresolved through GlitchTip's API, so every test (in both web-page modes)
+sees the events as they were stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from . import bugs
+from .expected import issue_id
+from .glitchtip import GlitchTipApi
+from .tools import Tools
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def restored(api: GlitchTipApi) -> Iterator[GlitchTipApi]:
+    """The API; afterwards every issue of the project is unresolved again."""
+    yield api
+    for row in api.issues(query="is:resolved") + api.issues(query="is:ignored"):
+        api.set_status(str(row["id"]), "unresolved")
+
+
+async def listed(tools: Tools, api: GlitchTipApi, status: str) -> list[str]:
+    answer = (await tools.call("get-recent-issues", project_slug=api.project, status=status)).ok()
+    return [row["id"] for row in answer.data["issues"]]
+
+
+async def test_resolve_then_unresolve(tools: Tools, restored: GlitchTipApi) -> None:
+    api = restored
+    number = issue_id(api, "checkout")
+    answer = (await tools.call("resolve-issue", issue_id=number)).ok()
+    assert api.issue(number)["status"] == answer.data["issue"]["status"] == "resolved"
+    assert answer.structured["side_effects"][0]["before"]["status"] == "unresolved"
+    assert await listed(tools, api, "resolved") == [row["id"] for row in api.issues(query="is:resolved")] == [number]
+    assert number not in await listed(tools, api, "unresolved")
+
+    answer = (await tools.call("unresolve-issue", issue_id=number)).ok()
+    assert api.issue(number)["status"] == answer.data["issue"]["status"] == "unresolved"
+    assert await listed(tools, api, "resolved") == []
+
+
+async def test_resolve_in_next_release_resolves_and_says_the_condition_was_not_kept(
+    tools: Tools, restored: GlitchTipApi
+) -> None:
+    api = restored
+    number = issue_id(api, "export")
+    answer = (await tools.call("resolve-issue", issue_id=number, in_next_release=True)).ok()
+    assert api.issue(number)["status"] == answer.data["issue"]["status"] == "resolved"
+    assert api.issue(number)["statusDetails"] == {}  # GlitchTip keeps no inNextRelease
+    assert any("inNextRelease" in warning for warning in answer.warnings), answer.warnings
+
+
+async def test_ignore_then_unresolve(tools: Tools, restored: GlitchTipApi) -> None:
+    api = restored
+    number = issue_id(api, "basket")
+    answer = (await tools.call("ignore-issue", issue_id=number)).ok()
+    assert api.issue(number)["status"] == answer.data["issue"]["status"] == "ignored"
+    assert await listed(tools, api, "ignored") == [row["id"] for row in api.issues(query="is:ignored")] == [number]
+
+    answer = (await tools.call("unresolve-issue", issue_id=number)).ok()
+    assert api.issue(number)["status"] == answer.data["issue"]["status"] == "unresolved"
+    assert answer.structured["side_effects"][0]["before"]["status"] == "ignored"
+
+
+async def test_ignore_for_a_duration_says_the_condition_was_not_kept(tools: Tools, restored: GlitchTipApi) -> None:
+    api = restored
+    number = issue_id(api, "gateway")
+    answer = (await tools.call("ignore-issue", issue_id=number, duration_minutes=60)).ok()
+    assert api.issue(number)["status"] == "ignored" and api.issue(number)["statusDetails"] == {}
+    assert any("ignoreDuration" in warning for warning in answer.warnings), answer.warnings
+
+
+@pytest.mark.xfail(strict=True, reason=bugs.ESCALATING_PROMISE)
+async def test_ignore_until_escalating_promises_no_reopening(tools: Tools, restored: GlitchTipApi) -> None:
+    api = restored
+    number = issue_id(api, "disk")
+    answer = (await tools.call("ignore-issue", issue_id=number, until_escalating=True)).ok()
+    assert api.issue(number)["status"] == "ignored"
+    promises = [text for text in [*answer.recommendations, answer.text] if "reopens" in text and "escalating" in text]
+    assert promises == []
