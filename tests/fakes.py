@@ -52,6 +52,7 @@ class ScriptedSentry:
             "org": "acme",
             "timeout": 5.0,
             "retry_attempts": 3,
+            "server": "sentry",  # a scripted Sentry; tests of the identification ask for "auto"
         }
         values.update(settings)
         return SentryErrorMonitorModule(Settings(**values), transport=self.transport)

@@ -31,7 +31,7 @@ from .sentry.capabilities import (
     Capability,
 )
 from .sentry.client import SentryClient
-from .sentry.responses import ApiResponse
+from .sentry.responses import ApiResponse, Expectations
 
 # A scope is also granted by its stronger forms.
 IMPLIED_BY = {
@@ -95,12 +95,19 @@ async def run_check(
     return report
 
 
+ROOT_CALL = Expectations(scope="org:read")
+BROKEN = ("BAD_UPSTREAM_RESPONSE", "UNSUPPORTED_BY_SERVER")
+
+
 async def _check_sentry(api: SentryApi, settings: Settings, report: Report) -> None:
     started = time.perf_counter()
     org = await api.organization()
     organization = (await api.get(["organizations", org], scope="org:read")).data
     elapsed_ms = (time.perf_counter() - started) * 1000
     report.ok(f"reachable: {settings.host} answered ({elapsed_ms:.0f} ms); the token is accepted")
+    kind = await api.server_kind()
+    how = {"auto": "it answers GET /api/settings/" if kind.glitchtip else "it does not answer as GlitchTip"}
+    report.ok(f"server: {kind.label} ({how.get(settings.server, 'SENTRY_MONITOR_SERVER')})")
     name = organization.get("name") if isinstance(organization, dict) else None
     report.ok(f"organization: {org}" + (f" ({name})" if name else ""))
 
@@ -130,10 +137,24 @@ async def _check_sentry(api: SentryApi, settings: Settings, report: Report) -> N
         if access is None and isinstance(project, dict) and isinstance(project.get("access"), list):
             access = {str(scope) for scope in project["access"]}
     if access is None:
-        report.note("Sentry did not list the token's scopes (no `access` field); they were not checked.")
+        access = await _token_scopes(api, settings)
+    if access is None:
+        report.note("Sentry did not list the token's scopes (no `access` field, no `auth.scopes`); not checked.")
     else:
         _report_scopes(settings, access, report)
     await _report_capabilities(api, probe[0], report)
+
+
+async def _token_scopes(api: SentryApi, settings: Settings) -> set[str] | None:
+    """The token's scopes from the API root's `auth.scopes` (GlitchTip lists them there). Only the scopes are
+    kept: GlitchTip's root answer echoes the caller's token, so nothing else of it is read, kept or printed."""
+    try:
+        root = await api.client.send(api, "GET", settings.api_base, [], expect=ROOT_CALL)
+    except SentryMonitorError:
+        return None
+    auth = root.data.get("auth") if isinstance(root.data, dict) else None
+    scopes = auth.get("scopes") if isinstance(auth, dict) else None
+    return {str(scope) for scope in scopes} if isinstance(scopes, list) else None
 
 
 async def _report_capabilities(api: SentryApi, slug: str, report: Report) -> None:
@@ -177,6 +198,11 @@ async def _report_capabilities(api: SentryApi, slug: str, report: Report) -> Non
             report.ok(f"capability {capability.name}: {capability.current}")
         elif offers is False:
             report.note(f"capability {capability.name}: older form, {capability.older}")
+        elif failed.get(capability.name) in BROKEN:
+            report.fail(
+                f"capability {capability.name}: {capability.current} answered {failed[capability.name]} (a web "
+                "page or an error, not Sentry's API). Fix: check SENTRY_URL and the proxy in front of it."
+            )
         else:
             why = failed.get(capability.name, f"project {slug} has no issue to try it on")
             report.note(f"capability {capability.name}: not determined ({why})")

@@ -37,7 +37,7 @@ class AnalyzedIssue(Result):
     level: str | None = None
     substatus: str | None = None
     events: int = Field(description="Events in the period.")
-    users: int = Field(description="Users affected in the period.")
+    users: int | None = Field(default=None, description="Users affected in the period; absent where not counted.")
     is_unhandled: bool | None = None
     error_type: str | None = None
     culprit: str | None = None
@@ -67,6 +67,8 @@ class HandledSplit(Result):
     handled_events: int
     unhandled_issues: int = Field(description="Issues with at least one crash (an exception nobody caught).")
     unhandled_events: int
+    unknown_issues: int = Field(default=0, description="Issues the server does not say crashed or not.")
+    unknown_events: int = 0
 
 
 class IssueSet(Result):
@@ -133,11 +135,15 @@ def group_issues(issues: Iterable[AnalyzedIssue], key: Callable[[AnalyzedIssue],
 
 
 def handled_split(issues: Iterable[AnalyzedIssue]) -> HandledSplit:
-    handled = [issue for issue in issues if not issue.is_unhandled]
-    unhandled = [issue for issue in issues if issue.is_unhandled]
+    listed = list(issues)
+    handled = [issue for issue in listed if issue.is_unhandled is False]
+    unhandled = [issue for issue in listed if issue.is_unhandled]
+    unknown = [issue for issue in listed if issue.is_unhandled is None]
     return HandledSplit(
         handled_issues=len(handled),
         handled_events=sum(issue.events for issue in handled),
         unhandled_issues=len(unhandled),
         unhandled_events=sum(issue.events for issue in unhandled),
+        unknown_issues=len(unknown),
+        unknown_events=sum(issue.events for issue in unknown),
     )

@@ -16,8 +16,10 @@ CONCENTRATION_SHARE = 0.5
 UNITS = {"1h": "hour", "1d": "day"}
 
 
-def analyzed_issue(issue: models.Issue, detail: models.Issue | None = None) -> AnalyzedIssue:
-    """An issue as the analysis shows it; `detail` (the issue's own answer) adds its releases."""
+def analyzed_issue(
+    issue: models.Issue, first_release: str | None = None, last_release: str | None = None
+) -> AnalyzedIssue:
+    """An issue as the analysis shows it, with its first and last release where they were looked up."""
     return AnalyzedIssue(
         id=issue.id,
         short_id=issue.short_id,
@@ -29,8 +31,8 @@ def analyzed_issue(issue: models.Issue, detail: models.Issue | None = None) -> A
         is_unhandled=issue.is_unhandled,
         error_type=text(issue.metadata.get("type")),
         culprit=issue.culprit or None,
-        first_release=detail.first_release.version if detail and detail.first_release else None,
-        last_release=detail.last_release.version if detail and detail.last_release else None,
+        first_release=first_release,
+        last_release=last_release,
     )
 
 
@@ -106,7 +108,9 @@ def status_findings(
 def _issue_finding(kind: FindingKind, issue: AnalyzedIssue, summary: str, release: str | None = None) -> Finding:
     return Finding(
         kind=kind,
-        summary=f"{summary}: {issue.events} events, {issue.users} users in the period",
+        summary=f"{summary}: {issue.events} events"
+        + (f", {issue.users} users" if issue.users is not None else "")
+        + " in the period",
         issue_ids=[issue.id],
         impact_events=issue.events,
         evidence={"events": issue.events, "users": issue.users, "release": release},

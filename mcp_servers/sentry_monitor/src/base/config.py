@@ -19,6 +19,7 @@ from .errors import InvalidConfiguration, NotConfigured
 DEFAULT_URL = "https://sentry.io"
 SAAS_HOSTS = ("sentry.io", "us.sentry.io", "de.sentry.io")
 RESULT_FORMATS = ("structured", "text")
+SERVER_KINDS = ("auto", "sentry", "glitchtip")
 SLUG = re.compile(r"^[a-z0-9_][a-z0-9_-]{0,99}$")
 """An organization or project slug, lowercase."""
 
@@ -99,6 +100,14 @@ OPTIONS: tuple[Option, ...] = (
         "there is one (Claude Code, VS Code) but should show the text.",
     ),
     Option(
+        "server",
+        "SENTRY_MONITOR_SERVER",
+        "--server",
+        "auto",
+        "What SENTRY_URL is: auto (ask it once, by GET /api/settings/, which only GlitchTip answers; sentry.io is "
+        "not asked), sentry or glitchtip.",
+    ),
+    Option(
         "allowed_projects",
         "SENTRY_MONITOR_ALLOWED_PROJECTS",
         "--allowed-projects",
@@ -121,6 +130,7 @@ class Settings:
     allowed_projects: frozenset[str] | None = None
     max_result_chars: int = 24_000
     result_format: str = "structured"
+    server: str = "auto"
 
     @property
     def structured(self) -> bool:
@@ -183,6 +193,7 @@ def load_settings(environ: Mapping[str, str] | None = None, flags: Mapping[str, 
         allowed_projects=_slugs(*raw["allowed_projects"]),
         max_result_chars=int(_number(*raw["max_result_chars"], low=2_000, high=1_000_000, integer=True)),
         result_format=_choice(*raw["result_format"], choices=RESULT_FORMATS),
+        server=_choice(*raw["server"], choices=SERVER_KINDS),
     )
 
 

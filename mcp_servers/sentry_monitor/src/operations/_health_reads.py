@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..base.concurrency import gather_all
-from ..base.errors import ProjectNotFound
+from ..base.errors import ProjectNotFound, UnsupportedByServer
 from ..sentry import Params
 from ..sentry.responses import ApiResponse
 from .get_project_stats import INTERVALS
@@ -26,6 +26,9 @@ COUNTS = {
     "regressed": "is:regressed",
     "escalating": "is:escalating",
 }
+NO_SESSIONS = UnsupportedByServer(
+    "GlitchTip keeps no release-health sessions, so crash-free rates cannot be read.", capability="sessions"
+)
 STATS_QUERY = {"field": "sum(quantity)", "category": "error", "outcome": "accepted", "groupBy": "outcome"}
 
 
@@ -67,8 +70,15 @@ async def read_health(
             for name, query in COUNTS.items()
         ),
     ]
+    if not (await ctx.api.server_kind()).release_health:
+        requests[0] = _none(NO_SESSIONS)
+        steps.total = (steps.total or 1) - 1
     outcomes = await gather_all(requests)
     return HealthAnswers(outcomes[0], outcomes[1], dict(zip(COUNTS, outcomes[2:], strict=True)))
+
+
+async def _none(reason: Exception) -> ApiResponse:
+    raise reason
 
 
 def _count_query(name: str, query: str, period: str, top: int) -> dict[str, str | int | list[str]]:

@@ -6,13 +6,20 @@ from dataclasses import dataclass
 
 from ..analysis.error_patterns import GROUP_IDS_SHOWN, IssueGroup
 from ..base.concurrency import gather_all
-from ..base.errors import IssueNotFound, ProjectNotFound
+from ..base.errors import IssueNotFound, ProjectNotFound, UnsupportedByServer
 from ..sentry import models
+from ._issue_tags import tag_facts
 from .operation import OperationContext, Steps
 from .paging import PAGE_MAX, Pages, read_pages
 
 MAX_ENVIRONMENTS = 5
 LOOKUP_CONCURRENCY = 4  # Sentry allows 5 issue-detail requests a second
+
+
+@dataclass(frozen=True)
+class Releases:
+    first: str | None
+    last: str | None
 
 
 @dataclass(frozen=True)
@@ -39,7 +46,13 @@ class PatternReads:
         return await self.steps.track(reading, f"read {what}")
 
     async def environments(self) -> tuple[list[IssueGroup], list[str]]:
-        """Issues per environment (the first MAX_ENVIRONMENTS), and the names of those left out."""
+        """Issues per environment (the first MAX_ENVIRONMENTS), and the names of those left out. Raises
+        UnsupportedByServer where an issue list filtered by environment still counts every environment's events."""
+        if (await self.ctx.api.server_kind()).glitchtip:
+            raise UnsupportedByServer(
+                "GlitchTip's issue counts ignore the environment filter, so events per environment cannot be told.",
+                capability="events per environment",
+            )
         response = await self.steps.track(
             self.ctx.api.get(
                 ["projects", self.org, self.slug, "environments"],
@@ -65,16 +78,27 @@ class PatternReads:
                 groups.append(IssueGroup(key=name, issues=page.total_hits or len(rows), events=events, issue_ids=ids))
         return sorted(groups, key=lambda g: (-g.events, g.key)), names[MAX_ENVIRONMENTS:]
 
-    async def releases(self, issue_ids: list[str]) -> dict[str, models.Issue]:
-        """The detail (with first and last release) of each issue; issues gone meanwhile are skipped."""
+    async def releases(self, issue_ids: list[str]) -> dict[str, Releases]:
+        """The first and last release of each issue; issues gone meanwhile are skipped. Where issues name no
+        releases (GlitchTip), their tags do: an issue seen in one release only has it as both."""
+        by_tags = not (await self.ctx.api.server_kind()).issue_releases
+        read = self.ctx.api.issue_tags if by_tags else self.ctx.api.issue
         outcomes = await gather_all(
-            [self.steps.track(self.ctx.api.issue(issue_id), f"looked up issue {issue_id}") for issue_id in issue_ids],
+            [self.steps.track(read(issue_id), f"looked up issue {issue_id}") for issue_id in issue_ids],
             limit=LOOKUP_CONCURRENCY,
         )
         found = {}
-        for outcome in outcomes:
+        for issue_id, outcome in zip(issue_ids, outcomes, strict=True):
             response = None if isinstance(outcome, IssueNotFound) else self.ctx.without(outcome, "A release lookup")
-            if response is not None:
+            if response is None:
+                continue
+            if by_tags:
+                seen = list(tag_facts(response).releases)
+                found[issue_id] = Releases(seen[0], seen[0]) if len(seen) == 1 else Releases(None, None)
+            else:
                 issue = models.Issue.model_validate(response.json_object("the issue"))
-                found[issue.id] = issue
+                found[issue.id] = Releases(
+                    issue.first_release.version if issue.first_release else None,
+                    issue.last_release.version if issue.last_release else None,
+                )
         return found

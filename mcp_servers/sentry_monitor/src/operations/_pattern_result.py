@@ -44,7 +44,7 @@ def summarize(analysis: Analysis, top: int) -> PatternSummary:
     analysed, issues, sets = analysis.analysed, analysis.issues, analysis.sets
     events = sum(issue.events for issue in analysed)
     by_type = group_issues(analysed, lambda issue: issue.error_type or "(message)")
-    by_module = group_issues(analysed, lambda issue: module_of(issue.culprit))
+    by_module = group_issues([i for i in analysed if i.culprit], lambda issue: module_of(issue.culprit))
     by_release = group_issues([i for i in issues.values() if i.first_release], lambda i: i.first_release or "")
     findings = found.rank(
         [
@@ -58,7 +58,7 @@ def summarize(analysis: Analysis, top: int) -> PatternSummary:
         ]
     )
     top_by_events = [issue.id for issue in sorted(analysed, key=lambda i: -i.events)[:top]]
-    top_by_users = [i.id for i in sorted(analysed, key=lambda i: -i.users) if i.users][:top]
+    top_by_users = [i.id for i in sorted(analysed, key=lambda i: -(i.users or 0)) if i.users][:top]
     named = {
         *top_by_events,
         *top_by_users,

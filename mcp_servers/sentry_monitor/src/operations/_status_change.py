@@ -17,7 +17,7 @@ from pydantic import Field
 
 from mcp_servers.framework.contracts import SideEffect
 
-from ..base.errors import InvalidParameter, TransientError
+from ..base.errors import InvalidParameter, TransientError, UnsupportedByServer
 from ..sentry import models
 from ..sentry.identifiers import issue_ref
 from ..shared.results import Result
@@ -55,6 +55,8 @@ class Change:
     fallback_warning: str = ""
     # The parameter a 400 on this body most likely refers to (what the caller chose, not the issue itself).
     field: str = "issue_id"
+    # A condition the change carries (e.g. "until escalating"), which a server that keeps none would drop.
+    condition: str | None = None
 
 
 def state_of(issue: models.Issue) -> IssueState:
@@ -71,6 +73,15 @@ async def change_status(ctx: OperationContext, issue_id: str, change: Change) ->
     """Apply `change` to the issue named by `issue_id`; returns the result and the issue as first read."""
     ref = issue_ref(issue_id, ctx.settings)
     await ctx.api.check_organization(ref.org, "issue_id")
+    kind = await ctx.api.server_kind()
+    if change.condition and not kind.keeps_ignore_conditions:
+        raise UnsupportedByServer(
+            f"{kind.name} keeps no condition on an issue's status, so '{change.condition}' would be dropped: "
+            "nothing was sent.",
+            recovery=f"{change.verb.capitalize()} it without the condition, or leave it as it is.",
+            capability=change.condition,
+            field=change.field,
+        )
     current = models.Issue.model_validate((await ctx.api.issue(ref.issue_id)).json_object("the issue"))
     ctx.api.check_issue_allowed(current)
     before = state_of(current)

@@ -23,11 +23,11 @@ from ..analysis.error_patterns import (
     handled_split,
 )
 from ..base.concurrency import gather_all, gather_two
-from ..base.errors import NotFound
+from ..base.errors import NotFound, UnsupportedByServer
 from ..sentry import models
 from ..shared.issues import short_culprit
 from ..shared.results import Result
-from ..shared.text import short_title
+from ..shared.text import known, short_title
 from ._params import Period, ProjectSlug
 from ._pattern_reads import PatternReads
 from ._pattern_result import Analysis, left_out, summarize
@@ -68,6 +68,9 @@ class Coverage(Result):
     total: int | None = Field(default=None, description="Sentry's count of unresolved issues seen in the period.")
     release_lookups: int = Field(description="Issues whose first and last release were looked up.")
     left_out: list[str] = Field(default_factory=list, description="What the analysis did not cover, and why.")
+    not_read: list[str] = Field(
+        default_factory=list, description="What this server could not tell (see warnings): findings leave it out."
+    )
 
 
 class ErrorPatterns(Result):
@@ -121,14 +124,19 @@ async def analyze_error_patterns(ctx: OperationContext, params: AnalyzeErrorPatt
     if isinstance(main, Exception):  # the list is what the analysis is about: its failure is the operation's
         raise main
     subsets = {
-        name: ctx.without(outcome, f"The {name} issues") for name, outcome in zip(SUBSETS, lists[1:], strict=True)
+        name: ctx.without(outcome, f"The {name} issues", also=(UnsupportedByServer,))
+        for name, outcome in zip(SUBSETS, lists[1:], strict=True)
     }
-    environments = ctx.without(by_environment, "The breakdown by environment", also=(NotFound,))
+    environments = ctx.without(by_environment, "The breakdown by environment", also=(NotFound, UnsupportedByServer))
 
     listed = [models.Issue.model_validate(row) for row in main.rows]
     rule = SpikeRule(factor=params.spike_factor, min_events=params.spike_min_events)
     if listed and not any(_counts(issue, series_key) for issue in listed):
         ctx.warn("This server sends no per-issue count series, so spikes cannot be found.")
+    if listed and not any(issue.culprit for issue in listed):
+        ctx.warn("This server's issue list names no culprits, so the issues are not grouped by module.")
+    if listed and all(issue.is_unhandled is None for issue in listed):
+        ctx.warn("This server does not say which issues crashed unhandled, so none is counted as unhandled.")
     spikes = sorted(
         (spike for issue in listed if (spike := detect_spike(issue.id, _counts(issue, series_key), rule))),
         key=lambda spike: -spike.recent_mean,
@@ -145,15 +153,33 @@ async def analyze_error_patterns(ctx: OperationContext, params: AnalyzeErrorPatt
     details = await reads.releases(lookups)
 
     every = {issue.id: issue for issue in [*listed, *(i for name in SUBSETS for i in picked[name])]}
-    issues = {key: found.analyzed_issue(issue, details.get(key)) for key, issue in every.items()}
+    issues = {
+        key: found.analyzed_issue(issue, *((seen.first, seen.last) if (seen := details.get(key)) else ()))
+        for key, issue in every.items()
+    }
     analysed = [issues[issue.id] for issue in listed]
     sets = {name: _issue_set(subsets[name], picked[name]) for name in SUBSETS}
     analysis = Analysis(
         bucket, issues, analysed, spikes, sets, environments, total=main.total_hits, looked_up=len(details)
     )
     result = _result(params, analysis)
+    result.coverage.not_read = _not_read(listed, series_key, subsets, environments)
     _recommend(ctx, result, issues)
     return result
+
+
+def _not_read(
+    listed: list[models.Issue], series_key: str, subsets: dict[str, Pages | None], environments: object
+) -> list[str]:
+    """The parts of the analysis this server could not give (each said in a warning)."""
+    missing = [f"{name} issues" for name, pages in subsets.items() if pages is None]
+    if environments is None:
+        missing.append("events per environment")
+    if listed and not any(_counts(issue, series_key) for issue in listed):
+        missing.append("spikes")
+    if listed and all(issue.is_unhandled is None for issue in listed):
+        missing.append("unhandled crashes")
+    return missing
 
 
 def _counts(issue: models.Issue, key: str) -> list[int]:
@@ -239,7 +265,7 @@ def _issue_text(issue: AnalyzedIssue) -> str:
     where = f"; at {short_culprit(issue.culprit)}" if issue.culprit else ""
     state = f"[{issue.level or '?'}{flags}, {issue.substatus or '?'}]"
     return (
-        f"- {issue.short_id or issue.id} {state} {issue.events} events, {issue.users} users: "
+        f"- {issue.short_id or issue.id} {state} {issue.events} events, {known(issue.users)} users: "
         f"{short_title(issue.title)}{where}{release}"
     )
 
@@ -256,11 +282,14 @@ def render_error_patterns(result: ErrorPatterns) -> str:
         lines.append("Findings, most events first:")
         lines += [f"- {finding.kind}: {finding.summary}" for finding in result.findings]
     else:
-        lines.append("Nothing stands out.")
+        unseen = coverage.not_read
+        lines.append("Nothing stands out" + (f" in what could be read (not: {', '.join(unseen)})." if unseen else "."))
     lines.append(
         "Issues: "
         + "; ".join(
             _issue_set_text(name, issue_set, names)
+            if f"{name} issues" not in coverage.not_read
+            else f"{name}: not read"
             for name, issue_set in (
                 ("new", result.new),
                 ("regressed", result.regressed),
@@ -271,11 +300,13 @@ def render_error_patterns(result: ErrorPatterns) -> str:
     lines.append("By exception type: " + _groups_text(result.by_exception_type, names))
     lines.append("By module: " + _groups_text(result.by_module, names))
     lines.append(f"By first release ({coverage.release_lookups} looked up): " + _groups_text(result.by_release, names))
-    lines.append("By environment: " + _groups_text(result.by_environment, names))
+    unread = "events per environment" in coverage.not_read
+    lines.append("By environment: " + ("not read" if unread else _groups_text(result.by_environment, names)))
     split = result.handled
     lines.append(
         f"Handled: {split.handled_issues} issues, {split.handled_events} events; "
         f"unhandled: {split.unhandled_issues} issues, {split.unhandled_events} events"
+        + (f"; not known: {split.unknown_issues} issues, {split.unknown_events} events" if split.unknown_issues else "")
     )
     busiest = sorted(result.issues, key=lambda issue: -issue.events)
     lines.append("Busiest issues:")

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ..base.concurrency import gather_two
+from ..base.concurrency import gather_all
 from ..base.errors import EventNotFound
 from ..sentry import models
 from ..sentry.identifiers import issue_ref
+from ..sentry.responses import ApiResponse
 from ..shared.events import EventInfo, crashing_frame, event_info
 from ..shared.issues import IssueSummary, issue_summary
 from ..shared.results import Result
 from ..shared.text import event_lines, issue_line
+from ._issue_tags import tag_facts
 from ._params import IssueIdParams
 from .operation import Operation, OperationContext
 
@@ -27,6 +29,9 @@ class IssueDetail(IssueSummary):
         default_factory=dict,
         description="Tag keys on the issue's events, with how many values each has.",
     )
+    releases: dict[str, int] = Field(
+        default_factory=dict, description="Events per release, where the server names no first and last release."
+    )
 
 
 class IssueDetails(Result):
@@ -37,10 +42,14 @@ class IssueDetails(Result):
 async def get_issue_details(ctx: OperationContext, params: IssueIdParams) -> IssueDetails:
     ref = issue_ref(params.issue_id, ctx.settings)
     await ctx.api.check_organization(ref.org, "issue_id")
-    if ctx.settings.allowed_projects is None:  # both at once
-        issue_response, event_response = await gather_two(
-            ctx.api.issue(ref.issue_id), ctx.api.latest_event(ref.issue_id)
-        )
+    kind = await ctx.api.server_kind()
+    tags: ApiResponse | Exception | None = None
+    if ctx.settings.allowed_projects is None:  # all at once
+        reads = [ctx.api.issue(ref.issue_id), ctx.api.latest_event(ref.issue_id)]
+        if not kind.issue_releases:  # users and releases are in the issue's tags (GlitchTip)
+            reads.append(ctx.api.issue_tags(ref.issue_id))
+        issue_response, event_response, *rest = await gather_all(reads)
+        tags = rest[0] if rest else None
     else:  # the issue's project is checked before anything else of it is asked for
         issue_response, event_response = await ctx.api.issue(ref.issue_id), None
     if isinstance(issue_response, BaseException):
@@ -48,11 +57,14 @@ async def get_issue_details(ctx: OperationContext, params: IssueIdParams) -> Iss
     issue = models.Issue.model_validate(issue_response.json_object("the issue"))
     ctx.api.check_issue_allowed(issue)
     if event_response is None:
-        try:
-            event_response = await ctx.api.latest_event(ref.issue_id)
-        except EventNotFound as missing:
-            event_response = missing
+        reads = [ctx.api.latest_event(ref.issue_id)]
+        if not kind.issue_releases:
+            reads.append(ctx.api.issue_tags(ref.issue_id))
+        event_response, *rest = await gather_all(reads)
+        tags = rest[0] if rest else None
     detail = _issue_detail(issue)
+    if tags is not None:
+        detail = _with_tags(ctx, detail, ctx.without(tags, "The issue's users and releases (its tags)"))
     latest = None
     if isinstance(event_response, EventNotFound):
         ctx.warn("The issue has no event left within retention, so no stack trace is shown.", partial=True)
@@ -63,6 +75,8 @@ async def get_issue_details(ctx: OperationContext, params: IssueIdParams) -> Iss
         for warning in warnings:
             ctx.warn(warning)
         latest = _without_title(latest, detail.title)
+        if tags is not None and latest.release and not detail.last_release:
+            detail.last_release = latest.release  # the latest event's release is the issue's last
     result = IssueDetails(issue=detail, latest_event=latest)
     _recommend(ctx, result)
     return result
@@ -78,6 +92,19 @@ def _issue_detail(issue: models.Issue) -> IssueDetail:
         top_tags={
             tag.key: tag.total_values for tag in sorted(issue.tags, key=lambda tag: -tag.total_values)[:MAX_TAGS]
         },
+    )
+
+
+def _with_tags(ctx: OperationContext, detail: IssueDetail, tags: ApiResponse | None) -> IssueDetail:
+    """The issue with its user count, tags and releases from its tags, on a server whose issues lack them."""
+    if tags is None:
+        return detail
+    facts = tag_facts(tags)
+    if facts.users is not None:
+        ctx.warn(f"Users counted from the issue's user tags ({facts.users}): this server keeps no user count.")
+    first = next(iter(facts.releases)) if len(facts.releases) == 1 else None
+    return detail.model_copy(
+        update={"user_count": facts.users, "top_tags": facts.top, "releases": facts.releases, "first_release": first}
     )
 
 
@@ -112,6 +139,10 @@ def render_issue_details(result: IssueDetails) -> str:
     ]
     if any(counts):
         lines.append("  " + "; ".join(part for part in counts if part))
+    if issue.releases:
+        lines.append(
+            "  events per release: " + ", ".join(f"{name} ({count})" for name, count in issue.releases.items())
+        )
     if issue.top_tags:
         lines.append("  tags: " + ", ".join(f"{key} ({values})" for key, values in list(issue.top_tags.items())[:6]))
     if result.latest_event is not None:

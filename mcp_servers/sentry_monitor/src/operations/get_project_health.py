@@ -11,7 +11,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from ..analysis import health_verdict
 from ..analysis.health_verdict import HealthThresholds, Reason, Verdict
-from ..base.errors import NotFound
+from ..base.errors import NotFound, UnsupportedByServer
 from ..sentry import models
 from ..sentry.responses import ApiResponse
 from ..shared.issues import IssueSummary, issue_summary
@@ -104,9 +104,14 @@ async def get_project_health(ctx: OperationContext, params: GetProjectHealthPara
     org = await ctx.api.organization()
     answers = await read_health(ctx, org, slug, project_id, period, top=TOP_ISSUES)
     # A Sentry without these endpoints (404) still gets a verdict from the rest.
-    sessions = _sessions(ctx, ctx.without(answers.sessions, "Crash-free rates", also=(NotFound,)), period)
+    sessions = _sessions(
+        ctx, ctx.without(answers.sessions, "Crash-free rates", also=(NotFound, UnsupportedByServer)), period
+    )
     errors = _errors(ctx.without(answers.stats, "The error volume", also=(NotFound,)))
-    lists = {name: ctx.without(outcome, f"The {name} count") for name, outcome in answers.lists.items()}
+    lists = {
+        name: ctx.without(outcome, f"The {name} count", also=(UnsupportedByServer,))
+        for name, outcome in answers.lists.items()
+    }
     counts = IssueCounts(**{name: response.total_hits if response else None for name, response in lists.items()})
     unresolved = lists["unresolved"]
     top = (
@@ -219,7 +224,7 @@ def render_project_health(result: ProjectHealth) -> str:
             flags = " unhandled" if issue.is_unhandled else ""
             lines.append(
                 f"- {issue.short_id or issue.id} [{issue.level or '?'}{flags}, {issue.substatus or issue.status}] "
-                f"{issue.count} events, {issue.user_count} users: {short_title(issue.title)}"
+                f"{issue.count} events, {known(issue.user_count)} users: {short_title(issue.title)}"
             )
     limits = result.thresholds
     lines.append(

@@ -62,6 +62,7 @@ def _change(params: IgnoreIssueParams) -> Change:
             done=lambda issue: issue.substatus == "archived_until_escalating",
             describe="Archived until escalating:",
             field="until_escalating",
+            condition="until escalating",
         )
     else:
         return Change(verb="ignore", body={"status": "ignored"}, done=_archived_forever, describe="Archived forever:")
@@ -71,6 +72,7 @@ def _change(params: IgnoreIssueParams) -> Change:
         done=lambda issue: False,  # a new condition always replaces the old one
         describe=f"Archived {what}:",
         field=field,
+        condition=what,
     )
 
 
@@ -87,9 +89,12 @@ async def ignore_issue(ctx: OperationContext, params: IgnoreIssueParams) -> Chan
     if result.changed and params.until_escalating:
         ctx.recommend(f"Sentry reopens {ident} as escalating if its volume jumps; nothing else will bring it back.")
     elif result.changed and not any(getattr(params, name) for name in CONDITIONS):
-        ctx.recommend(
-            f"{ident} stays archived even if it gets worse; until_escalating=true would let a spike bring it back."
-        )
+        if (await ctx.api.server_kind()).keeps_ignore_conditions:
+            ctx.recommend(
+                f"{ident} stays archived even if it gets worse; until_escalating=true would let a spike bring it back."
+            )
+        else:
+            ctx.recommend(f"{ident} stays archived even if it gets worse: this server never reopens an ignored issue.")
     ctx.recommend(
         f"Archived issues: get-recent-issues(project_slug='{project_slug_of(issue)}', status='ignored'); "
         f"undo with unresolve-issue(issue_id='{label}')."

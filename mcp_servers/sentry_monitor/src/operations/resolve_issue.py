@@ -37,16 +37,24 @@ async def resolve_issue(ctx: OperationContext, params: ResolveIssueParams) -> Ch
             fallback={"status": "resolved"},
             fallback_when=("inNextRelease", "release data"),
             fallback_warning="The project has no releases, so 'in the next release' cannot apply: resolved now.",
+            field="in_next_release",
+            condition="resolved in the next release",
         )
     else:
         change = Change(verb="resolve", body={"status": "resolved"}, done=_resolved(False), describe="Resolved")
     result, issue = await change_status(ctx, params.issue_id, change)
     if result.changed:
-        ident = result.issue.short_id or result.issue.id
-        ctx.recommend(
-            f"If {ident} happens again Sentry reopens it as regressed; watch for that with "
-            f"get-recent-issues(project_slug='{project_slug_of(issue)}', query='is:regressed')."
-        )
+        ident, slug = result.issue.short_id or result.issue.id, project_slug_of(issue)
+        if (await ctx.api.server_kind()).status_queries:
+            ctx.recommend(
+                f"If {ident} happens again Sentry reopens it as regressed; watch for that with "
+                f"get-recent-issues(project_slug='{slug}', query='is:regressed')."
+            )
+        else:
+            ctx.recommend(
+                f"If {ident} happens again this server reopens it (unresolved); watch for that with "
+                f"get-recent-issues(project_slug='{slug}')."
+            )
     return result
 
 

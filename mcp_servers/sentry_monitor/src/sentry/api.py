@@ -32,6 +32,11 @@ class SentryApi(OrgRequests):
         where the server looks issues up by numeric id only."""
         return await routes.issue(self, issue_id)
 
+    async def issue_tags(self, issue_id: str) -> ApiResponse:
+        """GET an issue's tag distributions (`key`, `totalValues`, `uniqueValues`, `topValues`). Raises
+        IssueNotFound."""
+        return await routes.issue_tags(self, issue_id)
+
     async def issue_events(self, issue_id: str, params: Params, *, bad_request_field: str = "cursor") -> ApiResponse:
         """GET one page of an issue's events (`per_page`, `cursor`, ...). Raises IssueNotFound."""
         return await routes.issue_events(self, issue_id, params, bad_request_field)

@@ -6,15 +6,18 @@ capability the client tries the current form first and falls back to the older o
 says that the route or a parameter is missing:
 
 - for another route: 405 or 410 (the method or the route is not offered), or a 404 or 500 whose body is
-  not JSON (a framework's HTML page) from a route that has never answered JSON on this server;
+  not JSON (a framework's HTML page) from a route that has never answered JSON on this server, or a 200
+  whose body is not JSON (a web page's catch-all) from such a route on a server that has answered JSON on
+  other routes (anywhere else a 200 web page is a proxy or a login page in front of SENTRY_URL:
+  BAD_UPSTREAM_RESPONSE);
 - for other parameter values on the same route: a 400 or 422 naming one of the parameters the older form
   changes.
 
 Never on a JSON 5xx (Sentry's `errorId`), a 429, a 502-504, a timeout or a network error: those are faults,
 retried by the client and answered as they are. A form is remembered for the process, per server (its API
 base URL), once it has succeeded (the older one only after it answered), so a known server costs no extra
-request. When neither form is offered the
-answer is UNSUPPORTED_BY_SERVER naming the capability.
+request. When neither form is offered the answer is UNSUPPORTED_BY_SERVER naming the capability. A server
+identified as GlitchTip (`kinds`) starts with its known forms, so it never sees the failed requests.
 """
 
 from __future__ import annotations
@@ -24,7 +27,10 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
 
+import anyio
+
 from ..base.errors import SentryMonitorError, UnsupportedByServer
+from .kinds import ServerKind
 
 if TYPE_CHECKING:
     from .responses import ApiResponse
@@ -78,6 +84,8 @@ ARCHIVE_SUBSTATUS = Capability(
     frozenset({"substatus"}),
 )
 ALL = (ISSUE_LOOKUP, ISSUE_EVENTS, LATEST_EVENT, ISSUE_SORT, OUTCOME_STATS, ARCHIVE_SUBSTATUS)
+GLITCHTIP_OLDER = (ISSUE_LOOKUP, ISSUE_EVENTS, LATEST_EVENT, ISSUE_SORT, OUTCOME_STATS)
+"""The capabilities GlitchTip answers in the older form only (its README; verified against its source)."""
 
 Request = Callable[[], Awaitable["ApiResponse"]]
 
@@ -96,6 +104,16 @@ class Capabilities:
     def __init__(self) -> None:
         self._chosen: dict[str, Form] = {}
         self._answered_json: set[str] = set()
+        self.answered_json_anywhere = False  # any route of this server has answered JSON
+        self.kind: ServerKind | None = None  # None until identified (see `kinds`)
+        self.identifying = anyio.Lock()
+
+    def identified(self, kind: ServerKind) -> None:
+        """Keep what kind of server this is; GlitchTip's known route forms are taken from now on."""
+        self.kind = kind
+        if kind.glitchtip:
+            for capability in GLITCHTIP_OLDER:
+                self._chosen[capability.name] = Form.OLDER
 
     def form(self, capability: Capability) -> Form | None:
         """The form this server is known to answer; None until a request has told."""
@@ -123,7 +141,8 @@ class Capabilities:
             route_was_json = capability.name in self._answered_json
             if exc.answered_json:
                 self._answered_json.add(capability.name)
-            if self._chosen.get(capability.name) is Form.CURRENT or not means_missing(capability, exc, route_was_json):
+            missing = means_missing(capability, exc, route_was_json, self.answered_json_anywhere)
+            if self._chosen.get(capability.name) is Form.CURRENT or not missing:
                 raise
             if isinstance(older, NoOlderForm):
                 raise _unsupported(capability, older) from None
@@ -157,14 +176,18 @@ def forget_server(api_base: str) -> None:
     _SERVERS.pop(api_base, None)
 
 
-def means_missing(capability: Capability, exc: SentryMonitorError, route_was_json: bool) -> bool:
+def means_missing(
+    capability: Capability, exc: SentryMonitorError, route_was_json: bool, server_answered_json: bool = False
+) -> bool:
     """Whether a failed answer says the route or parameter is missing (rather than a fault)."""
     status = exc.details.get("status_code")
     if capability.parameters:  # the route exists; only a refusal naming one of the parameters tells
         return status in (400, 422) and bool(set(exc.details.get("rejected_parameters", ())) & capability.parameters)
     if status in MISSING_ROUTE_STATUSES:
         return True
-    return status in HTML_MISSING_STATUSES and exc.answered_json is False and not route_was_json
+    if exc.answered_json is not False or route_was_json:
+        return False
+    return status in HTML_MISSING_STATUSES or (status == 200 and server_answered_json)
 
 
 def _status(exc: SentryMonitorError) -> str:

@@ -23,6 +23,7 @@ from ..base.config import Settings
 from ..base.errors import (
     BadUpstreamResponse,
     NetworkError,
+    NotFound,
     OperationTimeout,
     OrganizationAmbiguous,
     OrganizationNotFound,
@@ -30,9 +31,11 @@ from ..base.errors import (
     RateLimited,
     ResponseTooLarge,
     SentryMonitorError,
+    TransientError,
 )
 from ..base.version import __version__
-from . import capabilities
+from . import capabilities, kinds
+from .kinds import ServerKind
 from .rate_gate import RateGate, endpoint
 from .responses import ApiResponse, Expectations, interpret
 from .retry import retrying
@@ -40,6 +43,7 @@ from .retry import retrying
 USER_AGENT = f"sentry-error-monitor/{__version__}"
 DEFAULT_CALL = Expectations()
 ORGANIZATION_CALL = Expectations(not_found=OrganizationNotFound, scope="org:read")
+PROBE = Expectations(not_found=NotFound, scope="org:read")
 # A request's query parameters, as httpx takes them.
 Params = Mapping[str, str | int | Sequence[str]]
 
@@ -130,7 +134,13 @@ class SentryClient:
             raise NetworkError(
                 f"Could not reach Sentry at {self.settings.host}: {type(exc).__name__}.", reason=type(exc).__name__
             ) from None
-        return interpret(response, raw, expect)
+        try:
+            answer = interpret(response, raw, expect)
+        except SentryMonitorError as exc:
+            self.capabilities.answered_json_anywhere |= bool(exc.answered_json)
+            raise
+        self.capabilities.answered_json_anywhere |= answer.data is not None
+        return answer
 
     async def _read_capped(self, response: httpx.Response) -> bytes:
         limit = self.settings.max_response_bytes
@@ -197,6 +207,29 @@ class SentryClient:
             ) from None
         except SentryMonitorError:
             pass  # the project answer stands; this probe only refines it
+
+    async def server_kind(self, counted: Counted) -> ServerKind:
+        """What kind of server this is (see `kinds`): asked once per process and server, by `GET /api/settings/`,
+        unless SENTRY_MONITOR_SERVER says or the server is sentry.io. An answer that is not GlitchTip's means
+        Sentry; a transient failure leaves the question open for the next call."""
+        if self.capabilities.kind is not None:
+            return self.capabilities.kind
+        preset = kinds.named(self.settings.server) or (kinds.SENTRY if self.settings.is_saas else None)
+        if preset is not None:
+            self.capabilities.identified(preset)
+            return preset
+        async with self.capabilities.identifying:
+            if self.capabilities.kind is None:
+                try:
+                    answer = await self.send(counted, "GET", self.settings.url + "/api/", ["settings"], expect=PROBE)
+                    kind = kinds.from_settings_answer(answer.data)
+                except TransientError:
+                    return kinds.SENTRY
+                except SentryMonitorError:
+                    kind = kinds.SENTRY
+                self.capabilities.identified(kind)
+            assert self.capabilities.kind is not None
+            return self.capabilities.kind
 
     async def region_base(self, counted: Counted) -> str:
         await self.organization(counted)

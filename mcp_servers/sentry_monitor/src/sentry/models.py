@@ -51,10 +51,22 @@ class ProjectRef(SentryModel):
         return None if value is None else str(value)
 
 
+class TagValue(SentryModel):
+    value: str = ""
+    count: int = 0
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> str:
+        return "" if value is None else str(value)
+
+
 class TagSummary(SentryModel):
     key: str
     name: str | None = None
     total_values: int = 0
+    unique_values: int | None = None
+    top_values: list[TagValue] = Field(default_factory=list)
 
 
 class Issue(SentryModel):
@@ -67,7 +79,7 @@ class Issue(SentryModel):
     substatus: str | None = None
     status_details: dict[str, Any] = Field(default_factory=dict)
     count: int = 0
-    user_count: int = 0
+    user_count: int | None = 0  # None: the server counts no users per issue (GlitchTip)
     first_seen: str | None = None
     last_seen: str | None = None
     is_unhandled: bool | None = None
@@ -90,10 +102,15 @@ class Issue(SentryModel):
     def _current_substatus(cls, value: Any) -> Any:
         return OLDER_SUBSTATUSES.get(value, value) if isinstance(value, str) else value
 
-    @field_validator("count", "user_count", mode="before")
+    @field_validator("count", mode="before")
     @classmethod
     def _count(cls, value: Any) -> int:
         return _int(value)  # `count` is a string in Sentry's API
+
+    @field_validator("user_count", mode="before")
+    @classmethod
+    def _user_count(cls, value: Any) -> int | None:
+        return None if value is None else _int(value)  # null: not counted (GlitchTip's issues)
 
     @field_validator("status_details", "metadata", mode="before")
     @classmethod

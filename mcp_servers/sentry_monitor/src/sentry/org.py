@@ -13,6 +13,7 @@ from ..base.config import Settings
 from ..base.errors import InvalidParameter, NotFound, OrganizationNotFound, ProjectNotAllowed
 from .capabilities import Capability
 from .client import Params, SentryClient
+from .kinds import ServerKind
 from .models import Issue
 from .responses import ApiResponse, Expectations
 
@@ -37,6 +38,14 @@ class OrgRequests:
     def offers(self, capability: Capability) -> bool | None:
         """Whether this server answers `capability` in Sentry's current form; None until a request has told."""
         return self.client.capabilities.offers_current(capability)
+
+    async def server_kind(self) -> ServerKind:
+        """What kind of server this is (Sentry or GlitchTip), asked once per process; see `kinds`."""
+        return await self.client.server_kind(self)
+
+    def known_kind(self) -> ServerKind | None:
+        """The kind of server, once a request has asked; None before."""
+        return self.client.capabilities.kind
 
     @property
     def settings(self) -> Settings:

@@ -95,11 +95,15 @@ def interpret(response: httpx.Response, raw: bytes, expect: Expectations) -> Api
         try:
             data = json.loads(raw)
         except ValueError:
-            raise BadUpstreamResponse(
+            page = BadUpstreamResponse(
                 f"Sentry answered {status} with a body that is not JSON: {_excerpt(raw)!r}",
+                recovery="Check SENTRY_URL, or the proxy or login page in front of it: the answer is a web page, "
+                "not Sentry's API.",
                 status_code=status,
                 excerpt=_excerpt(raw),
-            ) from None
+            )
+            page.answered_json = False
+            raise page from None
         return ApiResponse(status, data, response.headers)
 
     error = _failure(response, raw, expect)

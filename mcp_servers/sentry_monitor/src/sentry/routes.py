@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..base.errors import EventNotFound, IssueNotFound, NotFound
+from . import glitchtip
 from .capabilities import (
     ARCHIVE_SUBSTATUS,
     ISSUE_EVENTS,
@@ -55,6 +56,7 @@ def _numeric_only(issue_id: str, what: str) -> NoOlderForm | None:
 
 
 async def issue(api: OrgRequests, issue_id: str) -> ApiResponse:
+    kind = await api.server_kind()
     org = await api.organization()
     short = _numeric_only(issue_id, "issues")
     response, _ = await api.client.capabilities.call(
@@ -62,10 +64,22 @@ async def issue(api: OrgRequests, issue_id: str) -> ApiResponse:
         lambda: api.get(["organizations", org, "issues", issue_id], not_found=IssueNotFound),
         short or (lambda: api.get(["issues", issue_id], not_found=IssueNotFound)),
     )
-    return response
+    return response if kind.counts_users else glitchtip.without_user_counts(response)
+
+
+async def issue_tags(api: OrgRequests, issue_id: str) -> ApiResponse:
+    """An issue's tag distributions (key, totalValues, uniqueValues, topValues); GlitchTip serves them at
+    `issues/{id}/tags/`, Sentry at the organization-scoped route."""
+    kind = await api.server_kind()
+    org = await api.organization()
+    if kind.glitchtip:
+        return await api.get(["issues", issue_id, "tags"], not_found=IssueNotFound)
+    return await api.get(["organizations", org, "issues", issue_id, "tags"], not_found=IssueNotFound)
 
 
 async def issue_events(api: OrgRequests, issue_id: str, params: Params, bad_request_field: str) -> ApiResponse:
+    if (await api.server_kind()).glitchtip:
+        params = glitchtip.events_params(params)
     org = await api.organization()
     short = _numeric_only(issue_id, "an issue's events")
     expect: dict[str, Any] = {"params": params, "not_found": IssueNotFound, "bad_request_field": bad_request_field}
@@ -79,6 +93,7 @@ async def issue_events(api: OrgRequests, issue_id: str, params: Params, bad_requ
 
 async def issue_event(api: OrgRequests, issue_id: str, event_id: str = "latest") -> ApiResponse:
     """One event of an issue: `latest`, `oldest`, `recommended` or an event id (one route family, one capability)."""
+    await api.server_kind()
     org = await api.organization()
     short = _numeric_only(issue_id, "an issue's events")
     response, _ = await api.client.capabilities.call(
@@ -91,6 +106,7 @@ async def issue_event(api: OrgRequests, issue_id: str, event_id: str = "latest")
 
 async def update_issue(api: OrgRequests, issue_id: str, body: dict[str, Any], bad_request_field: str) -> ApiResponse:
     """PUT a change to one issue (by the numeric id Sentry gave); an older server gets the older substatus names."""
+    await api.server_kind()
     org = await api.organization()
     path = ["organizations", org, "issues", issue_id]
     expect: dict[str, Any] = {"not_found": IssueNotFound, "bad_request_field": bad_request_field}
@@ -109,6 +125,19 @@ async def update_issue(api: OrgRequests, issue_id: str, body: dict[str, Any], ba
 
 
 async def issue_list(
+    api: OrgRequests, params: Params, *, not_found: type[NotFound], bad_request_field: str, project: str | None
+) -> ApiResponse:
+    kind = await api.server_kind()
+    if kind.glitchtip:
+        params = glitchtip.issue_list_params(params)
+    response = await _issue_list(api, params, not_found=not_found, bad_request_field=bad_request_field, project=project)
+    if kind.counts_users:
+        return response
+    api.warn(glitchtip.NO_USERS)
+    return glitchtip.without_user_counts(response)
+
+
+async def _issue_list(
     api: OrgRequests, params: Params, *, not_found: type[NotFound], bad_request_field: str, project: str | None
 ) -> ApiResponse:
     org = await api.organization()
@@ -134,7 +163,9 @@ async def issue_list(
 async def stats_v2(
     api: OrgRequests, params: Params, *, not_found: type[NotFound], bad_request_field: str, project: str | None
 ) -> ApiResponse:
-    """Outcome statistics; in the older form (start/end, no groupBy) every group is labelled accepted."""
+    """Outcome statistics; in the older form (start/end, no groupBy) every group is labelled accepted. GlitchTip
+    is asked by the hour and its buckets summed (its daily buckets count only each day's first hour)."""
+    kind = await api.server_kind()
     org = await api.organization()
     path = ["organizations", org, "stats_v2"]
     expect: dict[str, Any] = {
@@ -145,6 +176,9 @@ async def stats_v2(
     }
     older_params = {key: value for key, value in params.items() if key not in ("statsPeriod", "groupBy")}
     older_params.update(_start_end(params))
+    hours = 1
+    if kind.glitchtip:
+        older_params, hours = glitchtip.hourly_stats_params(older_params)
     response, form = await api.client.capabilities.call(
         OUTCOME_STATS,
         lambda: api.get(path, params=params, **expect),
@@ -152,6 +186,8 @@ async def stats_v2(
     )
     if form is Form.CURRENT:
         return response
+    if kind.glitchtip:
+        response = glitchtip.regrouped_stats(response, hours, str(older_params.get("end") or "") or None)
     api.warn(ACCEPTED_ONLY)
     data = response.data
     if isinstance(data, dict) and isinstance(data.get("groups"), list):

@@ -22,7 +22,7 @@ class IssueSummary(Result):
     status: str | None = Field(default=None, description="unresolved, resolved or ignored.")
     substatus: str | None = Field(default=None, description="new, ongoing, regressed, escalating, archived_* ...")
     count: int = Field(description="Events in the issue's lifetime.")
-    user_count: int = Field(description="Distinct users affected.")
+    user_count: int | None = Field(default=None, description="Distinct users affected; absent where not counted.")
     first_seen: Timestamp | None = None
     last_seen: Timestamp | None = None
     is_unhandled: bool | None = Field(default=None, description="True when at least one event crashed (not caught).")

@@ -113,7 +113,7 @@ def issue_line(
     ident = f"{issue.short_id} (#{issue.id})" if numeric_id and issue.short_id else issue.short_id or issue.id
     return (
         f"- {ident} [{issue.level or '?'}{flags}{', ' + state if state else ''}] {issue.title}\n"
-        f"  {issue.count} events, {issue.user_count} users, seen {when(issue.first_seen, minutes=minutes)} to "
+        f"  {issue.count} events, {known(issue.user_count)} users, seen {when(issue.first_seen, minutes=minutes)} to "
         f"{when(issue.last_seen, minutes=minutes)}"
         + (f", at {issue.culprit}" if issue.culprit else "")
         + (f"; assigned {issue.assignee}" if issue.assignee else "")

@@ -1,0 +1,117 @@
+"""What GlitchTip needs asked, or read, differently from Sentry, for the same answer (see `kinds`).
+
+Each function takes what a route would send to Sentry (or what GlitchTip answered) and gives what GlitchTip
+must be sent (or what Sentry would have answered), or says what GlitchTip cannot answer at all. The
+differences are those in ../shared/glitchtip/README.md, verified against GlitchTip's source (c264800f).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ..base.errors import UnsupportedByServer
+from .client import Params
+from .responses import ApiResponse
+
+ALL_PROJECTS = "-1"
+FIRST_SEEN = re.compile(r"(?<!\S)firstSeen:-(\d+)([hdw])(?!\S)")
+STATUS_QUERY = re.compile(r"(?<!\S)is:(regressed|escalating|new|archived|for_review)(?!\S)")
+UNITS = {"h": 3600, "d": 86400, "w": 604800}
+NO_USERS = (
+    "GlitchTip counts no users per issue (its userCount is always 0), so user counts are left out here; "
+    "get-issue-details counts an issue's users from its user tags."
+)
+
+
+def issue_list_params(params: Params) -> dict[str, str | int | Sequence[str]]:
+    """An issue-list query as GlitchTip takes it: all projects by leaving `project` out (it reads -1 as a project
+    id), a first-seen window as `start` (it reads `firstSeen:-24h` as a tag). Raises UnsupportedByServer for
+    Sentry's issue states it has not (`is:regressed`, `is:escalating`, `is:new`)."""
+    sent: dict[str, str | int | Sequence[str]] = dict(params)
+    projects = sent.get("project")
+    if projects is not None:
+        listed = [projects] if isinstance(projects, str | int) else projects
+        kept = [str(p) for p in listed if str(p) != ALL_PROJECTS]
+        if kept:
+            sent["project"] = kept
+        else:
+            del sent["project"]
+    query = str(sent.get("query") or "")
+    state = STATUS_QUERY.search(query)
+    if state:
+        raise UnsupportedByServer(
+            f"GlitchTip keeps no '{state.group(1)}' issue state: 'is:{state.group(1)}' would match nothing there.",
+            recovery="Search by is:unresolved, is:resolved or is:ignored, first seen (a period), level, tags or text.",
+            capability=f"is:{state.group(1)}",
+        )
+    window = FIRST_SEEN.search(query)
+    if window:
+        seconds = int(window.group(1)) * UNITS[window.group(2)]
+        sent["start"] = _iso(datetime.now(UTC) - timedelta(seconds=seconds))
+        sent["query"] = FIRST_SEEN.sub("", query).strip()
+    return sent
+
+
+def without_user_counts(response: ApiResponse) -> ApiResponse:
+    """Issues as Sentry would answer for a server that counts no users: `userCount` null (not a measured 0)."""
+
+    def issue(item: Any) -> Any:
+        return {**item, "userCount": None} if isinstance(item, dict) else item
+
+    data = response.data
+    rewritten = [issue(item) for item in data] if isinstance(data, list) else issue(data)
+    return replace(response, data=rewritten)
+
+
+def events_params(params: Params) -> dict[str, str | int | Sequence[str]]:
+    """An issue's events page as GlitchTip takes it: it pages by `limit` and ignores `per_page`."""
+    sent = {key: value for key, value in params.items() if key != "per_page"}
+    if "per_page" in params:
+        sent["limit"] = params["per_page"]
+    return sent
+
+
+def hourly_stats_params(params: Params) -> tuple[dict[str, str | int | Sequence[str]], int]:
+    """Statistics asked by the hour (GlitchTip's daily buckets count only each day's first hour), and how many
+    hours make one asked bucket."""
+    interval = str(params.get("interval") or "1h")
+    hours = {"1d": 24, "24h": 24}.get(interval, 1)
+    return ({**params, "interval": "1h"} if hours > 1 else dict(params)), hours
+
+
+def regrouped_stats(response: ApiResponse, hours: int, end: str | None) -> ApiResponse:
+    """GlitchTip's hourly statistics summed into buckets of `hours` from the first, and none after `end`
+    (GlitchTip's last bucket ends an hour after it)."""
+    data = response.data
+    if not isinstance(data, dict) or not isinstance(data.get("intervals"), list):
+        return response
+    now = datetime.now(UTC)
+    stop = min(_parse(end) or now, now)
+    kept = [i for i, start in enumerate(data["intervals"]) if (moment := _parse(start)) is not None and moment <= stop]
+    intervals = [data["intervals"][i] for i in kept][::hours]
+    groups = []
+    for group in data.get("groups") or []:
+        if not isinstance(group, dict):
+            continue
+        series = {}
+        for field, values in (group.get("series") or {}).items():
+            values = [values[i] if i < len(values) else None for i in kept]
+            series[field] = [sum(v or 0 for v in values[at : at + hours]) for at in range(0, len(values), hours)]
+        groups.append({**group, "series": series})
+    return replace(response, data={**data, "intervals": intervals, "groups": groups})
+
+
+def _parse(value: Any) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
