@@ -156,3 +156,25 @@ def test_what_counts_as_a_missing_route() -> None:
     )
     assert not means_missing(ISSUE_SORT, UnsupportedByServer("x", status_code=405), route_was_json=False)
     assert Capabilities().offers_current(ISSUE_LOOKUP) is None
+
+
+PAGE = httpx.Response(200, text="<!doctype html><app-root></app-root>", headers={"content-type": "text/html"})
+
+
+async def test_a_web_page_for_a_route_counts_as_missing_only_on_a_server_that_answered_json_elsewhere() -> None:
+    sentry = (
+        ScriptedSentry()
+        .json("GET", ORG_ISSUE, ISSUE)  # this server answers JSON ...
+        .on("GET", "/organizations/acme/issues/42/events/latest/", PAGE)  # ... and a web page's catch-all here
+        .json("GET", "/api/0/issues/42/events/latest/", {"eventID": "b" * 32, "entries": []})
+    )
+    output = await run(sentry, "get-issue-details", issue_id="42")
+    assert output.ok, output.error
+    assert "GET /api/0/issues/42/events/latest/" in sentry.paths()
+
+
+async def test_a_web_page_in_front_of_sentry_is_a_bad_answer_naming_sentry_url() -> None:
+    sentry = ScriptedSentry().on("GET", "/organizations/acme/issues/42/", PAGE).json("GET", LEGACY_ISSUE, ISSUE)
+    output = await run(sentry, "get-issue-details", issue_id="42")
+    assert output.error is not None and output.error.code == "BAD_UPSTREAM_RESPONSE"
+    assert "SENTRY_URL" in output.error.recovery_suggestion and LEGACY_ISSUE not in " ".join(sentry.paths())
