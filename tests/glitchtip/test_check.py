@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from . import bugs
 from .expected import issue_id
 from .glitchtip import GlitchTip, GlitchTipApi
 from .tools import Tools, check
@@ -12,7 +11,6 @@ from .tools import Tools, check
 pytestmark = pytest.mark.anyio
 
 
-@bugs.frontend_bug(bugs.CHECK_READY)
 async def test_check_says_ready_only_when_events_can_be_read(
     glitchtip: GlitchTip, tools: Tools, api: GlitchTipApi
 ) -> None:
@@ -25,7 +23,6 @@ async def test_check_says_ready_only_when_events_can_be_read(
     assert done.returncode == 0
 
 
-@pytest.mark.xfail(strict=True, reason=bugs.CHECK_SCOPES)
 def test_check_reads_the_token_scopes(glitchtip: GlitchTip, api: GlitchTipApi) -> None:
     scopes = api.token_scopes()
     assert {"org:read", "project:read", "event:read", "event:write"} <= set(scopes)

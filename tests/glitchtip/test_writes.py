@@ -10,7 +10,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from . import bugs
 from .expected import issue_id
 from .glitchtip import GlitchTipApi
 from .tools import Tools
@@ -28,7 +27,7 @@ def restored(api: GlitchTipApi) -> Iterator[GlitchTipApi]:
 
 async def listed(tools: Tools, api: GlitchTipApi, status: str) -> list[str]:
     answer = (await tools.call("get-recent-issues", project_slug=api.project, status=status)).ok()
-    return [row["id"] for row in answer.data["issues"]]
+    return [row["id"] for row in answer.rows("issues")]
 
 
 async def test_resolve_then_unresolve(tools: Tools, restored: GlitchTipApi) -> None:
@@ -45,15 +44,12 @@ async def test_resolve_then_unresolve(tools: Tools, restored: GlitchTipApi) -> N
     assert await listed(tools, api, "resolved") == []
 
 
-async def test_resolve_in_next_release_resolves_and_says_the_condition_was_not_kept(
-    tools: Tools, restored: GlitchTipApi
-) -> None:
+async def test_resolve_in_next_release_is_refused_before_any_write(tools: Tools, restored: GlitchTipApi) -> None:
     api = restored
     number = issue_id(api, "export")
-    answer = (await tools.call("resolve-issue", issue_id=number, in_next_release=True)).ok()
-    assert api.issue(number)["status"] == answer.data["issue"]["status"] == "resolved"
-    assert api.issue(number)["statusDetails"] == {}  # GlitchTip keeps no inNextRelease
-    assert any("inNextRelease" in warning for warning in answer.warnings), answer.warnings
+    answer = await tools.call("resolve-issue", issue_id=number, in_next_release=True)
+    assert answer.is_error and answer.error_code == "UNSUPPORTED_BY_SERVER", str(answer)  # GlitchTip keeps no condition
+    assert api.issue(number)["status"] == "unresolved" and "nothing was sent" in answer.text
 
 
 async def test_ignore_then_unresolve(tools: Tools, restored: GlitchTipApi) -> None:
@@ -68,19 +64,20 @@ async def test_ignore_then_unresolve(tools: Tools, restored: GlitchTipApi) -> No
     assert answer.structured["side_effects"][0]["before"]["status"] == "ignored"
 
 
-async def test_ignore_for_a_duration_says_the_condition_was_not_kept(tools: Tools, restored: GlitchTipApi) -> None:
+async def test_ignore_for_a_duration_is_refused_before_any_write(tools: Tools, restored: GlitchTipApi) -> None:
     api = restored
     number = issue_id(api, "gateway")
-    answer = (await tools.call("ignore-issue", issue_id=number, duration_minutes=60)).ok()
-    assert api.issue(number)["status"] == "ignored" and api.issue(number)["statusDetails"] == {}
-    assert any("ignoreDuration" in warning for warning in answer.warnings), answer.warnings
+    answer = await tools.call("ignore-issue", issue_id=number, duration_minutes=60)
+    assert answer.is_error and answer.error_code == "UNSUPPORTED_BY_SERVER", str(answer)
+    assert api.issue(number)["status"] == "unresolved" and "Field: duration_minutes" in answer.text
 
 
-@pytest.mark.xfail(strict=True, reason=bugs.ESCALATING_PROMISE)
 async def test_ignore_until_escalating_promises_no_reopening(tools: Tools, restored: GlitchTipApi) -> None:
     api = restored
     number = issue_id(api, "disk")
-    answer = (await tools.call("ignore-issue", issue_id=number, until_escalating=True)).ok()
-    assert api.issue(number)["status"] == "ignored"
-    promises = [text for text in [*answer.recommendations, answer.text] if "reopens" in text and "escalating" in text]
-    assert promises == []
+    answer = await tools.call("ignore-issue", issue_id=number, until_escalating=True)
+    assert answer.is_error and answer.error_code == "UNSUPPORTED_BY_SERVER", str(answer)  # never reopened there
+    assert api.issue(number)["status"] == "unresolved"
+    forever = (await tools.call("ignore-issue", issue_id=number)).ok()
+    promises = [text for text in [*forever.recommendations, forever.text] if "reopens" in text and "escalating" in text]
+    assert promises == [] and any("never reopens an ignored issue" in step for step in forever.recommendations)

@@ -14,6 +14,8 @@ from typing import Any
 from mcp import ClientSession, StdioServerParameters, stdio_client
 from mcp.types import TextContent
 
+from mcp_servers.sentry_monitor.src.shared.results import records
+
 from .glitchtip import REPO, GlitchTip
 
 
@@ -31,6 +33,11 @@ class Answer:
     def data(self) -> dict[str, Any]:
         data: dict[str, Any] = self.structured.get("data") or {}
         return data
+
+    def rows(self, key: str) -> list[dict[str, Any]]:
+        """A list of the result's data (a table: one dict per row), [] when the result has none."""
+        listed: list[dict[str, Any]] = records(self.data.get(key))
+        return listed
 
     @property
     def error_code(self) -> str | None:
