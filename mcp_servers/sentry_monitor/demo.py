@@ -86,6 +86,13 @@ async def call_every_tool(session: ClientSession, flavor: str, record: Record) -
     await call("ignore-issue", issue_id=second_ref, until_escalating=True)
     await call("unresolve-issue", issue_id=second_ref)
     await call("get-recent-issues", project_slug="backend", limit=3, status="resolved")
+    # A logged error and a captured message: their text stands where an exception's stack trace would.
+    for project, words in (("backend", "Refund webhook"), ("worker", "Job queue backlog")):
+        found = await call("search-issues", query=f"is:unresolved {words}", project_slug=project, limit=1)
+        messages = records((found.get("data") or {}).get("issues")) or []
+        if messages:
+            message_ref = messages[0]["id" if flavor == "glitchtip" else "short_id"]
+            await call("get-event", issue_id=message_ref, event_id="latest")
 
 
 async def run_demo(sandbox: SandboxServer) -> None:

@@ -169,7 +169,7 @@ def event_tags(payload: dict[str, Any], digest: EventDigest) -> list[tuple[str, 
             if isinstance(pair, list | tuple) and len(pair) == 2 and pair[1] is not None:
                 tags[str(pair[0])] = str(pair[1])
     tags["level"] = digest.level
-    for key in ("environment", "release", "server_name", "transaction", "dist"):
+    for key in ("logger", "environment", "release", "server_name", "transaction", "dist"):
         if payload.get(key):
             tags[key] = str(payload[key])
     values = exception_values(payload)

@@ -7,7 +7,7 @@ With `--token` it also resolves/archives a few issues through the API, then make
 again in a newer release) and one escalate (archived until escalating, then a burst). Last, release
 `backend@1.3.0` ships a new bug (an issue first seen in the last day); `db-pool` spikes in the last hours.
 At the end it triggers the other outcomes: filtered, invalid (hand-made envelope) and rate_limited
-(a burst to `worker` over its quota). Prints a JSON summary line.
+(a burst to `worker` over its quota), and the backend logs an error without an exception. Prints a JSON summary.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ class IssuePlan:
 
     name: str
     action: Action
-    capture: str  # "handled" | "excepthook" | "thread" | "message"
+    capture: str  # "handled" | "excepthook" | "thread" | "message" | "log" (the action logs; see the end)
     ages: list[tuple[float, float, int]]  # (min_hours_ago, max_hours_ago, count)
     context: Callable[[random.Random], Context]
     message: str = ""
@@ -105,7 +105,7 @@ def seed(url: str, dsns: dict[str, str], token: str | None) -> dict[str, Any]:
     _burst(BURST_SIZE)
     seed_sdk.flush()
     summary["burst_events"] = BURST_SIZE
-    return summary
+    return {**summary, "logged_events": _logged_errors(dsns["backend"], rng, now)}
 
 
 def _occurrences(plans: list[IssuePlan], rng: random.Random, now: datetime) -> list[tuple[float, IssuePlan]]:
@@ -397,6 +397,31 @@ def main(argv: list[str] | None = None) -> int:
     summary = seed(url.rstrip("/"), dsns, args.token)
     print(json.dumps(summary), flush=True)
     return 0
+
+
+# -- last in the story: after `main`, so that no line the seed's stack frames point at moves ------------------
+
+
+def logged_error_plan() -> IssuePlan:
+    """An error the backend logs without an exception: sentry-sdk's logging integration sends it as a message
+    event (`logentry` with the template and its params, `logger`, `level`), with no stack."""
+    import logging  # here: a line added at the top would move the frames of every other issue
+
+    log = logging.getLogger("shop.refunds")
+    return IssuePlan(
+        "refund-webhook",
+        lambda rng: log.error("Refund webhook from %s rejected: bad signature (key %s)", "acme-pay", "whk_7"),
+        "log",
+        [(26, 12 * 24.0, 9)],
+        _job_context("refunds"),
+    )
+
+
+def _logged_errors(dsn: str, rng: random.Random, now: datetime) -> int:
+    seed_sdk.init(dsn, "backend@1.2.0", "web-1")
+    sent = _send([logged_error_plan()], rng, now, _backend_release, 0.0)
+    seed_sdk.flush()
+    return sent
 
 
 if __name__ == "__main__":

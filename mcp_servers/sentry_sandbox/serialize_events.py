@@ -98,6 +98,21 @@ def _exception_entry(payload: dict[str, Any]) -> dict[str, Any] | None:
     return {"type": "exception", "data": {"values": api_values, "excOmitted": None, "hasSystemFrames": any_system}}
 
 
+def _message_entry(payload: dict[str, Any], formatted: str) -> dict[str, Any] | None:
+    """The `message` entry as Sentry's Message interface shows it: `formatted`, plus the template (`message`)
+    and `params` of a logged message where the template differs from the text."""
+    if not formatted:
+        return None
+    logentry = _dict(payload.get("logentry")) or _dict(payload.get("message"))
+    template, params = logentry.get("message"), logentry.get("params")
+    data: dict[str, Any] = {"formatted": formatted}
+    if isinstance(template, str) and template and template != formatted:
+        data["message"] = template
+    if isinstance(params, list | dict) and params:
+        data["params"] = params
+    return {"type": "message", "data": data}
+
+
 def _breadcrumbs_entry(payload: dict[str, Any]) -> dict[str, Any] | None:
     raw = payload.get("breadcrumbs")
     crumbs = _dict(raw).get("values") if isinstance(raw, dict) else raw
@@ -216,7 +231,7 @@ def serialize_event_full(event: StoredEvent) -> dict[str, Any]:
         entry
         for entry in (
             _exception_entry(payload),
-            {"type": "message", "data": {"formatted": event.digest.message}} if event.digest.message else None,
+            _message_entry(payload, event.digest.message),
             _breadcrumbs_entry(payload),
             _request_entry(payload),
         )

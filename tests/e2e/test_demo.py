@@ -34,6 +34,8 @@ async def test_demo_calls_every_tool_and_prints_their_text(
     assert "- spike: BACKEND-6 spiked to " in printed
     assert "- regression: BACKEND-4 regressed, seen again in backend@1.2.0" in printed
     assert "- release: backend@1.3.0 introduced 1 new issue(s): BACKEND-A" in printed
+    assert "Message [error] shop.refunds: Refund webhook from acme-pay rejected: bad signature (key whk_7)" in printed
+    assert "Message [error]: Job queue backlog above threshold: 5000 pending" in printed
 
 
 def test_claude_desktop_entry_runs_this_server(sandbox: SandboxServer) -> None:

@@ -27,9 +27,6 @@ DETAIL_TAGS = (
     "get-issue-details shows empty top_tags and first_release null although issues/{id}/tags/ and the issue's "
     "events have them"
 )
-MESSAGE_EVENT = (
-    "a message event's text (capture_message, logging.error) is shown nowhere in get-event/get-issue-details"
-)
 EVENT_PAGING = (
     "get-error-events pages with per_page, which GlitchTip ignores (it pages with limit): with limit below the "
     "issue's events it cuts the page and gives no next_cursor"

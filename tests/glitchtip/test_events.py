@@ -66,7 +66,6 @@ async def test_event_by_id_is_glitchtips(tools: Tools, api: GlitchTipApi) -> Non
     assert event["user"]["email"] == oldest["user"]["email"]
 
 
-@pytest.mark.xfail(strict=True, reason=bugs.MESSAGE_EVENT)
 async def test_message_event_shows_its_message(tools: Tools, api: GlitchTipApi) -> None:
     number = issue_id(api, "disk")
     latest = api.event(number, "latest")

@@ -162,13 +162,13 @@ async def test_issue_details_tags_and_first_release(tools: Tools, api: GlitchTip
     assert answer.data["issue"]["last_release"] == tag(api.event(number, "latest"), "release")
 
 
-@pytest.mark.xfail(strict=True, reason=bugs.MESSAGE_EVENT)
 async def test_issue_details_show_a_logged_message(tools: Tools, api: GlitchTipApi) -> None:
     number = issue_id(api, "export")
     message = api.event(number, "latest")["message"]
     assert message == "nightly export failed for invoices"
     answer = (await tools.call("get-issue-details", issue_id=number)).ok()
     assert message in json.dumps(answer.data["latest_event"])
+    assert f"Message [error]: {message}" in answer.text or f"Message: {message}" in answer.text
 
 
 async def test_recommended_issue_lookups_work(tools: Tools, api: GlitchTipApi) -> None:

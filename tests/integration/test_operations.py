@@ -137,6 +137,33 @@ async def test_chained_exceptions_come_raised_first(make_module: Factory) -> Non
     pytest.fail("the seed has no chained exception")
 
 
+@pytest.mark.parametrize(
+    ("project", "message", "logger"),
+    [
+        ("worker", "Job queue backlog above threshold: 5000 pending", None),  # sentry_sdk.capture_message
+        ("backend", "Refund webhook from acme-pay rejected: bad signature (key whk_7)", "shop.refunds"),  # logging
+    ],
+)
+async def test_message_events_show_their_message(
+    make_module: Factory, sandbox: SandboxServer, project: str, message: str, logger: str | None
+) -> None:
+    listed = data(await run(make_module(), "get-recent-issues", project_slug=project, limit=100))
+    issue = next(issue for issue in records(listed["issues"]) if issue["title"] == message)
+    ref = issue_ref(sandbox, issue)
+    line = f"Message [error]{f' {logger}' if logger else ''}: {message}"
+    details = await run(make_module(), "get-issue-details", issue_id=ref)
+    event = await run(make_module(), "get-event", issue_id=ref, event_id="latest")
+    for said in (data(details)["latest_event"], data(event)["event"]):
+        assert (said["message"], said.get("logger"), said["level"]) == (message, logger, "error")
+        assert "exceptions" not in said
+    for output in (details, event):
+        assert line in make_module().render(output)
+    listing = await run(make_module(), "get-error-events", issue_id=ref, limit=3)
+    events = records(data(listing)["events"])
+    assert len(events) == 3 and all(row["title"] == message and "message" not in row for row in events)
+    assert make_module().render(listing).count(message) == 3  # the title says it, once per event
+
+
 async def test_error_events_page_through_an_issue(make_module: Factory, sandbox: SandboxServer) -> None:
     issue = (await all_issues(make_module, sort="freq"))[0]
     ref = issue_ref(sandbox, issue)

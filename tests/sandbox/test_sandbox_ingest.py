@@ -158,6 +158,19 @@ def test_custom_fingerprint_and_messages_group_together(api: httpx.Client, sandb
     assert {"type": "message", "data": {"formatted": "disk almost full"}} in event["entries"]
 
 
+def test_a_logged_error_keeps_its_template_params_and_logger(api: httpx.Client, sandbox: SandboxServer) -> None:
+    """As sentry-sdk's logging integration sends `logging.error("disk %s%% full", 95)`, and Sentry shows it."""
+    logentry = {"message": "disk %s%% full on %s", "formatted": "disk 95% full on /var", "params": [95, "/var"]}
+    logged = _event(exception=None, logentry=logentry, logger="shop.jobs")
+    _post(sandbox, "backend", _envelope(("event", json.dumps(logged).encode())))
+    issue_id = sandbox.store.event(logged["event_id"]).issue_id  # type: ignore[union-attr]
+    assert api.get(f"organizations/sandbox/issues/{issue_id}/").json()["logger"] == "shop.jobs"
+    event = api.get(f"organizations/sandbox/issues/{issue_id}/events/latest/").json()
+    assert {"type": "message", "data": logentry} in event["entries"]
+    assert (event["title"], event["message"]) == ("disk 95% full on /var", "disk 95% full on /var")
+    assert {("logger", "shop.jobs"), ("level", "error")} <= {(tag["key"], tag["value"]) for tag in event["tags"]}
+
+
 def test_unhandled_mechanism_marks_the_issue_unhandled(api: httpx.Client, sandbox: SandboxServer) -> None:
     event = _event()
     event["exception"]["values"][0]["mechanism"] = {"type": "excepthook", "handled": False}
@@ -342,5 +355,9 @@ def test_seed_data_is_varied(api: httpx.Client, sandbox: SandboxServer) -> None:
     assert {e["type"] for e in chained["entries"]} >= {"exception", "breadcrumbs", "request"}
     assert chained["release"]["version"].startswith("backend@")
     assert chained["user"]["email"].endswith("@example.com")
+    logged = next(i for i in issues if i["logger"])  # the seed's logging.error, without an exception
+    assert (logged["shortId"], logged["logger"], logged["type"]) == ("BACKEND-B", "shop.refunds", "default")
+    entries = api.get(f"organizations/sandbox/issues/{logged['id']}/events/latest/").json()["entries"]
+    assert next(e for e in entries if e["type"] == "message")["data"]["params"] == ["acme-pay", "whk_7"]
     assert len({e.release for e in sandbox.store.events()}) >= 5
     assert {e.environment for e in sandbox.store.events()} == {"production", "staging"}

@@ -62,6 +62,7 @@ async def test_recorded_issue_and_event_render_as_details(name: str) -> None:
     assert issue["count_24h"] is not None and issue["count_30d"] is not None
     assert event["exceptions"] and event["exceptions"][0]["frames"]
     assert event["breadcrumbs"] and event["request"].split(" ")[-1].startswith("http")
+    assert "message" not in event  # an exception event's empty message says nothing
     assert output.metadata.api_calls == 2
 
 

@@ -8,9 +8,9 @@ from pydantic import Field
 
 from ..sentry import models
 from ..sentry.identifiers import issue_ref
-from ..shared.events import UserInfo, user_info
+from ..shared.events import UserInfo, log_message, user_info
 from ..shared.results import Result, Timestamp, table, text
-from ..shared.text import user_label, when
+from ..shared.text import message_line, user_label, when
 from ._issue_scope import read_within_allowed
 from ._params import Cursor, IssueIdParams
 from .operation import Count, Operation, OperationContext
@@ -28,7 +28,7 @@ class EventSummary(Result):
     event_id: str
     timestamp: Timestamp | None = None
     title: str
-    message: str | None = None
+    message: str | None = Field(default=None, description="The logged or captured message, where the title is not it.")
     environment: str | None = None
     release: str | None = None
     user: UserInfo | None = None
@@ -62,11 +62,13 @@ async def get_error_events(ctx: OperationContext, params: GetErrorEventsParams) 
 
 
 def _summary(event: models.Event) -> EventSummary:
+    title = text(event.title) or ""
+    message = log_message(event)
     return EventSummary(
         event_id=event.key,
         timestamp=event.date_created,
-        title=text(event.title) or "",
-        message=text(event.message) or None,
+        title=title,
+        message=message if message != title else None,
         environment=event.tag("environment"),
         release=event.release.version if event.release else event.tag("release"),
         user=user_info(event.user),
@@ -101,6 +103,8 @@ def render_error_events(result: ErrorEvents) -> str:
             part for part in (event.environment, event.release, user and f"user {user}", event.location) if part
         )
         lines.append(f"- {when(event.timestamp)} {event.event_id}: {event.title}" + (f" ({facts})" if facts else ""))
+        if event.message:
+            lines.append(f"  {message_line(event.message)}")
     if result.next_cursor:
         lines.append(f"More: cursor={result.next_cursor}")
     return "\n".join(lines)

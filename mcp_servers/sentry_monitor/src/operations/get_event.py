@@ -99,9 +99,10 @@ OPERATION = Operation(
     name="get-event",
     title="Get event",
     description=(
-        "Read one particular event of a Sentry issue, shown as get-issue-details shows the latest: exception "
-        "chain with stack frames, breadcrumbs, request, user, release, environment, contexts. `event_id`: an id "
-        "from get-error-events, or latest, oldest, recommended. `issue_id`: numeric id, short id or URL."
+        "Read one particular event of a Sentry issue, shown as get-issue-details shows the latest: message, "
+        "exception chain with stack frames, breadcrumbs, request, user, release, environment, contexts. "
+        "`event_id`: an id from get-error-events, or latest, oldest, recommended. `issue_id`: numeric id, short id "
+        "or URL."
     ),
     params=GetEventParams,
     result=EventDetail,

@@ -151,6 +151,9 @@ class Event(SentryModel):
     event_id: str | None = Field(default=None, validation_alias=AliasChoices("eventID", "event_id", "eventId"))
     title: str = ""
     message: str | None = None
+    logentry: dict[str, Any] = Field(default_factory=dict)
+    logger: str | None = None
+    level: str | None = None
     culprit: str | None = None
     location: str | None = None
     platform: str | None = None
@@ -168,10 +171,15 @@ class Event(SentryModel):
     def _object_or_none(cls, value: Any) -> Any:
         return value if isinstance(value, dict) else None
 
-    @field_validator("contexts", "metadata", mode="before")
+    @field_validator("contexts", "metadata", "logentry", mode="before")
     @classmethod
     def _dict_or_empty(cls, value: Any) -> Any:
         return value if isinstance(value, dict) else {}
+
+    @field_validator("message", "logger", "level", mode="before")
+    @classmethod
+    def _text_or_none(cls, value: Any) -> Any:
+        return value if isinstance(value, str) else None
 
     @field_validator("tags", "entries", mode="before")
     @classmethod

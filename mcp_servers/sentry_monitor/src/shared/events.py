@@ -1,5 +1,6 @@
 """An event as get-issue-details (its latest) and get-event (any) show it, made from Sentry's event object:
-the exception chain with compact frames, breadcrumbs, request, user, release, environment and contexts."""
+its message (a `capture_message` or a logged error), the exception chain with compact frames, breadcrumbs,
+request, user, release, environment and contexts."""
 
 from __future__ import annotations
 
@@ -136,9 +137,37 @@ def _crashed_thread(threads: dict[str, Any] | None) -> dict[str, Any] | None:
     return candidates[0] if candidates else None
 
 
+def log_message(event: models.Event) -> str | None:
+    """The event's message, bounded: the `message` entry's text (formatted, else its template), else the
+    top-level `message` or `logentry` (GlitchTip, older servers). None when it has none."""
+    entry = event.entry("message") or {}
+    for value in (entry.get("formatted"), entry.get("message"), event.message, event.logentry.get("formatted")):
+        if isinstance(value, str) and value.strip():
+            return text(value)
+    return None
+
+
+def says_more(message: str | None, event: models.Event, exceptions: list[ExceptionInfo]) -> str | None:
+    """`message` where it adds to what the event already says: always for a message event (no exception); for
+    an exception event, only when it is not the title nor an exception's type or value (a log line above a
+    logged exception is kept, a server's copy of the exception's text is not)."""
+    if message is None or event.entry("exception") is None:
+        return message
+    said = {event.title} | {
+        part for exc in exceptions for part in (exc.type, exc.value, f"{exc.type}: {exc.value}") if part
+    }
+    return None if message in said else message
+
+
 class EventInfo(Result):
     event_id: str
     timestamp: Timestamp | None = None
+    message: str | None = Field(
+        default=None,
+        description="The logged or captured message; on an exception event only when the exception does not say it.",
+    )
+    logger: str | None = Field(default=None, description="The logger that wrote the message.")
+    level: str | None = Field(default=None, description="The message's level.")
     exceptions: list[ExceptionInfo] = Field(
         default_factory=list,
         description="The raised exception first, then its causes. In get-issue-details, the raised one's type and "
@@ -165,9 +194,13 @@ def event_info(response: ApiResponse, what: str = "the latest event") -> tuple[E
         warnings.append(f"Only the last {MAX_BREADCRUMBS} of {len(crumbs)} breadcrumbs are shown.")
     request = event.entry("request") or {}
     day = (to_seconds(event.date_created) or "")[:10]
+    message = says_more(log_message(event), event, exceptions)
     info = EventInfo(
         event_id=event.key,
         timestamp=event.date_created,
+        message=message,
+        logger=text(event.logger or event.tag("logger"), 200) if message else None,
+        level=text(event.tag("level") or event.level, 20) if message else None,
         exceptions=exceptions,
         breadcrumbs=[_breadcrumb(crumb, day) for crumb in crumbs[-MAX_BREADCRUMBS:]],
         request=text(" ".join(str(request[key]) for key in ("method", "url") if request.get(key))),

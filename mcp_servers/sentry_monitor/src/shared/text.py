@@ -145,8 +145,13 @@ def exception_lines(exc: ExceptionInfo, label: str, title: str | None = None) ->
     return lines
 
 
+def message_line(message: str, level: str | None = None, logger: str | None = None) -> str:
+    """`Message [error] shop.payments: text`, the level and logger where known."""
+    return "Message" + (f" [{level}]" if level else "") + (f" {logger}" if logger else "") + f": {message}"
+
+
 def event_lines(event: EventInfo, label: str, title: str | None = None) -> list[str]:
-    """One event as get-issue-details and get-event show it: context, exception chain, last breadcrumbs.
+    """One event as get-issue-details and get-event show it: context, message, exception chain, last breadcrumbs.
     `title` is the issue's, for a raised exception whose type and value were left out as the title's."""
     context = [
         f"env {event.environment}" if event.environment else "",
@@ -155,6 +160,8 @@ def event_lines(event: EventInfo, label: str, title: str | None = None) -> list[
         event.request or "",
     ]
     lines = [f"{label} {event.event_id} at {when(event.timestamp)}: " + "; ".join(p for p in context if p)]
+    if event.message:
+        lines.append(message_line(event.message, event.level, event.logger))
     for index, exc in enumerate(event.exceptions):
         lines.extend(exception_lines(exc, "Raised" if index == 0 else "Caused by", title if index == 0 else None))
     if event.breadcrumbs:
