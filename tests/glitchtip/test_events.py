@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from . import bugs
 from .expected import issue_id, tag
 from .glitchtip import GlitchTipApi
 from .tools import Tools

@@ -7,7 +7,6 @@ import re
 
 import pytest
 
-from . import bugs
 from .expected import first_release, issue_id, issues_by_key, tag
 from .glitchtip import GlitchTipApi
 from .tools import Tools
