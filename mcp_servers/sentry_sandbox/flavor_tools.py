@@ -1,5 +1,4 @@
-"""Building blocks for the server flavors: what a flavor is (`Flavor`), a framework's HTML 500 page, and
-rewriting a response's JSON."""
+"""Building blocks for the server flavors: what a flavor is (`Flavor`), and rewriting a response's JSON."""
 
 from __future__ import annotations
 
@@ -14,10 +13,6 @@ from starlette.routing import Route
 
 from .api_base import Handler
 
-HTML_ERROR_PAGE = (
-    '<!doctype html>\n<html lang="en">\n<head><title>Server Error (500)</title></head>\n'
-    "<body>\n  <h1>Server Error (500)</h1><p></p>\n</body>\n</html>\n"
-)
 ApiRoute = tuple[str, str, tuple[str, ...], Handler]
 
 

@@ -18,8 +18,6 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from .flavor_tools import HTML_ERROR_PAGE
-
 # `re_path` patterns of glitchtip/urls.py, matched against the path without its leading slash.
 SPA_PATHS = re.compile(
     r"^$|^(auth|login|register|(.*)/issues|(.*)/settings|(.*)/performance|(.*)/projects|(.*)/releases"
@@ -32,6 +30,10 @@ NOT_FOUND_PAGE = (
     "<!DOCTYPE html>\n<html>\n  <head>\n    <title>GlitchTip</title>\n  </head>\n  <body>\n"
     '    <div class="error-page__container">\n      <h2 class="heading-main">Page not found</h2>\n'
     "    </div>\n  </body>\n</html>\n"
+)
+HTML_ERROR_PAGE = (  # Django's, byte for byte (DEBUG off)
+    '\n<!doctype html>\n<html lang="en">\n<head>\n  <title>Server Error (500)</title>\n</head>\n'
+    "<body>\n  <h1>Server Error (500)</h1><p></p>\n</body>\n</html>\n"
 )
 CSRF_PAGE = (
     '<!DOCTYPE html>\n<html lang="en">\n<head>\n  <title>403 Forbidden</title>\n</head>\n<body>\n'
