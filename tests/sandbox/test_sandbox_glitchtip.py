@@ -43,14 +43,11 @@ def _first_seen(issue_events: list[Any]) -> datetime:
     return min(received_at(e) for e in issue_events)
 
 
-def _send(glitchtip: SandboxServer, title_value: str) -> None:
-    """An event through the store endpoint, raising `ValueError(title_value)` like the seeded ones."""
-    event = {
-        "event_id": uuid.uuid4().hex,
-        "level": "error",
-        "platform": "python",
-        "exception": {"values": [{"type": "ValueError", "value": title_value, "stacktrace": {"frames": []}}]},
-    }
+def _send(glitchtip: SandboxServer, what: str | dict[str, Any]) -> None:
+    """An event through the store endpoint: `ValueError(what)`, or the payload fields `what`."""
+    exception: dict[str, Any] = {"values": [{"type": "ValueError", "value": what, "stacktrace": {"frames": []}}]}
+    event: dict[str, Any] = {"event_id": uuid.uuid4().hex, "level": "error", "platform": "python"}
+    event.update(what if isinstance(what, dict) else {"exception": exception})
     key = glitchtip.dsn("backend").split("//", 1)[1].split("@", 1)[0]
     answer = httpx.post(
         f"{glitchtip.url}/api/{glitchtip.project_id('backend')}/store/",
@@ -364,6 +361,20 @@ def test_message_events_carry_their_text(glitchtip: SandboxServer, api: httpx.Cl
     assert "exception" not in kinds and {"type": "message", "data": {"formatted": text}} in event["entries"]
     listed = api.get(f"issues/{issue_id}/events/", params={"limit": 1}).json()[0]
     assert listed["message"] == text and listed["event_id"] == event["eventID"]
+
+
+def test_a_logged_message_keeps_its_logentry(glitchtip: SandboxServer, api: httpx.Client) -> None:
+    template, text = "nightly export failed for %s", "nightly export failed for invoices"
+    logentry = {"message": template, "params": ["invoices"], "formatted": text}
+    _send(glitchtip, {"level": "error", "logger": "shop.export", "logentry": logentry})
+    issue_id = _issue_id(glitchtip, "nightly export failed")
+    issue = api.get(f"issues/{issue_id}/").json()
+    assert (issue["title"], issue["type"], issue["metadata"], issue["culprit"]) == (text, "default", {}, "")
+    event = api.get(f"issues/{issue_id}/events/latest/").json()
+    assert event["message"] == text and event["metadata"] == {"title": text}
+    assert event["entries"] == [
+        {"type": "message", "data": {"params": ["invoices"], "message": template, "formatted": text}}
+    ]
 
 
 def test_the_other_flavors_keep_their_routes(sandbox_pool: SandboxPool) -> None:
