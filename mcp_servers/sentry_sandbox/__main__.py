@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         "--flavor",
         choices=FLAVORS,
         default="sentry",
-        help="whose API to speak: sentry (default), glitchtip, sentry-legacy",
+        help="whose API to speak: sentry (default), glitchtip, glitchtip-nofrontend (no web page), sentry-legacy",
     )
     args = parser.parse_args(argv)
 

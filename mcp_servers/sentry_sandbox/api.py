@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -12,19 +10,20 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from . import control, flavor_glitchtip, flavor_legacy, routes_ingest, routes_issues, routes_orgs
-from .api_base import NOT_FOUND, Handler, SandboxState, guarded
+from .api_base import NOT_FOUND, SandboxState, guarded, state_of
 from .auth import EVENT_READ, EVENT_WRITE, ORG_READ, PROJECT_READ
 from .faults import FaultMiddleware
+from .flavor_tools import ApiRoute, Flavor
 
 ORG = "/api/0/organizations/{org}"
 
 
-ApiRoute = tuple[str, str, tuple[str, ...], Handler]
 # How each flavor changes the sentry flavor's API routes (see flavor_glitchtip.py, flavor_legacy.py).
-FLAVORS: dict[str, Callable[[list[ApiRoute]], list[ApiRoute]]] = {
-    "sentry": list,
-    "glitchtip": flavor_glitchtip.adapt,
-    "sentry-legacy": flavor_legacy.adapt,
+FLAVORS: dict[str, Flavor] = {
+    "sentry": Flavor(list),
+    "glitchtip": flavor_glitchtip.flavor(frontend=True),
+    "glitchtip-nofrontend": flavor_glitchtip.flavor(frontend=False),
+    "sentry-legacy": Flavor(flavor_legacy.adapt),
 }
 
 
@@ -52,8 +51,9 @@ def _routes(flavor: str) -> list[Route]:
         ("/api/0/issues/{issue_id}/events/", "GET", EVENT_READ, issues.list_legacy_issue_events),
         ("/api/0/issues/{issue_id}/events/{event_id}/", "GET", EVENT_READ, issues.get_legacy_issue_event),
     ]
-    api = FLAVORS[flavor](api)
+    api = FLAVORS[flavor].adapt(api)
     routes = [Route(path, guarded(scopes)(handler), methods=[method]) for path, method, scopes, handler in api]
+    routes += FLAVORS[flavor].public_routes
     routes += [
         Route("/api/{project_id:int}/envelope/", routes_ingest.envelope_endpoint, methods=["POST"]),
         Route("/api/{project_id:int}/store/", routes_ingest.store_endpoint, methods=["POST"]),
@@ -70,6 +70,9 @@ def _routes(flavor: str) -> list[Route]:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
+    unrouted = FLAVORS[state_of(request).flavor].unrouted
+    if unrouted is not None and status in (404, 405):
+        return unrouted(request, status)
     if status == 404:
         return JSONResponse(NOT_FOUND, status_code=404)
     if status == 405:
@@ -91,4 +94,5 @@ def create_app(state: SandboxState) -> Starlette:
         exception_handlers={HTTPException: _http_error},
     )
     app.state.sandbox = state
+    app.router.redirect_slashes = FLAVORS[state.flavor].redirect_slashes
     return app

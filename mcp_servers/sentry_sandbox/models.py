@@ -131,6 +131,8 @@ class Issue:
     # Releases whose events do not reopen a resolved issue (resolve in next release / in release).
     resolved_releases: frozenset[str] | None = None
     snooze: Snooze | None = None
+    # Notes left on the issue (GlitchTip's comments): dicts with `id`, `text` and `created`.
+    comments: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def latest(self) -> StoredEvent:

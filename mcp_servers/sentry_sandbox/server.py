@@ -37,7 +37,8 @@ class SandboxServer:
     """A real HTTP Sentry on loopback; use as a context manager.
 
     `port=0` picks a free port. `flavor` chooses whose API it speaks: `sentry` (current Sentry),
-    `glitchtip` or `sentry-legacy` (an older self-hosted Sentry); see `flavor_glitchtip.py` and
+    `glitchtip` (as its released image serves it, web page included), `glitchtip-nofrontend` (GlitchTip
+    without its web page) or `sentry-legacy` (an older self-hosted Sentry); see `flavor_glitchtip.py` and
     `flavor_legacy.py`. `seed()` fills it with real sentry-sdk events (in a subprocess) and snapshots
     the result so that `reset()` can return to it. `add_fault()` makes API requests fail over real HTTP
     (see `faults.py`).
@@ -48,7 +49,7 @@ class SandboxServer:
             raise SandboxError(f"unknown flavor {flavor!r}; choose one of {', '.join(FLAVORS)}")
         self.flavor = flavor
         self.store = SandboxStore()
-        self.store.group_by_title = flavor == "glitchtip"
+        self.store.group_by_title = flavor.startswith("glitchtip")
         self.tokens = TokenRegistry()
         self.faults = FaultPlan()
         self._requested_port = port

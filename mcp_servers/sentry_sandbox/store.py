@@ -188,6 +188,14 @@ class SandboxStore:
             for issue in self._state.issues.values():
                 end_passed_snooze(issue, now)
 
+    def add_comment(self, issue: Issue, text: str, now: datetime) -> dict[str, Any]:
+        """Keep a note on `issue` (a GlitchTip comment); returns it (`id`, `text`, `created`)."""
+        with self.lock:
+            comment = {"id": self._state.next_comment_id, "text": text, "created": now}
+            self._state.next_comment_id += 1
+            issue.comments.append(comment)
+            return comment
+
     def add_session(self, update: SessionUpdate) -> None:
         """Store a session update; later updates of the same `sid` replace earlier ones."""
         with self.lock:

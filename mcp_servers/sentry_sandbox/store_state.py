@@ -28,6 +28,7 @@ class StoreState:
     next_issue_id: int = FIRST_ISSUE_ID
     next_sequence: int = 0
     short_counters: dict[str, int] = field(default_factory=dict)
+    next_comment_id: int = 1
 
     def clone(self) -> StoreState:
         """A copy sharing the immutable parts (stored events, outcomes) and copying the rest."""
@@ -39,6 +40,7 @@ class StoreState:
                 status_details=copy.deepcopy(issue.status_details),
                 snooze=dataclasses.replace(issue.snooze) if issue.snooze else None,
                 assigned_to=dict(issue.assigned_to) if issue.assigned_to else None,
+                comments=list(issue.comments),
             )
             for issue_id, issue in self.issues.items()
         }
@@ -51,6 +53,7 @@ class StoreState:
             next_issue_id=self.next_issue_id,
             next_sequence=self.next_sequence,
             short_counters=dict(self.short_counters),
+            next_comment_id=self.next_comment_id,
         )
 
     def open_issue(self, project_id: str, digest: EventDigest, group_key: str) -> Issue:
