@@ -68,13 +68,13 @@ def pool(sandbox_pool: SandboxPool) -> Iterator[SandboxPool]:
 async def test_a_second_call_costs_no_more_requests_than_on_sentry(pool: SandboxPool, flavor: str) -> None:
     on_sentry = await requests_per_call(pool.get("sentry"), rounds=2)
     first, second = await requests_per_call(pool.get(flavor), rounds=2)
-    assert on_sentry[0] == on_sentry[1] == [2, 2, 2, 1, 2, 2]
-    assert all(ours <= theirs for ours, theirs in zip(second, on_sentry[1], strict=True)), (second, on_sentry)
-    if flavor == "glitchtip":  # learned once: the 422 on sort, the 405, the HTML 500 (retried once), the 422 on stats
-        assert sum(first) > sum(second)
-        assert first == [3, 2, 5, 3, 3, 2] and second == [2, 2, 2, 1, 2, 2]
+    steady = [2, 2, 2, 1, 2, 2]
+    assert on_sentry == [steady, steady]  # (the identification, GET /api/settings/, is outside /api/0/'s log)
+    if flavor == "glitchtip":  # identified: its route forms are taken at once, with no failed request to learn them;
+        # get-issue-details reads the issue's tags too, for the users and releases GlitchTip's issue lacks
+        assert first == second == [2, 2, 3, 1, 2, 2], (first, second)
     else:  # an older Sentry answers every current route: nothing to learn
-        assert first == second == [2, 2, 2, 1, 2, 2]
+        assert first == second == steady
 
 
 async def test_capabilities_are_learned_per_server(pool: SandboxPool) -> None:
@@ -108,23 +108,26 @@ async def test_the_discovery_and_status_tools_work_on_every_flavor(pool: Sandbox
         ("unresolve-issue", {"issue_id": issue_id}),
         ("resolve-issue", {"issue_id": issue_id, "in_next_release": True}),
     ]
+    conditional = {4, 5, 7}  # GlitchTip keeps no condition: refused there before any write
     outputs = []
     try:
         async with SentryErrorMonitorModule(sandbox_settings(sandbox)) as module:
-            for operation, parameters in steps:
+            for index, (operation, parameters) in enumerate(steps):
                 output = await module.execute(ModuleInput(operation=operation, parameters=parameters))
-                assert output.ok, (flavor, operation, output.error)
+                if flavor == "glitchtip" and index in conditional:
+                    assert output.error is not None and output.error.code == "UNSUPPORTED_BY_SERVER", output.error
+                    assert not any(r["method"] == "PUT" for r in sandbox.requests()[-3:])
+                else:
+                    assert output.ok, (flavor, operation, output.error)
                 outputs.append(output)
         account_for_changes(sandbox, before)
     finally:
         sandbox.reset()
     assert outputs[2].data["event"]["event_id"] == event_id  # type: ignore[index]
     escalating = outputs[5]
+    if flavor == "glitchtip":
+        return
     older_names = any("older substatus names" in warning for warning in escalating.warnings)
     assert older_names is (flavor == "sentry-legacy")
-    if flavor == "glitchtip":  # no substatus at all: archived, and the result says the condition was not kept
-        assert escalating.data["issue"]["status"] == "ignored"  # type: ignore[index]
-        assert any("probably not kept" in warning for warning in escalating.warnings)
-    else:
-        assert escalating.data["issue"]["substatus"] == "archived_until_escalating"  # type: ignore[index]
-        assert not any("probably not kept" in warning for warning in escalating.warnings)
+    assert escalating.data["issue"]["substatus"] == "archived_until_escalating"  # type: ignore[index]
+    assert not any("probably not kept" in warning for warning in escalating.warnings)

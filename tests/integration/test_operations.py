@@ -105,13 +105,13 @@ async def test_issue_details_by_id_short_id_and_url(make_module: Factory, sandbo
         output = await run(make_module(), "get-issue-details", issue_id=issue["short_id"])
         assert output.error is not None and output.error.code == "UNSUPPORTED_BY_SERVER"
         assert output.error.details["capability"] == "issue lookup" and "numeric id" in output.error.recovery_suggestion
-        assert output.metadata.api_calls == 0
+        assert output.metadata.api_calls <= 1  # at most the server's identification, never an issue route
     else:
         refs.append(issue["short_id"].lower())
     for ref in refs:
         output = await run(make_module(), "get-issue-details", issue_id=ref)
         answers.append(data(output))
-        assert output.metadata.api_calls == 2
+        assert output.metadata.api_calls == (3 if sandbox.flavor == "glitchtip" else 2)  # GlitchTip: its tags too
     assert all(answer == answers[0] for answer in answers)
     details = answers[0]
     assert details["issue"]["id"] == issue["id"] and details["issue"]["count"] == issue["count"]
@@ -150,11 +150,16 @@ async def test_message_events_show_their_message(
     listed = data(await run(make_module(), "get-recent-issues", project_slug=project, limit=100))
     issue = next(issue for issue in records(listed["issues"]) if issue["title"] == message)
     ref = issue_ref(sandbox, issue)
-    line = f"Message [error]{f' {logger}' if logger else ''}: {message}"
+    if sandbox.flavor == "glitchtip":  # GlitchTip's events carry neither a level tag nor the logger
+        level, logger = None, None
+        line = f"Message: {message}"
+    else:
+        level = "error"
+        line = f"Message [error]{f' {logger}' if logger else ''}: {message}"
     details = await run(make_module(), "get-issue-details", issue_id=ref)
     event = await run(make_module(), "get-event", issue_id=ref, event_id="latest")
     for said in (data(details)["latest_event"], data(event)["event"]):
-        assert (said["message"], said.get("logger"), said["level"]) == (message, logger, "error")
+        assert (said["message"], said.get("logger"), said.get("level")) == (message, logger, level)
         assert "exceptions" not in said
     for output in (details, event):
         assert line in make_module().render(output)

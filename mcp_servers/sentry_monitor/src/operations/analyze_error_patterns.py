@@ -263,7 +263,7 @@ def _issue_text(issue: AnalyzedIssue) -> str:
     flags = " unhandled" if issue.is_unhandled else ""
     release = f"; first release {issue.first_release}" if issue.first_release else ""
     where = f"; at {short_culprit(issue.culprit)}" if issue.culprit else ""
-    state = f"[{issue.level or '?'}{flags}, {issue.substatus or '?'}]"
+    state = f"[{issue.level or '?'}{flags}" + (f", {issue.substatus}]" if issue.substatus else "]")
     return (
         f"- {issue.short_id or issue.id} {state} {issue.events} events, {known(issue.users)} users: "
         f"{short_title(issue.title)}{where}{release}"

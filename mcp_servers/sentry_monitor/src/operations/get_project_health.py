@@ -198,9 +198,18 @@ def _recommend(ctx: OperationContext, result: ProjectHealth) -> None:
         )
 
 
+def _judged(reason: Reason) -> str:
+    """A rule's severity, or `not judged` where the number it needed was not there (it counts as healthy)."""
+    return (
+        "not judged"
+        if reason.value is None and reason.text.endswith(("not judged", "not applied"))
+        else reason.severity
+    )
+
+
 def render_project_health(result: ProjectHealth) -> str:
     lines = [f"{result.project} health, last {result.period}: {result.verdict.upper()}"]
-    lines += [f"- {reason.severity}: {reason.text}" for reason in result.reasons]
+    lines += [f"- {_judged(reason)}: {reason.text}" for reason in result.reasons]
     sessions = result.sessions
     if sessions.crash_free_sessions_pct is not None:
         lines.append(

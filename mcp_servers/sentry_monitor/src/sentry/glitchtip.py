@@ -7,6 +7,7 @@ differences are those in ../shared/glitchtip/README.md, verified against GlitchT
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import replace
@@ -20,6 +21,11 @@ from .responses import ApiResponse
 ALL_PROJECTS = "-1"
 FIRST_SEEN = re.compile(r"(?<!\S)firstSeen:-(\d+)([hdw])(?!\S)")
 STATUS_QUERY = re.compile(r"(?<!\S)is:(regressed|escalating|new|archived|for_review)(?!\S)")
+SENTRY_ONLY_KEYS = re.compile(
+    r"(?<!\S)!?(error\.unhandled|error\.handled|lastSeen|times_seen|age|assigned|assigned_or_suggested|bookmarks|"
+    r"issue\.priority|issue\.category|issue\.type):"
+)
+"""Search keys of Sentry's that GlitchTip reads as tags of that name, so that they match nothing there."""
 UNITS = {"h": 3600, "d": 86400, "w": 604800}
 NO_USERS = (
     "GlitchTip counts no users per issue (its userCount is always 0), so user counts are left out here; "
@@ -47,6 +53,13 @@ def issue_list_params(params: Params) -> dict[str, str | int | Sequence[str]]:
             f"GlitchTip keeps no '{state.group(1)}' issue state: 'is:{state.group(1)}' would match nothing there.",
             recovery="Search by is:unresolved, is:resolved or is:ignored, first seen (a period), level, tags or text.",
             capability=f"is:{state.group(1)}",
+        )
+    unknown = SENTRY_ONLY_KEYS.search(query)
+    if unknown:
+        raise UnsupportedByServer(
+            f"GlitchTip has no '{unknown.group(1)}:' search: it would read it as a tag and match nothing.",
+            recovery="Search by is:unresolved|resolved|ignored, level:, has:, tag:value, first seen or free text.",
+            capability=f"{unknown.group(1)}:",
         )
     window = FIRST_SEEN.search(query)
     if window:
@@ -76,33 +89,39 @@ def events_params(params: Params) -> dict[str, str | int | Sequence[str]]:
 
 
 def hourly_stats_params(params: Params) -> tuple[dict[str, str | int | Sequence[str]], int]:
-    """Statistics asked by the hour (GlitchTip's daily buckets count only each day's first hour), and how many
-    hours make one asked bucket."""
-    interval = str(params.get("interval") or "1h")
-    hours = {"1d": 24, "24h": 24}.get(interval, 1)
-    return ({**params, "interval": "1h"} if hours > 1 else dict(params)), hours
+    """Statistics asked by the hour (GlitchTip's daily buckets count only each day's first hour), and the
+    seconds of one bucket asked for."""
+    seconds = {"1d": 86400, "24h": 86400}.get(str(params.get("interval") or "1h"), 3600)
+    return {**params, "interval": "1h"}, seconds
 
 
-def regrouped_stats(response: ApiResponse, hours: int, end: str | None) -> ApiResponse:
-    """GlitchTip's hourly statistics summed into buckets of `hours` from the first, and none after `end`
-    (GlitchTip's last bucket ends an hour after it)."""
+def regrouped_stats(response: ApiResponse, bucket_seconds: int, start: str, end: str) -> ApiResponse:
+    """GlitchTip's hourly statistics as Sentry answers them: contiguous buckets of `bucket_seconds` from `start`
+    up to `end`, none in the future. GlitchTip leaves out an hour in which only other projects had events (its
+    SQL filters the joined rows), labels buckets in its own time zone, and runs an hour past `end`."""
     data = response.data
-    if not isinstance(data, dict) or not isinstance(data.get("intervals"), list):
+    first, stop = _parse(start), _parse(end)
+    if not isinstance(data, dict) or not isinstance(data.get("intervals"), list) or first is None or stop is None:
         return response
     now = datetime.now(UTC)
-    stop = min(_parse(end) or now, now)
-    kept = [i for i, start in enumerate(data["intervals"]) if (moment := _parse(start)) is not None and moment <= stop]
-    intervals = [data["intervals"][i] for i in kept][::hours]
+    count = max(0, math.ceil((min(stop, now + timedelta(seconds=1)) - first).total_seconds() / bucket_seconds))
+    starts = [first + timedelta(seconds=bucket_seconds * k) for k in range(count)]
     groups = []
     for group in data.get("groups") or []:
         if not isinstance(group, dict):
             continue
         series = {}
         for field, values in (group.get("series") or {}).items():
-            values = [values[i] if i < len(values) else None for i in kept]
-            series[field] = [sum(v or 0 for v in values[at : at + hours]) for at in range(0, len(values), hours)]
+            sums = [0] * count
+            for label, value in zip(data["intervals"], values, strict=False):
+                moment = _parse(label)
+                if moment is not None and value:
+                    slot = int((moment - first).total_seconds() // bucket_seconds)
+                    if 0 <= slot < count:
+                        sums[slot] += int(value)
+            series[field] = sums
         groups.append({**group, "series": series})
-    return replace(response, data={**data, "intervals": intervals, "groups": groups})
+    return replace(response, data={**data, "intervals": [_iso(moment) for moment in starts], "groups": groups})
 
 
 def _parse(value: Any) -> datetime | None:

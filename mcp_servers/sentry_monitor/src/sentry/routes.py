@@ -176,9 +176,9 @@ async def stats_v2(
     }
     older_params = {key: value for key, value in params.items() if key not in ("statsPeriod", "groupBy")}
     older_params.update(_start_end(params))
-    hours = 1
+    bucket_seconds = 3600
     if kind.glitchtip:
-        older_params, hours = glitchtip.hourly_stats_params(older_params)
+        older_params, bucket_seconds = glitchtip.hourly_stats_params(older_params)
     response, form = await api.client.capabilities.call(
         OUTCOME_STATS,
         lambda: api.get(path, params=params, **expect),
@@ -187,7 +187,9 @@ async def stats_v2(
     if form is Form.CURRENT:
         return response
     if kind.glitchtip:
-        response = glitchtip.regrouped_stats(response, hours, str(older_params.get("end") or "") or None)
+        response = glitchtip.regrouped_stats(
+            response, bucket_seconds, str(older_params["start"]), str(older_params["end"])
+        )
     api.warn(ACCEPTED_ONLY)
     data = response.data
     if isinstance(data, dict) and isinstance(data.get("groups"), list):

@@ -62,14 +62,14 @@ def short_culprit(culprit: str) -> str:
 
 
 def permalink_template(issues: list[IssueSummary]) -> str | None:
-    """`https://host/.../issues/{id}/` when every issue's permalink is that with its id, else None."""
+    """`https://host/.../issues/{id}/` (or without the slash) when every issue's permalink is that with its id."""
     if not issues:
         return None
     first = issues[0]
-    before, found, after = (first.permalink or "").rpartition(f"/{first.id}/")
-    if not found:
+    before, found, after = (first.permalink or "").rpartition(f"/{first.id}")
+    if not found or after[:1] not in ("", "/", "?"):  # the id must be a whole path segment
         return None
-    template = f"{before}/{{id}}/{after}"
+    template = f"{before}/{{id}}{after}"
     return template if all(i.permalink == template.replace("{id}", i.id) for i in issues) else None
 
 
