@@ -65,5 +65,7 @@ async def test_demo_works_against_other_servers_too(
     printed = capsys.readouterr().out
     called = set(re.findall(r"^=== ([a-z-]+)\(", printed, flags=re.MULTILINE))
     assert called == set(OPERATIONS)
-    assert "[isError]" not in printed and printed.count("--- status success") == printed.count("\n=== ")
+    assert "[isError]" not in printed
+    answered = printed.count("--- status success") + printed.count("--- status partial_success")
+    assert answered == printed.count("\n=== ")  # partial: a part this server cannot give, said in a warning
     assert said in printed
