@@ -52,7 +52,7 @@ async def test_recent_issues_are_glitchtips_newest_first(tools: Tools, api: Glit
     assert answer.data["total_hits"] in (None, len(expected))
     assert answer.data.get("next_cursor") is None
     for row in expected:
-        assert f"{row['shortId']} [{row['level']}] {row['title']}" in answer.text
+        assert f"{row['shortId']} (#{row['id']}) [{row['level']}] {row['title']}" in answer.text  # a shared link
 
 
 async def test_recent_issues_by_frequency(tools: Tools, api: GlitchTipApi) -> None:
