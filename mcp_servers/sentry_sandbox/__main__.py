@@ -20,16 +20,30 @@ from .server import SandboxError, SandboxServer
 DEFAULT_PORT = 8765
 
 
-def describe(sandbox: SandboxServer) -> str:
-    """The text printed at startup: connection details and a Claude Desktop `mcpServers` entry."""
+def member_tokens(sandbox: SandboxServer) -> dict[str, str]:
+    """A new token for each member who has a user, but the owner (whose are `token` and `read_only_token`)."""
+    directory = sandbox.store.directory
+    users = [directory.user_by_id(m.user_id) for m in directory.members if m.user_id != sandbox.tokens.full.user_id]
+    return {user.email: sandbox.token_for(user.id) for user in users if user is not None}
+
+
+def describe(sandbox: SandboxServer, tokens: dict[str, str] | None = None) -> str:
+    """The text printed at startup: connection details (with `tokens` by member email, see `member_tokens`) and a
+    Claude Desktop `mcpServers` entry."""
     desktop = claude_desktop_entry(sandbox.url, sandbox.token, sandbox.org_slug)
     lines = [
         f"Sentry sandbox ({sandbox.flavor} flavor) running at {sandbox.url}",
         f"  SENTRY_URL={sandbox.url}",
         f"  SENTRY_ORG={sandbox.org_slug}",
-        f"  token (org:read project:read event:read event:write): {sandbox.token}",
-        f"  read-only token (no event:write):                    {sandbox.read_only_token}",
+        f"  token (org:read project:read event:read event:write member:read): {sandbox.token}",
+        f"  read-only token (no event:write):                                {sandbox.read_only_token}",
     ]
+    directory = sandbox.store.directory
+    for email, token in (tokens or {}).items():
+        user = directory.user(email)
+        member = directory.member_of(user.id) if user is not None else None
+        teams = ", ".join(member.teams) if member is not None and member.teams else "no team"
+        lines.append(f"  token acting as {email} ({teams}): {token}")
     for project in sandbox.store.projects:
         lines.append(f"  project {project.slug} (id {project.id}) DSN: {sandbox.dsn(project.slug)}")
     lines += ["", "Claude Desktop config entry:", json.dumps(desktop, indent=2), "", "Press Ctrl-C to stop."]
@@ -67,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
                 # Added after seeding, so that only API clients wait.
                 sandbox.add_fault("slow", delay=args.latency_ms / 1000)
                 print(f"Every API answer is delayed by {args.latency_ms:g} ms.", flush=True)
-            print(describe(sandbox), flush=True)
+            print(describe(sandbox, member_tokens(sandbox)), flush=True)
             while not stop.wait(0.5):
                 pass
     except SandboxError as exc:

@@ -9,22 +9,33 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import control, flavor_glitchtip, flavor_legacy, routes_ingest, routes_issues, routes_orgs
+from . import control, flavor_glitchtip, flavor_legacy, routes_ingest, routes_issues, routes_orgs, routes_people
 from .api_base import NOT_FOUND, SandboxState, guarded, state_of
-from .auth import EVENT_READ, EVENT_WRITE, ORG_READ, PROJECT_READ
+from .auth import EVENT_READ, EVENT_WRITE, MEMBER_READ, ORG_READ, PROJECT_READ
 from .faults import FaultMiddleware
 from .flavor_tools import ApiRoute, Flavor
 
 ORG = "/api/0/organizations/{org}"
-
+PROJECT = "/api/0/projects/{org}/{project}"
+SENTRY_PUBLIC_ROUTES = (Route("/api/0/", routes_people.api_root, methods=["GET"]),)
 
 # How each flavor changes the sentry flavor's API routes (see flavor_glitchtip.py, flavor_legacy.py).
 FLAVORS: dict[str, Flavor] = {
-    "sentry": Flavor(list),
+    "sentry": Flavor(list, SENTRY_PUBLIC_ROUTES),
     "glitchtip": flavor_glitchtip.flavor(frontend=True),
     "glitchtip-nofrontend": flavor_glitchtip.flavor(frontend=False),
-    "sentry-legacy": Flavor(flavor_legacy.adapt),
+    "sentry-legacy": Flavor(flavor_legacy.adapt, SENTRY_PUBLIC_ROUTES),
 }
+
+
+def _people_routes() -> list[ApiRoute]:
+    people = routes_people
+    return [
+        (f"{ORG}/members/", "GET", MEMBER_READ, people.list_members),
+        (f"{ORG}/teams/", "GET", ORG_READ, people.list_teams),
+        (f"{PROJECT}/members/", "GET", PROJECT_READ, people.list_project_members),
+        (f"{PROJECT}/teams/", "GET", PROJECT_READ, people.list_project_teams),
+    ]
 
 
 def _routes(flavor: str) -> list[Route]:
@@ -50,6 +61,7 @@ def _routes(flavor: str) -> list[Route]:
         ("/api/0/issues/{issue_id}/", "PUT", EVENT_WRITE, issues.update_legacy_issue),
         ("/api/0/issues/{issue_id}/events/", "GET", EVENT_READ, issues.list_legacy_issue_events),
         ("/api/0/issues/{issue_id}/events/{event_id}/", "GET", EVENT_READ, issues.get_legacy_issue_event),
+        *_people_routes(),
     ]
     api = FLAVORS[flavor].adapt(api)
     routes = [Route(path, guarded(scopes)(handler), methods=[method]) for path, method, scopes, handler in api]

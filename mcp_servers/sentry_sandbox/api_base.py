@@ -12,9 +12,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from .access import Access, access_for
 from .auth import INVALID_TOKEN, NO_PERMISSION, ApiToken, TokenRegistry
 from .fault_plan import FaultPlan
-from .models import Issue
+from .models import Issue, Project
 from .pagination import CursorError
 from .search import SearchError
 from .stats import StatsError
@@ -78,13 +79,17 @@ class SandboxState:
 
 @dataclass
 class Ctx:
-    """One authenticated API call."""
+    """One authenticated API call; `access` says what its token may do (see `access.py`)."""
 
     request: Request
     state: SandboxState
-    token: ApiToken
+    access: Access
     body: bytes
     now: datetime
+
+    @property
+    def token(self) -> ApiToken:
+        return self.access.token
 
     @property
     def store(self) -> SandboxStore:
@@ -121,13 +126,16 @@ def guarded(scopes: tuple[str, ...]) -> Callable[[Handler], Callable[[Request], 
             token = state.tokens.from_request(request)
             if token is None:
                 return JSONResponse(INVALID_TOKEN, status_code=401)
-            if not token.allows(scopes):
+            access = access_for(token, state.store.directory, state.store.projects)
+            if not access.allows(scopes):
                 return JSONResponse(NO_PERMISSION, status_code=403)
             body = await request.body()
             org = request.path_params.get("org")
             if org is not None and org not in (state.store.organization.slug, state.store.organization.id):
                 return JSONResponse(NOT_FOUND, status_code=404)
-            ctx = Ctx(request, state, token, body, utcnow())
+            if org is not None and not access.in_organization:
+                return JSONResponse(NO_PERMISSION, status_code=403)
+            ctx = Ctx(request, state, access, body, utcnow())
             try:
                 with state.store.lock:
                     state.store.expire_snoozes(ctx.now)
@@ -144,9 +152,10 @@ def guarded(scopes: tuple[str, ...]) -> Callable[[Handler], Callable[[Request], 
 
 
 def project_filter(ctx: Ctx, key: str = "project") -> set[str] | None:
-    """`project` ids (repeat); None means all (`-1` or absent). 403 unknown.
+    """`project` ids (repeat); None means every project (`-1` or absent, for a caller who reads them all).
 
-    The sentry flavor also takes slugs, as current Sentry does; the others answer 400 for one.
+    A caller limited to some projects gets those when it names none. An unknown project, or one the caller
+    cannot read, is a 403. The sentry flavor also takes slugs, as current Sentry does; the others answer 400.
     """
     ids: list[int] = []
     for raw in ctx.params.getlist(key):
@@ -156,21 +165,36 @@ def project_filter(ctx: Ctx, key: str = "project") -> set[str] | None:
         except ValueError as exc:
             raise ApiError(400, {"detail": INVALID_PROJECT}) from exc
     if not ids or -1 in ids:
-        return None
+        return None if ctx.access.every_project else set(ctx.access.project_ids)
     for project_id in ids:
-        if ctx.store.project(str(project_id)) is None:
+        if ctx.store.project(str(project_id)) is None or not ctx.access.has_project(str(project_id)):
             raise ApiError(403, NO_PERMISSION)
     return {str(i) for i in ids}
 
 
+def find_project(ctx: Ctx) -> Project:
+    """The project of the `project` path parameter (slug or id): 404 unknown, 403 when the caller cannot read it."""
+    project = ctx.store.project(ctx.path("project"))
+    if project is None:
+        raise ApiError(404, NOT_FOUND)
+    if not ctx.access.has_project(project.id):
+        raise ApiError(403, NO_PERMISSION)
+    return project
+
+
 def find_issue(ctx: Ctx, allow_short_id: bool = True) -> Issue:
-    """The issue of the `issue_id` path parameter (numeric, or a short id when allowed); 404 otherwise."""
+    """The issue of the `issue_id` path parameter (numeric, or a short id when allowed).
+
+    404 when there is none; 403 when the caller cannot read its project (Sentry's `GroupPermission`).
+    """
     raw = ctx.path("issue_id")
     issue = ctx.store.issue(int(raw)) if raw.isdigit() else None
     if issue is None and allow_short_id and not raw.isdigit():
         issue = ctx.store.issue_by_short_id(raw)
     if issue is None:
         raise ApiError(404, NOT_FOUND)
+    if not ctx.access.has_project(issue.project_id):
+        raise ApiError(403, NO_PERMISSION)
     return issue
 
 

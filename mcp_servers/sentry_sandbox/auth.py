@@ -1,20 +1,29 @@
-"""API tokens and scope checks (REFERENCE §8), and the DSN key check of the ingest endpoint."""
+"""API tokens and scope checks (REFERENCE §8), and the DSN key check of the ingest endpoint.
+
+A token acts as a user (`user_id`), as Sentry's user auth tokens do, or as no user (`user_id` None), like an
+organization-bound integration token; what it may then read is worked out in `access.py`.
+"""
 
 from __future__ import annotations
 
 import secrets
+import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from starlette.requests import Request
 
-FULL_SCOPES = frozenset({"org:read", "project:read", "event:read", "event:write"})
-READ_ONLY_SCOPES = frozenset({"org:read", "project:read", "event:read"})
+FULL_SCOPES = frozenset({"org:read", "project:read", "event:read", "event:write", "member:read"})
+READ_ONLY_SCOPES = frozenset({"org:read", "project:read", "event:read", "member:read"})
+OWNER_USER_ID = "1"  # the sandbox organization's owner (see `directory.default_directory`)
 
 # A route needs one of these scopes; a `:write`/`:admin` scope implies the matching `:read`.
 ORG_READ = ("org:read", "org:write", "org:admin")
 PROJECT_READ = ("project:read", "project:write", "project:admin")
+MEMBER_READ = ("member:read", "member:write", "member:admin")
 EVENT_READ = ("event:read", "event:write", "event:admin")
 EVENT_WRITE = ("event:write", "event:admin")
+EVENT_ADMIN = ("event:admin",)
 
 INVALID_TOKEN = {"detail": "Invalid token"}
 NO_PERMISSION = {"detail": "You do not have permission to perform this action."}
@@ -29,28 +38,48 @@ def new_user_token() -> str:
 class ApiToken:
     token: str
     scopes: frozenset[str]
+    user_id: str | None = OWNER_USER_ID
+    label: str = ""
 
     def allows(self, any_of: tuple[str, ...]) -> bool:
         return any(scope in self.scopes for scope in any_of)
 
 
 class TokenRegistry:
-    """The two tokens generated per sandbox start: full and read-only."""
+    """The tokens of one sandbox: full and read-only (both the owner's), and any `issue()` adds later."""
 
     def __init__(self) -> None:
-        self.full = ApiToken(new_user_token(), FULL_SCOPES)
-        self.read_only = ApiToken(new_user_token(), READ_ONLY_SCOPES)
+        self.full = ApiToken(new_user_token(), FULL_SCOPES, label="sandbox")
+        self.read_only = ApiToken(new_user_token(), READ_ONLY_SCOPES, label="sandbox read-only")
+        self._issued: list[ApiToken] = []
+        self._lock = threading.Lock()
+
+    def issue(self, user_id: str | None, scopes: Iterable[str], label: str = "") -> ApiToken:
+        """A new token acting as `user_id` (None: no user, like an integration token) with `scopes`."""
+        token = ApiToken(new_user_token(), frozenset(scopes), user_id, label)
+        with self._lock:
+            self._issued.append(token)
+        return token
+
+    def all(self) -> list[ApiToken]:
+        """Every token, in the order made (full, read-only, then the issued ones)."""
+        with self._lock:
+            return [self.full, self.read_only, *self._issued]
+
+    def find(self, value: str) -> ApiToken | None:
+        """The token whose value is `value`, or None."""
+        found = None
+        for token in self.all():
+            if secrets.compare_digest(token.token, value):
+                found = token
+        return found
 
     def from_request(self, request: Request) -> ApiToken | None:
         """The token of `Authorization: Bearer <token>`, or None when missing or unknown."""
         scheme, _, value = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() not in ("bearer", "token"):
             return None
-        value = value.strip()
-        for token in (self.full, self.read_only):
-            if secrets.compare_digest(token.token, value):
-                return token
-        return None
+        return self.find(value.strip())
 
 
 def sentry_key_from_request(request: Request) -> str | None:

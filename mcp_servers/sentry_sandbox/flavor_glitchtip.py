@@ -8,6 +8,8 @@ So `GET organizations/{org}/issues/{id}/` is a 405 (only PUT is routed) and the 
 routes, short ids and `projects/{org}/{project}/stats/` reach the catch-all; `organizations/{org}/sessions/`
 is a 404. Issue ids in paths are numbers (a short id reaches the catch-all). Issues are grouped by title
 (see `SandboxStore.group_by_title`). Organization and project routes answer as in the sentry flavor.
+Sentry's member and team lists are not served (GlitchTip has its own member and team routes, which this
+flavor lacks).
 """
 
 from __future__ import annotations
@@ -41,6 +43,12 @@ REPLACED: dict[tuple[str, str], Handler | None] = {
     ("/api/0/issues/{issue_id}/", "PUT"): gt.update_issue,
     ("/api/0/issues/{issue_id}/events/", "GET"): gt.list_issue_events,
     ("/api/0/issues/{issue_id}/events/{event_id}/", "GET"): gt.get_issue_event,
+    # Sentry's people routes: GlitchTip routes members and teams its own way (apps/organizations_ext/api.py,
+    # apps/teams/api.py), which this flavor does not serve; projects have no members route.
+    (f"{ORG}/members/", "GET"): None,
+    (f"{ORG}/teams/", "GET"): None,
+    ("/api/0/projects/{org}/{project}/members/", "GET"): None,
+    ("/api/0/projects/{org}/{project}/teams/", "GET"): None,
 }
 ADDED: list[ApiRoute] = [
     ("/api/0/issues/{issue_id}/events/latest/", "GET", EVENT_READ, gt.latest_issue_event),
@@ -54,6 +62,10 @@ PUBLIC_ROUTES = (
 )
 
 
+def _int_ids(path: str) -> str:
+    return path.replace("{issue_id}", "{issue_id:int}")
+
+
 def adapt(routes: list[ApiRoute]) -> list[ApiRoute]:
     """The sentry flavor's (path, method, scopes, handler) routes as GlitchTip answers them.
 
@@ -61,7 +73,7 @@ def adapt(routes: list[ApiRoute]) -> list[ApiRoute]:
     """
     chosen = [(path, method, scopes, REPLACED.get((path, method), handler)) for path, method, scopes, handler in routes]
     return [
-        (path.replace("{issue_id}", "{issue_id:int}"), method, scopes, gt.django_view(handler))
+        (_int_ids(path), method, scopes, gt.django_view(handler))
         for path, method, scopes, handler in [*ADDED, *chosen]
         if handler is not None
     ]

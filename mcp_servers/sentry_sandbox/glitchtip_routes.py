@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .api_base import ApiError, Ctx, Handler, state_of
+from .directory import User
 from .glitchtip_events import GlitchtipEvent
 from .glitchtip_pages import GlitchtipJSON, ServerError, server_error
 from .glitchtip_paging import Ordering, paged_response
@@ -34,7 +35,6 @@ from .glitchtip_serialize import (
 )
 from .glitchtip_stats import compute, parse_query
 from .models import Issue
-from .serialize_orgs import SANDBOX_USER_EMAIL, SANDBOX_USER_ID, SANDBOX_USER_NAME
 
 NOT_FOUND = {"detail": "Not Found"}
 STATUSES = ("unresolved", "resolved", "ignored")
@@ -226,21 +226,30 @@ def list_comments(ctx: Ctx) -> Response:
     """`GET issues/{id}/comments/`: an unknown issue has none."""
     issue = ctx.store.issue(int(ctx.path("issue_id")))
     comments = list(issue.comments) if issue is not None else []
-    return paged_response(ctx.request, comments, COMMENTS_NEWEST_FIRST, serialize_comment)
+    directory = ctx.store.directory
+    return paged_response(ctx.request, comments, COMMENTS_NEWEST_FIRST, lambda c: serialize_comment(c, directory))
 
 
-def add_comment(ctx: Ctx) -> Response:
-    """`POST issues/{id}/comments/` with `{"data": {"text": ...}}`: 201 and the comment."""
+def _comment_text(ctx: Ctx) -> str:
+    """The `data.text` of a comment body (`PostCommentSchema`); 422 as django-ninja when missing."""
     body = ctx.json_body()
     data = body.get("data") if isinstance(body, dict) else None
     if not isinstance(data, dict) or not isinstance(data.get("text"), str):
         loc = ["body", "payload", "data"] if not isinstance(data, dict) else ["body", "payload", "data", "text"]
         raise ApiError(422, {"detail": [{"type": "missing", "loc": loc, "msg": "Field required"}]})
+    text: str = data["text"]
+    return text
+
+
+def add_comment(ctx: Ctx) -> Response:
+    """`POST issues/{id}/comments/` with `{"data": {"text": ...}}`: 201 and the comment, by the token's user."""
+    text = _comment_text(ctx)
     issue = ctx.store.issue(int(ctx.path("issue_id")))
     if issue is None:
         raise ApiError(400, {"detail": "Issue does not exist"})
-    comment = ctx.store.add_comment(issue, data["text"], ctx.now)
-    return GlitchtipJSON(serialize_comment(comment), status_code=201)
+    user_id = ctx.access.user.id if ctx.access.user is not None else None
+    comment = ctx.store.add_comment(issue, text, ctx.now, user_id)
+    return GlitchtipJSON(serialize_comment(comment, ctx.store.directory), status_code=201)
 
 
 def stats_v2(ctx: Ctx) -> Response:
@@ -251,20 +260,20 @@ def stats_v2(ctx: Ctx) -> Response:
 # -- routes without a token -------------------------------------------------------------------------
 
 
-def _user() -> dict[str, Any]:
+def _user(user: User) -> dict[str, Any]:
     options = {"timezone": None, "stacktraceOrder": None, "language": None, "clock24Hours": None}
     return {
-        "id": SANDBOX_USER_ID,
+        "id": user.id,
         "options": {**options, "preferredTheme": None},
-        "username": SANDBOX_USER_EMAIL,
-        "dateJoined": "2024-01-01T00:00:00Z",
-        "email": SANDBOX_USER_EMAIL,
+        "username": user.username,
+        "dateJoined": user.date_joined,
+        "email": user.email,
         "hasPasswordAuth": True,
         "identities": [],
         "lastLogin": None,
         "isSuperuser": False,
         "isActive": True,
-        "name": SANDBOX_USER_NAME,
+        "name": user.name,
     }
 
 
@@ -272,20 +281,19 @@ async def api_root(request: Request) -> Response:
     """`GET /api/0/`: the user and token of an `Authorization: Bearer` token, the raw token included."""
     state = state_of(request)
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    token = next(
-        (t for t in (state.tokens.full, state.tokens.read_only) if scheme.lower() == "bearer" and t.token == value),
-        None,
-    )
-    auth = None
-    if token is not None:
-        auth = {
-            "id": 1 if token is state.tokens.full else 2,
-            "label": "sandbox" if token is state.tokens.full else "sandbox read-only",
-            "scopes": [scope for scope in TOKEN_SCOPES if scope in token.scopes],
-            "token": token.token,
-            "created": django_time(state.store.organization.date_created.astimezone(UTC)),
-        }
-    return GlitchtipJSON({"version": "0", "user": _user() if auth else None, "auth": auth})
+    token = state.tokens.find(value) if scheme.lower() == "bearer" and value else None
+    if token is None:
+        return GlitchtipJSON({"version": "0", "user": None, "auth": None})
+    tokens = state.tokens.all()
+    user = state.store.directory.user_by_id(token.user_id)
+    auth = {
+        "id": tokens.index(token) + 1,
+        "label": token.label,
+        "scopes": [scope for scope in TOKEN_SCOPES if scope in token.scopes],
+        "token": token.token,
+        "created": django_time(state.store.organization.date_created.astimezone(UTC)),
+    }
+    return GlitchtipJSON({"version": "0", "user": _user(user) if user is not None else None, "auth": auth})
 
 
 async def api_settings(request: Request) -> Response:

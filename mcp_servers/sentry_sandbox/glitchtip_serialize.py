@@ -14,9 +14,9 @@ import copy
 from datetime import UTC, datetime
 from typing import Any
 
+from .directory import Directory
 from .glitchtip_events import GlitchtipEvent
 from .glitchtip_search import IssueView
-from .serialize_orgs import SANDBOX_USER_EMAIL, SANDBOX_USER_ID
 from .store import SandboxStore
 from .times import parse_datetime
 
@@ -227,12 +227,13 @@ def serialize_tags(view: IssueView, key: str | None) -> list[dict[str, Any]]:
     return result
 
 
-def serialize_comment(comment: dict[str, Any]) -> dict[str, Any]:
-    """A comment (`CommentSchema`), written by the sandbox user."""
+def serialize_comment(comment: dict[str, Any], directory: Directory) -> dict[str, Any]:
+    """A comment (`CommentSchema`): its author as `{id, email}` (`CommentUserSchema`), null without one."""
+    user = directory.user_by_id(comment.get("user_id"))
     return {
         "data": {"text": comment["text"]},
         "type": "note",
         "dateCreated": django_time(comment["created"]),
-        "user": {"id": SANDBOX_USER_ID, "email": SANDBOX_USER_EMAIL},
+        "user": {"id": user.id, "email": user.email} if user is not None else None,
         "id": comment["id"],
     }

@@ -1,13 +1,20 @@
-"""`PUT .../issues/{id}/`: the resolve / archive / unresolve / assign recipes of REFERENCE §5a."""
+"""`PUT .../issues/{id}/`: the resolve / archive / unresolve / assign recipes of REFERENCE §5a.
+
+Changes are made by an acting user (`actor`, None for a token without a user): it is the `actor` of the
+status details Sentry writes and the `user` of the activity recorded.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from .assignees import AssigneeError, resolve_assignee, serialize_actor
+from .directory import Team, User
 from .models import NEW_ISSUE_DAYS, Issue, Snooze
-from .serialize_orgs import SANDBOX_TEAM, SANDBOX_USER_EMAIL, SANDBOX_USER_ID, SANDBOX_USER_NAME, serialize_user
+from .serialize_people import serialize_user
 from .store import SandboxStore
 from .times import iso
 
@@ -58,18 +65,24 @@ def _positive_int(details: dict[str, Any], key: str, maximum: int | None = None)
     return number
 
 
-def _assignee(value: Any) -> dict[str, Any] | None:
-    if value in (None, ""):
-        return None
-    text = str(value).strip()
-    if text in (f"user:{SANDBOX_USER_ID}", SANDBOX_USER_ID, SANDBOX_USER_EMAIL, "me"):
-        return {"type": "user", "id": SANDBOX_USER_ID, "name": SANDBOX_USER_NAME, "email": SANDBOX_USER_EMAIL}
-    if text in (f"team:{SANDBOX_TEAM['id']}", f"#{SANDBOX_TEAM['slug']}"):
-        return {"type": "team", "id": SANDBOX_TEAM["id"], "name": SANDBOX_TEAM["slug"]}
-    raise UpdateError({"assignedTo": ["Unknown actor input"]})
+def _actor_details(actor: User | None) -> dict[str, Any]:
+    """`{"actor": <user>}` in status details, when a user made the change (Sentry adds none otherwise)."""
+    return {"actor": serialize_user(actor)} if actor is not None else {}
 
 
-def _resolve(store: SandboxStore, issue: Issue, status: str, details: dict[str, Any], now: datetime) -> None:
+def _assignment_activity(assignee: User | Team | None) -> tuple[str, dict[str, Any]]:
+    """Sentry's `assigned` activity (`GroupAssignee.objects.assign`) or `unassigned`."""
+    if assignee is None:
+        return "unassigned", {}
+    kind = "team" if isinstance(assignee, Team) else "user"
+    email = assignee.email if isinstance(assignee, User) else None
+    return "assigned", {"assignee": assignee.id, "assigneeEmail": email, "assigneeType": kind}
+
+
+def _resolve(
+    store: SandboxStore, issue: Issue, status: str, details: dict[str, Any], now: datetime, actor: User | None
+) -> None:
+    user_id = actor.id if actor else None
     releases = store.project_releases(issue.project_id)
     versions = [r.version for r in releases]
     next_release = status in ("resolvedInNextRelease", "resolvedInUpcomingRelease") or details.get("inNextRelease")
@@ -80,25 +93,25 @@ def _resolve(store: SandboxStore, issue: Issue, status: str, details: dict[str, 
         version = versions[-1] if wanted == "latest" and versions else wanted
         if version not in versions:
             raise UpdateError({"statusDetails": {"inRelease": ["Unable to find the given release."]}})
-        issue.status_details = {"inRelease": version, "actor": serialize_user()}
+        issue.status_details = {"inRelease": version, **_actor_details(actor)}
         issue.resolved_releases = frozenset(versions[: versions.index(version) + 1])
-        issue.add_activity("set_resolved_in_release", {"version": version}, now)
+        issue.add_activity("set_resolved_in_release", {"version": version}, now, user_id)
         return
     if next_release and versions:
-        issue.status_details = {"inNextRelease": True, "actor": serialize_user()}
+        issue.status_details = {"inNextRelease": True, **_actor_details(actor)}
         issue.resolved_releases = frozenset(versions)
-        issue.add_activity("set_resolved_in_release", {"version": ""}, now)
+        issue.add_activity("set_resolved_in_release", {"version": ""}, now, user_id)
         return
     if details.get("inNextRelease"):
         raise UpdateError({"statusDetails": {"inNextRelease": [NO_RELEASE_DATA]}})
     if details.get("inCommit"):
-        issue.status_details = {"inCommit": details["inCommit"], "actor": serialize_user()}
-        issue.add_activity("set_resolved_in_commit", {"commit": details["inCommit"]}, now)
+        issue.status_details = {"inCommit": details["inCommit"], **_actor_details(actor)}
+        issue.add_activity("set_resolved_in_commit", {"commit": details["inCommit"]}, now, user_id)
         return
-    issue.add_activity("set_resolved", {}, now)
+    issue.add_activity("set_resolved", {}, now, user_id)
 
 
-def _ignore(issue: Issue, substatus: str | None, details: dict[str, Any], now: datetime) -> None:
+def _ignore(issue: Issue, substatus: str | None, details: dict[str, Any], now: datetime, actor: User | None) -> None:
     duration = _positive_int(details, "ignoreDuration")
     count = _positive_int(details, "ignoreCount")
     window = _positive_int(details, "ignoreWindow", MAX_WINDOW_MINUTES)
@@ -118,17 +131,28 @@ def _ignore(issue: Issue, substatus: str | None, details: dict[str, Any], now: d
         shown = {"ignoreUserCount": user_count, **({"ignoreUserWindow": user_window} if user_window else {})}
     if shown:
         issue.substatus, issue.snooze = "archived_until_condition_met", snooze
-        issue.status_details = {**shown, "actor": serialize_user()}
+        issue.status_details = {**shown, **_actor_details(actor)}
     elif substatus == "archived_until_escalating":
         snooze.until_escalating = True
         issue.substatus, issue.snooze, issue.status_details = "archived_until_escalating", snooze, {}
     else:
         issue.substatus, issue.snooze, issue.status_details = "archived_forever", None, {}
-    issue.add_activity("set_ignored", dict(shown), now)
+    issue.add_activity("set_ignored", dict(shown), now, actor.id if actor else None)
 
 
-def apply_issue_update(store: SandboxStore, issue: Issue, body: Any, now: datetime) -> None:
-    """Validate and apply a PUT body to `issue`; raises UpdateError (400) without changing anything."""
+def apply_issue_update(
+    store: SandboxStore,
+    issue: Issue,
+    body: Any,
+    now: datetime,
+    actor: User | None = None,
+    assignee_projects: Iterable[str] | None = None,
+) -> None:
+    """Validate and apply a PUT body to `issue`, as `actor`; raises UpdateError (400) without changing anything.
+
+    An assignee must be allowed on every project of `assignee_projects` (default: the issue's), as Sentry checks
+    it against the projects of every issue a bulk update changes.
+    """
     if not isinstance(body, dict):
         raise UpdateError({"detail": "Invalid request body: expected a JSON object."})
     status = body.get("status")
@@ -152,16 +176,23 @@ def apply_issue_update(store: SandboxStore, issue: Issue, body: Any, now: dateti
             }
         )
     details = {**{k: body[k] for k in IGNORE_KEYS if k in body}, **details}
-    assignee = _assignee(body["assignedTo"]) if "assignedTo" in body else issue.assigned_to
+    assignee: User | Team | None = None
+    if "assignedTo" in body:
+        projects = list(assignee_projects) if assignee_projects is not None else [issue.project_id]
+        try:
+            assignee = resolve_assignee(body["assignedTo"], store.directory, projects)
+        except AssigneeError as exc:
+            raise UpdateError({"assignedTo": [str(exc)]}) from exc
     if status is None and substatus is not None:
         status = "ignored" if substatus.startswith("archived") else "unresolved"
 
     # Work on a copy so that a validation error leaves the issue untouched.
     draft = dataclasses.replace(issue, activity=list(issue.activity), status_details=dict(issue.status_details))
+    user_id = actor.id if actor else None
     if status in ("resolved", "resolvedInNextRelease", "resolvedInUpcomingRelease"):
-        _resolve(store, draft, status, details, now)
+        _resolve(store, draft, status, details, now, actor)
     elif status in ("ignored", "muted"):
-        _ignore(draft, substatus, details, now)
+        _ignore(draft, substatus, details, now, actor)
     elif status == "unresolved":
         recent = draft.first_seen >= now - timedelta(days=NEW_ISSUE_DAYS)
         draft.status, draft.status_details, draft.snooze, draft.resolved_releases = "unresolved", {}, None, None
@@ -170,13 +201,15 @@ def apply_issue_update(store: SandboxStore, issue: Issue, body: Any, now: dateti
             if substatus in ("ongoing", "new", "escalating", "regressed")
             else ("new" if recent else "ongoing")
         )
-        draft.add_activity("set_unresolved", {}, now)
+        draft.add_activity("set_unresolved", {}, now, user_id)
     if "priority" in body:
         draft.priority = body["priority"]
     if "assignedTo" in body:
-        if assignee != draft.assigned_to:
-            draft.add_activity("assigned" if assignee else "unassigned", {"assignee": assignee}, now)
-        draft.assigned_to = assignee
+        assigned = serialize_actor(assignee) if assignee is not None else None
+        if assigned != draft.assigned_to:
+            kind, data = _assignment_activity(assignee)
+            draft.add_activity(kind, data, now, user_id)
+        draft.assigned_to = assigned
     for key, attribute in (
         ("hasSeen", "has_seen"),
         ("isBookmarked", "is_bookmarked"),
@@ -191,4 +224,6 @@ def apply_issue_update(store: SandboxStore, issue: Issue, body: Any, now: dateti
         for name in ("status", "substatus", "status_details", "snooze", "resolved_releases", "priority"):
             setattr(issue, name, getattr(draft, name))
         for name in ("assigned_to", "has_seen", "is_bookmarked", "is_subscribed", "is_public", "activity"):
+            setattr(issue, name, getattr(draft, name))
+        for name in ("last_activity_id",):
             setattr(issue, name, getattr(draft, name))

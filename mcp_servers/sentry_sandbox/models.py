@@ -131,8 +131,9 @@ class Issue:
     # Releases whose events do not reopen a resolved issue (resolve in next release / in release).
     resolved_releases: frozenset[str] | None = None
     snooze: Snooze | None = None
-    # Notes left on the issue (GlitchTip's comments): dicts with `id`, `text` and `created`.
+    # Notes left on the issue (GlitchTip's comments): dicts with `id`, `text`, `created` and `user_id`.
     comments: list[dict[str, Any]] = field(default_factory=list)
+    last_activity_id: int = 0
 
     @property
     def latest(self) -> StoredEvent:
@@ -156,8 +157,17 @@ class Issue:
             return "ongoing"
         return self.substatus
 
-    def add_activity(self, kind: str, data: dict[str, Any], when: datetime) -> None:
-        self.activity.insert(0, {"id": str(len(self.activity) + 1), "type": kind, "data": data, "when": when})
+    def add_activity(
+        self, kind: str, data: dict[str, Any], when: datetime, user_id: str | None = None
+    ) -> dict[str, Any]:
+        """Record an activity (newest first) done by `user_id` (None: by Sentry itself); returns it.
+
+        Ids go on from the largest the issue has had, so that one of a deleted note is never given again.
+        """
+        entry = {"id": str(self.last_activity_id + 1), "type": kind, "data": data, "when": when, "user_id": user_id}
+        self.last_activity_id += 1
+        self.activity.insert(0, entry)
+        return entry
 
 
 @dataclass

@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
-from .api_base import NOT_FOUND, ApiError, Ctx, find_issue, int_param, project_filter, truthy
+from .api_base import ApiError, Ctx, find_issue, find_project, int_param, project_filter, truthy
 from .auth import NO_PERMISSION
 from .issue_updates import UpdateError, apply_issue_update
 from .models import Issue, StoredEvent
@@ -56,7 +56,7 @@ def _issue_list(ctx: Ctx, project_ids: set[str] | None, window: EventWindow, gro
         item = serialize_issue_stream(ctx.store, direct, ctx.state.base_url, ctx.now, EventWindow(), spec, None)
         return JSONResponse([item], headers={"X-Sentry-Direct-Hit": "1", "X-Hits": "1", "X-Max-Hits": str(MAX_HITS)})
 
-    search = parse_issue_query(query, ctx.store, ctx.now)
+    search = parse_issue_query(query, ctx.store, ctx.now, ctx.access)
     rows: list[tuple[Issue, list[StoredEvent]]] = []
     filtered: dict[int, list[StoredEvent] | None] = {}
     for issue in ctx.store.issues():
@@ -91,9 +91,7 @@ def list_org_issues(ctx: Ctx) -> Response:
 
 def list_project_issues(ctx: Ctx) -> Response:
     """Deprecated `GET projects/{org}/{project}/issues/`: `statsPeriod` is the sparkline here."""
-    project = ctx.store.project(ctx.path("project"))
-    if project is None:
-        raise ApiError(404, NOT_FOUND)
+    project = find_project(ctx)
     stats_period = ctx.params.get("statsPeriod", "24h")
     if stats_period not in ("", "24h", "14d"):
         raise ApiError(400, {"detail": "Invalid stats_period. Valid choices are '', '24h', and '14d'"})
@@ -119,7 +117,7 @@ def _update(ctx: Ctx, issue: Issue) -> Response:
     if isinstance(body, dict) and "discard" in body:
         raise ApiError(403, NO_PERMISSION)
     try:
-        apply_issue_update(ctx.store, issue, body, ctx.now)
+        apply_issue_update(ctx.store, issue, body, ctx.now, ctx.access.user)
     except UpdateError as exc:
         raise ApiError(400, exc.body) from exc
     return JSONResponse(serialize_issue_base(ctx.store, issue, ctx.state.base_url, ctx.now, issue.events))
@@ -144,7 +142,7 @@ def bulk_update_issues(ctx: Ctx) -> Response:
         targets = [i for i in issues if i is not None and (project_ids is None or i.project_id in project_ids)]
     else:
         query = str(ctx.params.get("query", "is:unresolved")).strip()
-        search = parse_issue_query(query, ctx.store, ctx.now)
+        search = parse_issue_query(query, ctx.store, ctx.now, ctx.access)
         targets = [
             i
             for i in ctx.store.issues()
@@ -155,7 +153,7 @@ def bulk_update_issues(ctx: Ctx) -> Response:
     body: Any = ctx.json_body()
     for issue in targets:
         try:
-            apply_issue_update(ctx.store, issue, body, ctx.now)
+            apply_issue_update(ctx.store, issue, body, ctx.now, ctx.access.user)
         except UpdateError as exc:
             raise ApiError(400, exc.body) from exc
     first = targets[0]
@@ -192,7 +190,7 @@ def _issue_events(ctx: Ctx, issue: Issue) -> list[StoredEvent]:
     window = parse_window(
         ctx.params.get("statsPeriod"), ctx.params.get("start"), ctx.params.get("end"), list(_environments(ctx)), ctx.now
     )
-    search = parse_issue_query(ctx.params.get("query") or "", ctx.store, ctx.now)
+    search = parse_issue_query(ctx.params.get("query") or "", ctx.store, ctx.now, ctx.access)
     selected = []
     for event in issue.events:
         if not window.matches(event) or not search.event_matches(event):
@@ -259,9 +257,9 @@ def get_legacy_issue_event(ctx: Ctx) -> Response:
 
 def get_project_event(ctx: Ctx) -> Response:
     """`GET projects/{org}/{project}/events/{event_id}/`."""
-    project = ctx.store.project(ctx.path("project"))
+    project = find_project(ctx)
     event = ctx.store.event(ctx.path("event_id"))
-    if project is None or event is None or event.project_id != project.id:
+    if event is None or event.project_id != project.id:
         raise ApiError(404, {"detail": EVENT_NOT_FOUND})
     issue = ctx.store.issue(event.issue_id)
     events = issue.events if issue else [event]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from starlette.responses import JSONResponse, Response
 
-from .api_base import NOT_FOUND, ApiError, Ctx, int_param, project_filter, truthy
+from .api_base import ApiError, Ctx, find_project, int_param, project_filter, truthy
 from .models import Project
 from .pagination import link_header, paginate, parse_cursor
-from .serialize_orgs import SANDBOX_TEAM, serialize_organization, serialize_project_detail, serialize_project_summary
+from .query_tokens import tokenize_query
+from .serialize_orgs import serialize_organization, serialize_project_detail, serialize_project_summary
 from .stats import compute_sessions, compute_stats_v2, parse_stats_query
 
 MAX_PER_PAGE = 100
@@ -21,15 +22,16 @@ def _per_page(ctx: Ctx) -> int:
 
 
 def _access(ctx: Ctx) -> list[str]:
-    return sorted(ctx.token.scopes)
+    return sorted(ctx.access.scopes)
 
 
 def list_organizations(ctx: Ctx) -> Response:
-    """`GET organizations/`: the one sandbox organization (filtered loosely by `query`)."""
+    """`GET organizations/`: the sandbox organization, for its members (filtered loosely by `query`)."""
     org = ctx.store.organization
     query = (ctx.params.get("query") or "").strip().lower()
     term = query.split(":", 1)[1] if ":" in query else query
-    matches = [org] if not term or term in (org.slug, org.name.lower(), org.id, "active") else []
+    wanted = not term or term in (org.slug, org.name.lower(), org.id, "active")
+    matches = [org] if wanted and ctx.access.in_organization else []
     page = paginate(len(matches), parse_cursor(ctx.params.get("cursor")), _per_page(ctx))
     body = [serialize_organization(o, ctx.state.base_url) for o in matches[page.start : page.stop]]
     return JSONResponse(body, headers={"Link": link_header(ctx.state.base_url, ctx.request.url.path, ctx.params, page)})
@@ -40,24 +42,38 @@ def get_organization(ctx: Ctx) -> Response:
     return JSONResponse(serialize_organization(ctx.store.organization, ctx.state.base_url, _access(ctx)))
 
 
-def _project_matches(project: Project, query: str) -> bool:
-    for term in query.lower().split():
-        key, sep, value = term.partition(":")
-        if not sep:
-            matched = term in project.slug or term in project.name.lower()
+def _project_matches(ctx: Ctx, project: Project, query: str) -> bool:
+    """Sentry's `OrganizationProjectsEndpoint` filters: free text (name or slug), `id`, `slug`, `team`, `!team`,
+    `is_member`; any other key matches nothing."""
+    teams = {t.slug for t in ctx.store.directory.teams_of_project(project.id)}
+    for key, values in tokenize_query(query).items():
+        if key == "query":
+            text = " ".join(values).lower()
+            matched = text in project.slug or text in project.name.lower()
+        elif key == "id":
+            if not all(v.isdigit() for v in values):
+                message = {"message": "All 'id' values must be integers."}
+                raise ApiError(400, {"error": {"params": {"stats_period": message}}})
+            matched = project.id in values
+        elif key == "slug":
+            matched = project.slug in values
+        elif key in ("team", "!team"):
+            matched = bool(teams & set(values)) == (key == "team")
+        elif key == "is_member":
+            matched = any(ctx.access.is_member_of(team) for team in teams)
         else:
-            expected = {"slug": project.slug, "id": project.id, "team": SANDBOX_TEAM["slug"]}.get(key, value)
-            matched = value == expected
+            matched = False
         if not matched:
             return False
     return True
 
 
 def list_org_projects(ctx: Ctx) -> Response:
-    """`GET organizations/{org}/projects/` (`query`, `all_projects`, pagination)."""
+    """`GET organizations/{org}/projects/` (`query`, `all_projects`, pagination): every project of the
+    organization, each saying whether the caller is a member of it and may read it."""
     query = ctx.params.get("query") or ""
-    projects = sorted((p for p in ctx.store.projects if _project_matches(p, query)), key=lambda p: p.slug)
-    items = [serialize_project_summary(p, ctx.store, _access(ctx)) for p in projects]
+    projects = sorted((p for p in ctx.store.projects if _project_matches(ctx, p, query)), key=lambda p: p.slug)
+    items = [serialize_project_summary(p, ctx.store, ctx.access) for p in projects]
     if truthy(ctx.params.get("all_projects")):
         return JSONResponse(items)
     page = paginate(len(items), parse_cursor(ctx.params.get("cursor")), _per_page(ctx))
@@ -67,10 +83,8 @@ def list_org_projects(ctx: Ctx) -> Response:
 
 def get_project(ctx: Ctx) -> Response:
     """`GET projects/{org}/{project}/` (slug or numeric id)."""
-    project = ctx.store.project(ctx.path("project"))
-    if project is None:
-        raise ApiError(404, NOT_FOUND)
-    return JSONResponse(serialize_project_detail(project, ctx.store, _access(ctx), ctx.state.base_url))
+    project = find_project(ctx)
+    return JSONResponse(serialize_project_detail(project, ctx.store, ctx.access, ctx.state.base_url))
 
 
 VISIBILITIES = ("all", "hidden", "visible")
@@ -78,9 +92,7 @@ VISIBILITIES = ("all", "hidden", "visible")
 
 def list_project_environments(ctx: Ctx) -> Response:
     """`GET projects/{org}/{project}/environments/`: the environments the project's events named (none hidden)."""
-    project = ctx.store.project(ctx.path("project"))
-    if project is None:
-        raise ApiError(404, NOT_FOUND)
+    project = find_project(ctx)
     visibility = ctx.params.get("visibility") or "visible"
     if visibility not in VISIBILITIES:
         raise ApiError(400, {"detail": "Invalid value for 'visibility', valid values are: 'all', 'hidden', 'visible'"})

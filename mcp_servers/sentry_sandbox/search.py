@@ -7,8 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from .access import Access
 from .models import Issue, StoredEvent
-from .serialize_orgs import SANDBOX_USER_EMAIL, SANDBOX_USER_ID
+from .ownership import issue_owners
 from .store import SandboxStore
 from .times import parse_datetime, parse_period
 
@@ -136,7 +137,33 @@ def _user_field(field_name: str) -> Callable[[StoredEvent], str]:
     return value
 
 
-ASSIGNED_TO_ME = frozenset({"me", "my_teams", SANDBOX_USER_EMAIL, f"user:{SANDBOX_USER_ID}", SANDBOX_USER_ID})
+def _actor_identifiers(values: list[str], store: SandboxStore, access: Access | None) -> set[str]:
+    """The `user:<id>`/`team:<id>` an `assigned:` search names: `me`, `my_teams`, `#team-slug`, an email or
+    username (Sentry's `parse_actor_or_none_value`); `none` is the empty string."""
+    directory = store.directory
+    found: set[str] = set()
+    for value in values:
+        lowered = value.lower()
+        if lowered == "none":
+            found.add("")
+        elif lowered == "me":
+            if access is not None and access.user is not None:
+                found.add(f"user:{access.user.id}")
+        elif lowered == "my_teams":
+            if access is not None and access.member is not None:
+                found.update(f"team:{t.id}" for t in directory.member_teams(access.member))
+        elif value.startswith("#"):
+            team = directory.team(value[1:])
+            found.add(f"team:{team.id}" if team is not None else "team:?")
+        else:
+            user = directory.user(value)
+            found.add(f"user:{user.id}" if user is not None else "user:?")
+    return found
+
+
+def _assignee_identifier(issue: Issue) -> str:
+    assigned = issue.assigned_to
+    return f"{assigned['type']}:{assigned['id']}" if assigned else ""
 
 
 def _is_predicate(value: str) -> IssuePredicate | None:
@@ -153,7 +180,14 @@ def _is_predicate(value: str) -> IssuePredicate | None:
     raise SearchError(f'Error parsing search query: Invalid value for "is" search, valid values are [{valid}]')
 
 
-def _issue_term(key: str, raw: str, values: list[str], store: SandboxStore, now: datetime) -> IssuePredicate | None:
+def _owners(store: SandboxStore, issue: Issue) -> list[tuple[str, str, datetime]]:
+    project = store.project(issue.project_id)
+    return issue_owners(issue, project.slug, store.ownership, store.directory) if project else []
+
+
+def _issue_term(
+    key: str, raw: str, values: list[str], store: SandboxStore, now: datetime, access: Access | None
+) -> IssuePredicate | None:
     wanted = set(values)
     if key == "level":
         return lambda issue, _events: issue.latest.digest.level in wanted
@@ -165,8 +199,15 @@ def _issue_term(key: str, raw: str, values: list[str], store: SandboxStore, now:
         if key == "lastseen":
             return lambda _issue, events: check(events[-1].timestamp)
         return lambda issue, _events: check(issue.first_seen)
-    if key in ("assigned", "assigned_or_suggested"):
-        return lambda issue, _events: issue.assigned_to is not None and bool(wanted & ASSIGNED_TO_ME)
+    if key == "assigned":
+        actors = _actor_identifiers(values, store, access)
+        return lambda issue, _events: _assignee_identifier(issue) in actors
+    if key == "assigned_or_suggested":
+        actors = _actor_identifiers(values, store, access)
+        return lambda issue, _events: (
+            _assignee_identifier(issue) in actors
+            or any(owner in actors for _kind, owner, _when in _owners(store, issue))
+        )
     if key in ("issue", "issue.id"):
         lowered = {v.lower() for v in values}
         return lambda issue, _events: str(issue.id) in wanted or store.short_id(issue).lower() in lowered
@@ -196,10 +237,11 @@ def _negated_event(predicate: EventPredicate) -> EventPredicate:
     return lambda event: not predicate(event)
 
 
-def parse_issue_query(query: str, store: SandboxStore, now: datetime) -> IssueSearch:
+def parse_issue_query(query: str, store: SandboxStore, now: datetime, access: Access | None = None) -> IssueSearch:
     """Parse the issue search language; raises SearchError on invalid `is:` or boolean values.
 
-    Unknown `key:value` terms are ignored; text without a key is matched against title and culprit.
+    Unknown `key:value` terms are ignored; text without a key is matched against title and culprit. `access` is
+    the caller, whom `assigned:me` and `my_teams` name.
     """
     search = IssueSearch()
     for token in _TOKEN_RE.findall(query):
@@ -220,7 +262,9 @@ def parse_issue_query(query: str, store: SandboxStore, now: datetime) -> IssueSe
             search.text.extend(_values(raw))
             continue
         values = _values(raw)
-        issue_predicate = _is_predicate(raw.lower()) if key == "is" else _issue_term(key, raw, values, store, now)
+        issue_predicate = (
+            _is_predicate(raw.lower()) if key == "is" else _issue_term(key, raw, values, store, now, access)
+        )
         if issue_predicate is not None:
             search.issue_predicates.append(_negated_issue(issue_predicate) if negate else issue_predicate)
         event_predicate = None if key == "is" else _event_term(key, values, store)

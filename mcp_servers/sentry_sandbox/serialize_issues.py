@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from .directory import OWNER
 from .models import Issue, StoredEvent
 from .search import EventWindow
-from .serialize_orgs import serialize_release, serialize_user
+from .serialize_orgs import serialize_release
+from .serialize_people import serialize_user
 from .store import SandboxStore
 from .times import bucket_starts, iso
 
@@ -213,6 +215,19 @@ def _issue_tags(events: list[StoredEvent]) -> list[dict[str, Any]]:
     return tags
 
 
+def _user(store: SandboxStore, user_id: str | None) -> dict[str, Any] | None:
+    user = store.directory.user_by_id(user_id)
+    return serialize_user(user) if user is not None else None
+
+
+def _owner_user(store: SandboxStore) -> dict[str, Any] | None:
+    """The organization's owner: the one user `seenBy` and `participants` name (the sandbox keeps no per-user
+    seen and subscribed marks)."""
+    member = next((m for m in store.directory.members if m.role == OWNER and m.user_id), None)
+    user = store.directory.user_by_id(member.user_id) if member is not None else None
+    return serialize_user(user) if user is not None else None
+
+
 def serialize_issue_detail(
     store: SandboxStore, issue: Issue, base_url: str, now: datetime, environments: frozenset[str]
 ) -> dict[str, Any]:
@@ -221,6 +236,7 @@ def serialize_issue_detail(
     data = serialize_issue_base(store, issue, base_url, now, events)
     releases = [store.release(e.release) for e in events if e.release]
     known = [r for r in releases if r is not None]
+    owner = _owner_user(store)
     data.update(
         {
             "stats": {
@@ -231,12 +247,18 @@ def serialize_issue_detail(
             "lastRelease": serialize_release(known[-1], store) if known else None,
             "tags": _issue_tags(events),
             "activity": [
-                {"id": a["id"], "user": None, "type": a["type"], "data": a["data"], "dateCreated": iso(a["when"])}
+                {
+                    "id": a["id"],
+                    "user": _user(store, a.get("user_id")),
+                    "type": a["type"],
+                    "data": a["data"],
+                    "dateCreated": iso(a["when"]),
+                }
                 for a in issue.activity
             ],
             "openPeriods": [],
-            "seenBy": [serialize_user()] if issue.has_seen else [],
-            "participants": [serialize_user()] if issue.assigned_to or issue.is_subscribed else [],
+            "seenBy": [owner] if issue.has_seen and owner else [],
+            "participants": [owner] if (issue.assigned_to or issue.is_subscribed) and owner else [],
             "pluginActions": [],
             "pluginIssues": [],
             "pluginContexts": [],

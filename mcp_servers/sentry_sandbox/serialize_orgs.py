@@ -1,4 +1,4 @@
-"""API shapes of the organization, its projects, releases and the sandbox user (camelCase, as Sentry)."""
+"""API shapes of the organization, its projects and releases (camelCase, as Sentry); people: `serialize_people`."""
 
 from __future__ import annotations
 
@@ -6,39 +6,13 @@ import re
 import zlib
 from typing import Any
 
+from .access import Access
+from .directory import Team
 from .models import Organization, Project, Release
 from .store import SandboxStore
 from .times import iso
 
-SANDBOX_USER_ID = "1"
-SANDBOX_USER_EMAIL = "sandbox@example.com"
-SANDBOX_USER_NAME = "Sandbox User"
-SANDBOX_TEAM = {"id": "1", "slug": "sandbox-team", "name": "Sandbox Team"}
 ORG_FEATURES = ["issue-platform", "global-views", "release-health", "advanced-search"]
-
-
-def serialize_user() -> dict[str, Any]:
-    """The sandbox user, as in `statusDetails.actor` and `seenBy`."""
-    return {
-        "id": SANDBOX_USER_ID,
-        "name": SANDBOX_USER_NAME,
-        "username": SANDBOX_USER_EMAIL,
-        "email": SANDBOX_USER_EMAIL,
-        "avatarUrl": "",
-        "isActive": True,
-        "isSuspended": False,
-        "hasPasswordAuth": True,
-        "isManaged": False,
-        "dateJoined": "2024-01-01T00:00:00Z",
-        "lastLogin": None,
-        "has2fa": False,
-        "lastActive": None,
-        "isSuperuser": False,
-        "isStaff": False,
-        "experiments": {},
-        "emails": [{"id": "1", "email": SANDBOX_USER_EMAIL, "is_verified": True}],
-        "avatar": {"avatarType": "letter_avatar", "avatarUuid": None, "avatarUrl": None},
-    }
 
 
 def serialize_organization(org: Organization, base_url: str, access: list[str] | None = None) -> dict[str, Any]:
@@ -76,13 +50,19 @@ def _version_info(version: str) -> dict[str, Any]:
     }
 
 
+def short_version(version: str) -> str:
+    """A release as Sentry labels it for people: `backend@1.2.0` -> `1.2.0`."""
+    description: str = _version_info(version)["description"]
+    return description
+
+
 def serialize_release(release: Release, store: SandboxStore) -> dict[str, Any]:
     """A release as in the event detail's `release` and an issue's `firstRelease`/`lastRelease`."""
     projects = [p for p in store.projects if p.id in release.project_ids]
     return {
         "id": zlib.crc32(release.version.encode("utf-8")) % 10_000_000,
         "version": release.version,
-        "shortVersion": _version_info(release.version)["description"],
+        "shortVersion": short_version(release.version),
         "versionInfo": _version_info(release.version),
         "ref": None,
         "url": None,
@@ -104,11 +84,19 @@ def serialize_release(release: Release, store: SandboxStore) -> dict[str, Any]:
     }
 
 
-def _project_common(project: Project, store: SandboxStore, access: list[str]) -> dict[str, Any]:
+def team_ref(team: Team) -> dict[str, Any]:
+    """A team as a project names it (`team`, `teams`)."""
+    return {"id": team.id, "slug": team.slug, "name": team.name}
+
+
+def _project_common(project: Project, store: SandboxStore, access: Access) -> dict[str, Any]:
+    """The fields every project shape has, as `access` sees them (`isMember`, `hasAccess`, `access`)."""
     events = [e for e in store.events() if e.project_id == project.id]
     releases = store.project_releases(project.id)
     first_event = min((e.timestamp for e in events), default=None)
     has_sessions = any(s.project_id == project.id for s in store.sessions())
+    teams = store.directory.teams_of_project(project.id)
+    has_access = access.has_project(project.id)
     data: dict[str, Any] = {
         "id": project.id,
         "slug": project.slug,
@@ -117,14 +105,14 @@ def _project_common(project: Project, store: SandboxStore, access: list[str]) ->
         "platforms": [project.platform],
         "dateCreated": iso(project.date_created),
         "isBookmarked": False,
-        "isMember": True,
-        "hasAccess": True,
+        "isMember": any(access.is_member_of(t.slug) for t in teams),
+        "hasAccess": has_access,
         "features": ["similarity-indexing", "servicehooks"],
         "firstEvent": iso(first_event) if first_event else None,
         "firstTransactionEvent": False,
-        "access": access,
-        "team": dict(SANDBOX_TEAM),
-        "teams": [dict(SANDBOX_TEAM)],
+        "access": sorted(access.scopes) if has_access else [],
+        "team": team_ref(teams[0]) if teams else None,
+        "teams": [team_ref(t) for t in teams],
         "environments": sorted({e.environment for e in events if e.environment}),
         "latestRelease": {"version": releases[-1].version} if releases else None,
         "hasSessions": has_sessions,
@@ -155,23 +143,34 @@ def _project_common(project: Project, store: SandboxStore, access: list[str]) ->
     return data
 
 
-def serialize_project_summary(project: Project, store: SandboxStore, access: list[str]) -> dict[str, Any]:
+def serialize_project_summary(project: Project, store: SandboxStore, access: Access) -> dict[str, Any]:
     """A project as listed by `GET organizations/{org}/projects/`."""
     data = _project_common(project, store, access)
     data.update({"latestDeploys": None, "stats": None, "options": {}})
     return data
 
 
-def serialize_project_detail(project: Project, store: SandboxStore, access: list[str], base_url: str) -> dict[str, Any]:
+def _project_look() -> dict[str, Any]:
+    return {
+        "status": "active",
+        "isInternal": False,
+        "isPublic": False,
+        "avatar": {"avatarType": "letter_avatar", "avatarUuid": None, "avatarUrl": None},
+        "color": "#3f70bf",
+    }
+
+
+def serialize_team_project(project: Project, store: SandboxStore, access: Access) -> dict[str, Any]:
+    """A project as a detailed team lists it (`ProjectSerializer`)."""
+    return {**_project_common(project, store, access), **_project_look()}
+
+
+def serialize_project_detail(project: Project, store: SandboxStore, access: Access, base_url: str) -> dict[str, Any]:
     """A project as returned by `GET projects/{org}/{project}/`."""
     data = _project_common(project, store, access)
     data.update(
         {
-            "status": "active",
-            "isInternal": False,
-            "isPublic": False,
-            "avatar": {"avatarType": "letter_avatar", "avatarUuid": None, "avatarUrl": None},
-            "color": "#3f70bf",
+            **_project_look(),
             "organization": serialize_organization(store.organization, base_url),
             "options": {"filters:error_messages": "\n".join(project.message_filters)},
             "digestsMinDelay": 300,

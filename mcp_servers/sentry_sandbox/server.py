@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -17,7 +18,7 @@ import uvicorn
 
 from .api import FLAVORS, create_app
 from .api_base import SandboxState
-from .auth import TokenRegistry
+from .auth import FULL_SCOPES, TokenRegistry
 from .control import dsn_for
 from .fault_plan import FaultPlan, parse_fault
 from .store import SandboxStore
@@ -41,7 +42,8 @@ class SandboxServer:
     without its web page) or `sentry-legacy` (an older self-hosted Sentry); see `flavor_glitchtip.py` and
     `flavor_legacy.py`. `seed()` fills it with real sentry-sdk events (in a subprocess) and snapshots
     the result so that `reset()` can return to it. `add_fault()` makes API requests fail over real HTTP
-    (see `faults.py`).
+    (see `faults.py`). Its organization has users, teams and members (`store.directory`, see `directory.py`):
+    `token` and `read_only_token` act as its owner, `token_for()` makes a token acting as another user.
     """
 
     def __init__(self, port: int = 0, flavor: str = "sentry") -> None:
@@ -142,13 +144,27 @@ class SandboxServer:
 
     @property
     def token(self) -> str:
-        """Token with `org:read project:read event:read event:write`."""
+        """The owner's token, with `org:read project:read event:read event:write member:read`."""
         return self.tokens.full.token
 
     @property
     def read_only_token(self) -> str:
-        """Token without `event:write`."""
+        """The owner's token without `event:write`."""
         return self.tokens.read_only.token
+
+    def token_for(self, user: str | None, scopes: Iterable[str] | None = None) -> str:
+        """A new token acting as `user` (id, email or username of `store.directory`) with `scopes` (default: those
+        of `token`); `user` None makes a token without a user, like an integration's.
+
+        What it reads is what Sentry lets that user read: the projects of the user's teams, with the scopes its
+        role grants. Raises KeyError for a name no user has (an invitation not accepted yet has no user).
+        """
+        found = self.store.directory.user(user) if user is not None else None
+        if user is not None and found is None:
+            raise KeyError(user)
+        label = f"sandbox ({found.email})" if found is not None else "sandbox integration"
+        chosen = frozenset(scopes) if scopes is not None else FULL_SCOPES
+        return self.tokens.issue(found.id if found else None, chosen, label).token
 
     @property
     def org_slug(self) -> str:

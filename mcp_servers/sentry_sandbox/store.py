@@ -15,6 +15,7 @@ from collections import deque
 from datetime import datetime, timedelta
 from typing import Any
 
+from .directory import Directory, default_directory
 from .grouping import EventDigest, digest_event
 from .issue_lifecycle import apply_new_event, end_passed_snooze
 from .models import (
@@ -29,18 +30,30 @@ from .models import (
     base32_encode,
     default_projects,
 )
+from .ownership import Ownership, default_ownership
 from .store_state import StoreState
 from .times import utcnow
 
 
 class SandboxStore:
-    """Thread-safe in-memory Sentry data for one organization."""
+    """Thread-safe in-memory Sentry data for one organization.
 
-    def __init__(self, projects: list[Project] | None = None) -> None:
+    Its people (`directory`) and who owns what (`ownership`) are fixed data, like its projects; by default the
+    sandbox's (`directory.default_directory`, `ownership.default_ownership`).
+    """
+
+    def __init__(
+        self,
+        projects: list[Project] | None = None,
+        directory: Directory | None = None,
+        ownership: Ownership | None = None,
+    ) -> None:
         now = utcnow()
         self.lock = threading.RLock()
         self.organization = Organization(id="1", slug="sandbox", name="Sandbox", date_created=now - timedelta(days=400))
         self.projects: list[Project] = projects if projects is not None else default_projects(now)
+        self.directory = directory or default_directory({p.slug: p.id for p in self.projects}, now)
+        self.ownership = ownership or default_ownership()
         self._state = StoreState()
         self._snapshot: StoreState | None = None
         self._arrivals: dict[str, deque[float]] = {p.id: deque() for p in self.projects}
@@ -188,10 +201,10 @@ class SandboxStore:
             for issue in self._state.issues.values():
                 end_passed_snooze(issue, now)
 
-    def add_comment(self, issue: Issue, text: str, now: datetime) -> dict[str, Any]:
-        """Keep a note on `issue` (a GlitchTip comment); returns it (`id`, `text`, `created`)."""
+    def add_comment(self, issue: Issue, text: str, now: datetime, user_id: str | None) -> dict[str, Any]:
+        """Keep a note by `user_id` on `issue` (a GlitchTip comment); returns it (id, text, created, user_id)."""
         with self.lock:
-            comment = {"id": self._state.next_comment_id, "text": text, "created": now}
+            comment = {"id": self._state.next_comment_id, "text": text, "created": now, "user_id": user_id}
             self._state.next_comment_id += 1
             issue.comments.append(comment)
             return comment

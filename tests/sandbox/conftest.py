@@ -9,7 +9,20 @@ import httpx
 import pytest
 
 from mcp_servers.sentry_sandbox import SandboxServer
+from tests.conftest import SandboxPool
 from tests.sandbox.sandbox_helpers import api_client
+
+
+@pytest.fixture(scope="module")
+def glitchtip(sandbox_pool: SandboxPool) -> SandboxServer:
+    """The session's local Sentry of the glitchtip flavor."""
+    return sandbox_pool.get("glitchtip")
+
+
+@pytest.fixture(scope="module")
+def legacy(sandbox_pool: SandboxPool) -> SandboxServer:
+    """The session's local Sentry of the sentry-legacy flavor."""
+    return sandbox_pool.get("sentry-legacy")
 
 
 @pytest.fixture

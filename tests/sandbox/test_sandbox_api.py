@@ -176,7 +176,7 @@ def test_assigned_and_bookmarked_search(api: httpx.Client) -> None:
     api.put(f"{ISSUES}WORKER-1/", json={"assignedTo": "sandbox@example.com", "isBookmarked": True})
     for query in ("assigned:me", "is:assigned", "is:bookmarked"):
         assert [i["shortId"] for i in api.get(ISSUES, params={"query": query}).json()] == ["WORKER-1"], query
-    assert api.put(f"{ISSUES}WORKER-1/", json={"assignedTo": "team:1"}).json()["assignedTo"]["type"] == "team"
+    assert api.put(f"{ISSUES}WORKER-1/", json={"assignedTo": "team:2"}).json()["assignedTo"]["type"] == "team"
     assert api.put(f"{ISSUES}WORKER-1/", json={"assignedTo": ""}).json()["assignedTo"] is None
 
 
@@ -318,7 +318,10 @@ def test_expired_ignore_duration_unarchives(api: httpx.Client, sandbox: SandboxS
         ({"status": "sleeping"}, {"status": ['"sleeping" is not a valid choice.']}),
         ({"substatus": "dozing"}, {"substatus": ['"dozing" is not a valid choice.']}),
         ({"priority": "urgent"}, {"priority": ['"urgent" is not a valid choice.']}),
-        ({"assignedTo": "someone@else"}, {"assignedTo": ["Unknown actor input"]}),
+        (
+            {"assignedTo": "someone@else"},
+            {"assignedTo": ["Could not parse actor. Format should be `type:id` where type is `team` or `user`."]},
+        ),
         ({"hasSeen": "yes"}, {"hasSeen": ["Must be a valid boolean."]}),
         (["status"], {"detail": "Invalid request body: expected a JSON object."}),
     ],

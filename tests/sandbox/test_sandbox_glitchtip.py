@@ -23,11 +23,6 @@ ISSUES = "organizations/sandbox/issues/"
 PAGE = "<app-root></app-root>"
 
 
-@pytest.fixture(scope="module")
-def glitchtip(sandbox_pool: SandboxPool) -> SandboxServer:
-    return sandbox_pool.get("glitchtip")
-
-
 @pytest.fixture
 def api(glitchtip: SandboxServer) -> Iterator[httpx.Client]:
     """A client with the full token; the seeded state is restored before and after the test."""
@@ -341,7 +336,7 @@ def test_api_root_names_the_token_and_settings_the_version(glitchtip: SandboxSer
     root = httpx.get(f"{glitchtip.url}/api/0/", headers=_auth(glitchtip)).json()
     assert root["version"] == "0" and root["user"]["email"]
     assert root["auth"]["token"] == glitchtip.token
-    assert set(root["auth"]["scopes"]) == {"org:read", "project:read", "event:read", "event:write"}
+    assert set(root["auth"]["scopes"]) == {"org:read", "project:read", "event:read", "event:write", "member:read"}
     assert httpx.get(f"{glitchtip.url}/api/0/").json() == {"version": "0", "user": None, "auth": None}
     settings = httpx.get(f"{glitchtip.url}/api/settings/")
     assert settings.status_code == 200 and settings.json()["version"]
