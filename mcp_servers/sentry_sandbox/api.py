@@ -9,7 +9,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import control, flavor_glitchtip, flavor_legacy, routes_ingest, routes_issues, routes_orgs, routes_people
+from . import (
+    control,
+    flavor_glitchtip,
+    flavor_legacy,
+    routes_ingest,
+    routes_issues,
+    routes_mutate,
+    routes_orgs,
+    routes_people,
+)
 from .api_base import NOT_FOUND, SandboxState, guarded, state_of
 from .auth import EVENT_READ, EVENT_WRITE, MEMBER_READ, ORG_READ, PROJECT_READ
 from .faults import FaultMiddleware
@@ -51,7 +60,7 @@ def _routes(flavor: str) -> list[Route]:
         ("/api/0/projects/{org}/{project}/issues/", "GET", EVENT_READ, issues.list_project_issues),
         ("/api/0/projects/{org}/{project}/events/{event_id}/", "GET", EVENT_READ, issues.get_project_event),
         (f"{ORG}/issues/", "GET", EVENT_READ, issues.list_org_issues),
-        (f"{ORG}/issues/", "PUT", EVENT_WRITE, issues.bulk_update_issues),
+        (f"{ORG}/issues/", "PUT", EVENT_WRITE, routes_mutate.bulk_update_issues),
         (f"{ORG}/issues/{{issue_id}}/", "GET", EVENT_READ, issues.get_issue),
         (f"{ORG}/issues/{{issue_id}}/", "PUT", EVENT_WRITE, issues.update_issue),
         (f"{ORG}/issues/{{issue_id}}/events/", "GET", EVENT_READ, issues.list_issue_events),

@@ -13,7 +13,13 @@ from .models import Issue, StoredEvent
 from .pagination import link_header, paginate, parse_cursor
 from .search import EVENT_ID_RE, SORTS, EventWindow, parse_issue_query, parse_window, sort_issues
 from .serialize_events import serialize_event_detail, serialize_event_full, serialize_event_simple
-from .serialize_issues import serialize_issue_base, serialize_issue_detail, serialize_issue_stream, stats_spec
+from .serialize_issues import (
+    StatsSpec,
+    serialize_issue_base,
+    serialize_issue_detail,
+    serialize_issue_stream,
+    stats_spec,
+)
 
 GROUP_STATS_PERIODS = ("", "24h", "14d", "auto")
 INVALID_STATS_PERIOD = "Invalid stats_period. Valid choices are '', '24h', '14d', and 'auto'"
@@ -25,6 +31,31 @@ EVENT_NOT_FOUND = "Event not found. The event ID may be incorrect, or its age ex
 
 def _environments(ctx: Ctx) -> frozenset[str]:
     return frozenset(e for e in ctx.params.getlist("environment") if e)
+
+
+def _expand(ctx: Ctx) -> frozenset[str]:
+    return frozenset(ctx.params.getlist("expand"))
+
+
+def _given_issues(ctx: Ctx, project_ids: set[str] | None, spec: StatsSpec | None) -> Response | None:
+    """`group=<id>` (repeat): just those issues of the selected projects, whatever the query (Sentry's
+    `OrganizationGroupIndexEndpoint.get`, not in the published spec); None when no `group` is given."""
+    raw = ctx.params.getlist("group")
+    if not raw:
+        return None
+    try:
+        wanted = {int(value) for value in raw}
+    except ValueError as exc:
+        raise ApiError(400, {"detail": "Group ids must be integers"}) from exc
+    found = sorted(
+        (i for i in ctx.store.issues() if i.id in wanted and (project_ids is None or i.project_id in project_ids)),
+        key=lambda i: i.id,
+    )
+    expand = _expand(ctx)
+    base = ctx.state.base_url
+    return JSONResponse(
+        [serialize_issue_stream(ctx.store, i, base, ctx.now, EventWindow(), spec, None, expand) for i in found]
+    )
 
 
 def _direct_hit(ctx: Ctx, query: str, project_ids: set[str] | None) -> Issue | None:
@@ -51,10 +82,14 @@ def _issue_list(ctx: Ctx, project_ids: set[str] | None, window: EventWindow, gro
     cursor = parse_cursor(ctx.params.get("cursor"))
     query = str(ctx.params.get("query", "is:unresolved")).strip()
 
+    expand = _expand(ctx)
     direct = _direct_hit(ctx, query, project_ids)
     if direct is not None:
-        item = serialize_issue_stream(ctx.store, direct, ctx.state.base_url, ctx.now, EventWindow(), spec, None)
+        item = serialize_issue_stream(ctx.store, direct, ctx.state.base_url, ctx.now, EventWindow(), spec, None, expand)
         return JSONResponse([item], headers={"X-Sentry-Direct-Hit": "1", "X-Hits": "1", "X-Max-Hits": str(MAX_HITS)})
+    given = _given_issues(ctx, project_ids, spec)
+    if given is not None:
+        return given
 
     search = parse_issue_query(query, ctx.store, ctx.now, ctx.access)
     rows: list[tuple[Issue, list[StoredEvent]]] = []
@@ -69,7 +104,7 @@ def _issue_list(ctx: Ctx, project_ids: set[str] | None, window: EventWindow, gro
     rows = sort_issues(rows, sort)
     page = paginate(len(rows), cursor, limit)
     body = [
-        serialize_issue_stream(ctx.store, issue, ctx.state.base_url, ctx.now, window, spec, filtered[issue.id])
+        serialize_issue_stream(ctx.store, issue, ctx.state.base_url, ctx.now, window, spec, filtered[issue.id], expand)
         for issue, _events in rows[page.start : page.stop]
     ]
     headers = {
@@ -99,7 +134,8 @@ def list_project_issues(ctx: Ctx) -> Response:
 
 
 def _detail(ctx: Ctx, issue: Issue) -> Response:
-    return JSONResponse(serialize_issue_detail(ctx.store, issue, ctx.state.base_url, ctx.now, _environments(ctx)))
+    detail = serialize_issue_detail(ctx.store, issue, ctx.state.base_url, ctx.now, _environments(ctx), _expand(ctx))
+    return JSONResponse(detail)
 
 
 def get_issue(ctx: Ctx) -> Response:
@@ -131,43 +167,6 @@ def update_issue(ctx: Ctx) -> Response:
 def update_legacy_issue(ctx: Ctx) -> Response:
     """`PUT issues/{issue_id}/`."""
     return _update(ctx, find_issue(ctx, allow_short_id=False))
-
-
-def bulk_update_issues(ctx: Ctx) -> Response:
-    """`PUT organizations/{org}/issues/?id=...`: delta response, 204 when nothing matched."""
-    project_ids = project_filter(ctx)
-    ids = ctx.params.getlist("id")
-    if ids:
-        issues = [ctx.store.issue(int(i)) for i in ids if i.isdigit()]
-        targets = [i for i in issues if i is not None and (project_ids is None or i.project_id in project_ids)]
-    else:
-        query = str(ctx.params.get("query", "is:unresolved")).strip()
-        search = parse_issue_query(query, ctx.store, ctx.now, ctx.access)
-        targets = [
-            i
-            for i in ctx.store.issues()
-            if (project_ids is None or i.project_id in project_ids) and search.matches(i, i.events, ctx.now)
-        ][:1000]
-    if not targets:
-        return Response(status_code=204)
-    body: Any = ctx.json_body()
-    for issue in targets:
-        try:
-            apply_issue_update(ctx.store, issue, body, ctx.now, ctx.access.user)
-        except UpdateError as exc:
-            raise ApiError(400, exc.body) from exc
-    first = targets[0]
-    delta: dict[str, Any] = {key: body[key] for key in body if key not in ("statusDetails",)}
-    if "status" in body or "substatus" in body:
-        delta.update(
-            {
-                "status": first.status,
-                "substatus": first.effective_substatus(ctx.now),
-                "statusDetails": dict(first.status_details),
-                "inbox": None,
-            }
-        )
-    return JSONResponse(delta)
 
 
 def resolve_short_id(ctx: Ctx) -> Response:

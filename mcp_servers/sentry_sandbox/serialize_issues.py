@@ -9,6 +9,7 @@ from typing import Any
 
 from .directory import OWNER
 from .models import Issue, StoredEvent
+from .ownership import issue_owners
 from .search import EventWindow
 from .serialize_orgs import serialize_release
 from .serialize_people import serialize_user
@@ -119,6 +120,13 @@ def serialize_issue_base(
     return data
 
 
+def serialize_owners(store: SandboxStore, issue: Issue) -> list[dict[str, Any]] | None:
+    """`owners` under `expand=owners`: `[{"type", "owner", "date_added"}]`, null for an issue nobody owns."""
+    project = store.project(issue.project_id)
+    owners = issue_owners(issue, project.slug, store.ownership, store.directory) if project else []
+    return [{"type": kind, "owner": who, "date_added": iso(when)} for kind, who, when in owners] or None
+
+
 def _inbox(issue: Issue, now: datetime) -> dict[str, Any] | None:
     if issue.status != "unresolved":
         return None
@@ -138,8 +146,9 @@ def serialize_issue_stream(
     window: EventWindow,
     spec: StatsSpec | None,
     filtered_events: list[StoredEvent] | None,
+    expand: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
-    """An item of `GET organizations/{org}/issues/`; counts cover the search window."""
+    """An item of `GET organizations/{org}/issues/`; counts cover the search window; `expand=owners` fills `owners`."""
     in_env = [e for e in issue.events if EventWindow(environments=window.environments).matches(e)]
     in_window = [e for e in in_env if window.matches(e)]
     data = serialize_issue_base(store, issue, base_url, now, in_window)
@@ -154,7 +163,7 @@ def serialize_issue_stream(
                 else None
             ),
             "inbox": _inbox(issue, now),
-            "owners": None,
+            "owners": serialize_owners(store, issue) if "owners" in expand else None,
             "integrationIssues": [],
             "sentryAppIssues": [],
             "latestEventHasAttachments": False,
@@ -229,14 +238,22 @@ def _owner_user(store: SandboxStore) -> dict[str, Any] | None:
 
 
 def serialize_issue_detail(
-    store: SandboxStore, issue: Issue, base_url: str, now: datetime, environments: frozenset[str]
+    store: SandboxStore,
+    issue: Issue,
+    base_url: str,
+    now: datetime,
+    environments: frozenset[str],
+    expand: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
-    """`GET organizations/{org}/issues/{id}/`: base fields, 24h/30d stats, releases, tags, activity."""
+    """`GET organizations/{org}/issues/{id}/`: base fields, 24h/30d stats, releases, tags, activity, and `owners`
+    under `expand=owners`."""
     events = [e for e in issue.events if EventWindow(environments=environments).matches(e)]
     data = serialize_issue_base(store, issue, base_url, now, events)
     releases = [store.release(e.release) for e in events if e.release]
     known = [r for r in releases if r is not None]
     owner = _owner_user(store)
+    if "owners" in expand:
+        data["owners"] = serialize_owners(store, issue)
     data.update(
         {
             "stats": {

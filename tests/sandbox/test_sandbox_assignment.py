@@ -1,4 +1,4 @@
-"""Assignment and ownership in the local Sentry."""
+"""Assignment, ownership, bulk mutate and the `group=` issue list of the local Sentry."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from mcp_servers.sentry_sandbox import SandboxServer
 from mcp_servers.sentry_sandbox.ownership import Ownership, issue_owners
-from tests.sandbox.sandbox_helpers import api_client, assert_matches_spec, response_schema
+from tests.sandbox.sandbox_helpers import api_client, assert_matches_spec, relax, response_schema
 
 ORG_SPEC = "/api/0/organizations/{organization_id_or_slug}"
 ISSUES = "organizations/sandbox/issues/"
@@ -94,6 +94,123 @@ def test_assigned_search_names_me_my_teams_and_others(api: httpx.Client, sandbox
         assert found(ben, "assigned:my_teams") == ["BACKEND-2"]
         assert found(ben, "assigned:[me,my_teams]") == ["BACKEND-1", "BACKEND-2"]
         assert "BACKEND-9" in found(ben, "assigned_or_suggested:me")  # Ben owns checkout by an ownership rule
+
+
+# -- owners ---------------------------------------------------------------------------------------
+
+
+def test_owners_come_with_expand_owners(api: httpx.Client) -> None:
+    assert "owners" not in api.get(f"{ISSUES}BACKEND-A/").json()
+    detail = api.get(f"{ISSUES}BACKEND-A/", params={"expand": "owners"})
+    owners = detail.json()["owners"]
+    assert [(o["type"], o["owner"]) for o in owners] == [("ownershipRule", "user:3"), ("suspectCommit", "user:2")]
+    assert_matches_spec(detail.json(), response_schema(f"{ORG_SPEC}/issues/{{issue_id}}/"))
+    assert api.get(f"{ISSUES}BACKEND-1/", params={"expand": "owners"}).json()["owners"] is None
+    listed = api.get(ISSUES, params={"query": "", "expand": "owners"}).json()
+    owned = {i["shortId"]: [o["owner"] for o in i["owners"] or []] for i in listed}
+    assert owned["BACKEND-7"] == ["team:1"] and owned["WORKER-3"] == ["team:2"] and owned["BACKEND-1"] == []
+    assert all(i["owners"] is None for i in api.get(ISSUES, params={"query": ""}).json())
+
+
+# -- bulk mutate ----------------------------------------------------------------------------------
+
+
+BULK_NULLABLE = ("assignedTo", "inbox", "substatus", "shareId")
+
+
+def test_bulk_assign_answers_the_change_in_spec_shape(api: httpx.Client) -> None:
+    ids = [_id(api, s) for s in ("BACKEND-1", "BACKEND-2")]
+    response = api.put(ISSUES, params={"id": ids}, json={"assignedTo": "ana", "isSubscribed": True, "unknown": 1})
+    assert response.status_code == 200
+    assert response.json() == {"assignedTo": ANA, "isSubscribed": True, "subscriptionDetails": {"reason": "unknown"}}
+    assert {api.get(f"{ISSUES}{i}/").json()["assignedTo"]["id"] for i in ids} == {"2"}
+    assert_matches_spec(response.json(), relax(response_schema(f"{ORG_SPEC}/issues/", "put"), nullable=BULK_NULLABLE))
+    cleared = api.put(ISSUES, params={"id": ids}, json={"assignedTo": ""})
+    assert cleared.json() == {"assignedTo": None}
+
+
+def test_bulk_status_with_details(api: httpx.Client) -> None:
+    ids = [_id(api, s) for s in ("BACKEND-1", "WORKER-1")]
+    body = {"status": "ignored", "statusDetails": {"ignoreDuration": 30}}
+    response = api.put(ISSUES, params={"id": ids}, json=body)
+    delta = response.json()
+    assert (delta["status"], delta["substatus"], delta["inbox"]) == ("ignored", "archived_until_condition_met", None)
+    assert set(delta["statusDetails"]) == {"ignoreUntil", "actor"}
+    assert_matches_spec(delta, relax(response_schema(f"{ORG_SPEC}/issues/", "put"), nullable=BULK_NULLABLE))
+    assert {_status(api, s) for s in ("BACKEND-1", "WORKER-1")} == {"ignored"}
+
+
+def test_bulk_assignee_must_be_allowed_on_every_project(api: httpx.Client) -> None:
+    ids = [_id(api, s) for s in ("BACKEND-1", "WORKER-1")]
+    refused = api.put(ISSUES, params={"id": ids}, json={"assignedTo": "ben@example.com"})
+    assert (refused.status_code, refused.json()) == (400, {"assignedTo": ["Cannot assign to non-team member"]})
+    assert api.get(f"{ISSUES}BACKEND-1/").json()["assignedTo"] is None
+    both = api.put(ISSUES, params={"id": ids}, json={"assignedTo": "ana"})
+    assert both.json() == {"assignedTo": ANA}
+
+
+def test_bulk_resolve_in_release_is_one_project_only(api: httpx.Client) -> None:
+    ids = [_id(api, s) for s in ("BACKEND-1", "WORKER-1")]
+    body = {"status": "resolved", "statusDetails": {"inNextRelease": True}}
+    refused = api.put(ISSUES, params={"id": ids}, json=body)
+    assert (refused.status_code, refused.json()) == (400, {"detail": "Cannot set resolved for multiple projects."})
+
+
+def test_bulk_without_id_changes_every_issue_the_search_finds(api: httpx.Client, sandbox: SandboxServer) -> None:
+    unresolved_worker = [i["shortId"] for i in api.get(ISSUES, params={"project": sandbox.project_id("worker")}).json()]
+    assert len(unresolved_worker) > 1
+    response = api.put(ISSUES, params={"project": sandbox.project_id("worker")}, json={"status": "resolved"})
+    assert response.json()["status"] == "resolved"
+    assert {_status(api, s) for s in unresolved_worker} == {"resolved"}
+    assert _status(api, "BACKEND-1") == "unresolved"
+
+
+def test_bulk_ids_out_of_scope_fall_back_to_the_search(api: httpx.Client, sandbox: SandboxServer) -> None:
+    """Sentry's `update_groups_with_search_fn`: `id`s that find no issue in the selected projects are dropped, and
+    then the search (default `is:unresolved`) chooses what changes: a client must never send such ids."""
+    backend_issue = _id(api, "BACKEND-1")
+    worker = sandbox.project_id("worker")
+    response = api.put(ISSUES, params={"id": backend_issue, "project": worker}, json={"hasSeen": True})
+    assert response.json() == {"hasSeen": True}
+    assert api.get(f"{ISSUES}BACKEND-1/").json()["hasSeen"] is False
+    assert api.get(f"{ISSUES}WORKER-1/").json()["hasSeen"] is True
+    nothing = api.put(ISSUES, params={"id": "1", "query": "is:unresolved level:warning"}, json={"status": "resolved"})
+    assert nothing.status_code == 204
+
+
+def test_bulk_by_a_user_changes_only_their_projects(api: httpx.Client, sandbox: SandboxServer) -> None:
+    with api_client(sandbox, sandbox.token_for("chloe@example.com")) as chloe:
+        assert chloe.put(ISSUES, params={"query": "is:unresolved"}, json={"status": "resolved"}).status_code == 200
+    assert _status(api, "WORKER-1") == "resolved" and _status(api, "BACKEND-1") == "unresolved"
+
+
+# -- the group= list ------------------------------------------------------------------------------
+
+
+def test_group_lists_the_given_issues_whatever_the_query(api: httpx.Client, sandbox: SandboxServer) -> None:
+    ids = [_id(api, s) for s in ("WORKER-2", "BACKEND-1")]  # WORKER-2 is resolved
+    response = api.get(ISSUES, params={"group": ids, "query": "is:unresolved"})
+    assert response.status_code == 200 and "Link" not in response.headers
+    assert [i["shortId"] for i in response.json()] == ["BACKEND-1", "WORKER-2"]
+    schema = relax(response_schema(f"{ORG_SPEC}/issues/"), nullable=("owners", "inbox"))
+    assert_matches_spec(response.json(), schema)
+    backend_only = api.get(ISSUES, params={"group": ids, "project": sandbox.project_id("backend")}).json()
+    assert [i["shortId"] for i in backend_only] == ["BACKEND-1"]
+    refused = api.get(ISSUES, params={"group": "BACKEND-1"})
+    assert (refused.status_code, refused.json()) == (400, {"detail": "Group ids must be integers"})
+    with api_client(sandbox, sandbox.token_for("ben@example.com")) as ben:
+        assert [i["shortId"] for i in ben.get(ISSUES, params={"group": ids}).json()] == ["BACKEND-1"]
+
+
+def test_bulk_by_short_ids_and_refused_bodies(api: httpx.Client) -> None:
+    response = api.put(ISSUES, params={"id": ["BACKEND-1", "BACKEND-2"]}, json={"isBookmarked": True})
+    assert response.json() == {"isBookmarked": True}
+    assert api.get(f"{ISSUES}BACKEND-2/").json()["isBookmarked"] is True
+    assert api.put(ISSUES, params={"id": "NOPE-1"}, json={"isBookmarked": True}).status_code == 404
+    refused = api.put(ISSUES, params={"id": _id(api, "BACKEND-1")}, json=["status"])
+    assert (refused.status_code, refused.json()) == (400, {"detail": "Invalid request body: expected a JSON object."})
+    shared = api.put(ISSUES, params={"id": _id(api, "BACKEND-1")}, json={"isPublic": True}).json()
+    assert shared["isPublic"] is True and len(shared["shareId"]) == 32
 
 
 def test_ownership_rules_match_paths_modules_urls_and_tags(sandbox: SandboxServer) -> None:
