@@ -16,16 +16,20 @@ from . import (
     routes_ingest,
     routes_issues,
     routes_mutate,
+    routes_notes,
     routes_orgs,
     routes_people,
+    routes_tags,
 )
-from .api_base import NOT_FOUND, SandboxState, guarded, state_of
-from .auth import EVENT_READ, EVENT_WRITE, MEMBER_READ, ORG_READ, PROJECT_READ
+from .api_base import NOT_FOUND, SandboxState, guarded, on_issue, state_of
+from .auth import EVENT_ADMIN, EVENT_READ, EVENT_WRITE, MEMBER_READ, ORG_READ, PROJECT_READ
 from .faults import FaultMiddleware
 from .flavor_tools import ApiRoute, Flavor
 
 ORG = "/api/0/organizations/{org}"
 PROJECT = "/api/0/projects/{org}/{project}"
+ISSUE = f"{ORG}/issues/{{issue_id}}"
+LEGACY_ISSUE = "/api/0/issues/{issue_id}"
 SENTRY_PUBLIC_ROUTES = (Route("/api/0/", routes_people.api_root, methods=["GET"]),)
 
 # How each flavor changes the sentry flavor's API routes (see flavor_glitchtip.py, flavor_legacy.py).
@@ -45,6 +49,21 @@ def _people_routes() -> list[ApiRoute]:
         (f"{PROJECT}/members/", "GET", PROJECT_READ, people.list_project_members),
         (f"{PROJECT}/teams/", "GET", PROJECT_READ, people.list_project_teams),
     ]
+
+
+def _note_and_tag_routes() -> list[ApiRoute]:
+    notes, tags = routes_notes, routes_tags
+    routes: list[ApiRoute] = []
+    for prefix, short_ids in ((ISSUE, True), (LEGACY_ISSUE, False)):
+        routes += [
+            (f"{prefix}/notes/", "GET", EVENT_READ, on_issue(notes.list_notes, short_ids)),
+            (f"{prefix}/notes/", "POST", EVENT_WRITE, on_issue(notes.post_note, short_ids)),
+            (f"{prefix}/notes/{{note_id}}/", "PUT", EVENT_WRITE, on_issue(notes.edit_note, short_ids)),
+            (f"{prefix}/notes/{{note_id}}/", "DELETE", EVENT_ADMIN, on_issue(notes.delete_note, short_ids)),
+            (f"{prefix}/tags/", "GET", EVENT_READ, on_issue(tags.issue_tags, short_ids)),
+            (f"{prefix}/tags/{{key}}/", "GET", EVENT_READ, on_issue(tags.issue_tag_details, short_ids)),
+        ]
+    return routes
 
 
 def _routes(flavor: str) -> list[Route]:
@@ -71,6 +90,7 @@ def _routes(flavor: str) -> list[Route]:
         ("/api/0/issues/{issue_id}/events/", "GET", EVENT_READ, issues.list_legacy_issue_events),
         ("/api/0/issues/{issue_id}/events/{event_id}/", "GET", EVENT_READ, issues.get_legacy_issue_event),
         *_people_routes(),
+        *_note_and_tag_routes(),
     ]
     api = FLAVORS[flavor].adapt(api)
     routes = [Route(path, guarded(scopes)(handler), methods=[method]) for path, method, scopes, handler in api]

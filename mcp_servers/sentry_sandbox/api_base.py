@@ -198,6 +198,20 @@ def find_issue(ctx: Ctx, allow_short_id: bool = True) -> Issue:
     return issue
 
 
+IssueHandler = Callable[[Ctx, Issue], Response]
+
+
+def on_issue(handle: IssueHandler, allow_short_id: bool = True) -> Handler:
+    """A route handler that answers `handle` for the issue of its path (see `find_issue`): one handler serves both
+    `organizations/{org}/issues/{issue_id}/...` and the older `issues/{issue_id}/...` (numeric ids only)."""
+
+    def answer(ctx: Ctx) -> Response:
+        return handle(ctx, find_issue(ctx, allow_short_id))
+
+    answer.__name__ = handle.__name__
+    return answer
+
+
 def int_param(ctx: Ctx, key: str, default: int, detail: str) -> int:
     raw = ctx.params.get(key)
     if raw is None or raw == "":

@@ -8,8 +8,8 @@ So `GET organizations/{org}/issues/{id}/` is a 405 (only PUT is routed) and the 
 routes, short ids and `projects/{org}/{project}/stats/` reach the catch-all; `organizations/{org}/sessions/`
 is a 404. Issue ids in paths are numbers (a short id reaches the catch-all). Issues are grouped by title
 (see `SandboxStore.group_by_title`). Organization and project routes answer as in the sentry flavor.
-Sentry's member and team lists are not served (GlitchTip has its own member and team routes, which this
-flavor lacks).
+Notes are GlitchTip's comments (`issues/{id}/comments/`); Sentry's notes, organization-scoped tag routes and
+member and team lists are not served (GlitchTip has its own member and team routes, which this flavor lacks).
 """
 
 from __future__ import annotations
@@ -43,16 +43,25 @@ REPLACED: dict[tuple[str, str], Handler | None] = {
     ("/api/0/issues/{issue_id}/", "PUT"): gt.update_issue,
     ("/api/0/issues/{issue_id}/events/", "GET"): gt.list_issue_events,
     ("/api/0/issues/{issue_id}/events/{event_id}/", "GET"): gt.get_issue_event,
+    ("/api/0/issues/{issue_id}/tags/", "GET"): gt.issue_tags,
     # Sentry's people routes: GlitchTip routes members and teams its own way (apps/organizations_ext/api.py,
     # apps/teams/api.py), which this flavor does not serve; projects have no members route.
     (f"{ORG}/members/", "GET"): None,
     (f"{ORG}/teams/", "GET"): None,
     ("/api/0/projects/{org}/{project}/members/", "GET"): None,
     ("/api/0/projects/{org}/{project}/teams/", "GET"): None,
+    # Notes are GlitchTip's comments (below); one key's tag details is `issues/{id}/tags/?key=`.
+    **{
+        (f"{prefix}/notes/{tail}", method): None
+        for prefix in (f"{ORG}/issues/{{issue_id}}", "/api/0/issues/{issue_id}")
+        for tail, method in (("", "GET"), ("", "POST"), ("{note_id}/", "PUT"), ("{note_id}/", "DELETE"))
+    },
+    (f"{ORG}/issues/{{issue_id}}/tags/", "GET"): None,
+    (f"{ORG}/issues/{{issue_id}}/tags/{{key}}/", "GET"): None,
+    ("/api/0/issues/{issue_id}/tags/{key}/", "GET"): None,
 }
 ADDED: list[ApiRoute] = [
     ("/api/0/issues/{issue_id}/events/latest/", "GET", EVENT_READ, gt.latest_issue_event),
-    ("/api/0/issues/{issue_id}/tags/", "GET", EVENT_READ, gt.issue_tags),
     ("/api/0/issues/{issue_id}/comments/", "GET", COMMENT_READ, gt.list_comments),
     ("/api/0/issues/{issue_id}/comments/", "POST", EVENT_WRITE, gt.add_comment),
 ]

@@ -158,6 +158,22 @@ def user_key(payload: dict[str, Any]) -> str | None:
     return None
 
 
+def _context_tags(alias: str, context: dict[str, Any]) -> dict[str, str]:
+    """The tags Sentry makes of a browser, os or device context (its `context_to_tag_mapping`): `browser` =
+    "name version" and `browser.name`, `os` and `os.name`, `device` (the model) and `device.family`; a context
+    sent under another key (`client_os`) names its tags after that key."""
+    kind = str(context.get("type") or alias)
+    name = str(context.get("name") or "")
+    found: dict[str, str] = {}
+    if kind in ("browser", "os"):
+        found[alias] = " ".join(str(part) for part in (name, context.get("version")) if part)
+        found[f"{alias}.name"] = name
+    elif kind == "device":
+        found[alias] = str(context.get("model") or "")
+        found[f"{alias}.family"] = str(context.get("family") or "")
+    return {key: value for key, value in found.items() if value}
+
+
 def event_tags(payload: dict[str, Any], digest: EventDigest) -> list[tuple[str, str]]:
     """Tags as Sentry indexes them: the event's own tags plus the ones it adds, sorted by key."""
     tags: dict[str, str] = {}
@@ -178,6 +194,8 @@ def event_tags(payload: dict[str, Any], digest: EventDigest) -> list[tuple[str, 
         tags["handled"] = "no" if digest.is_unhandled else "yes"
         if mechanism.get("type"):
             tags["mechanism"] = str(mechanism["type"])
+    for alias, context in _as_dict(payload.get("contexts")).items():
+        tags.update(_context_tags(str(alias), _as_dict(context)))
     runtime = _as_dict(_as_dict(payload.get("contexts")).get("runtime"))
     if runtime.get("name"):
         tags["runtime.name"] = str(runtime["name"])

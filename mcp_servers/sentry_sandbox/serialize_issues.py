@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from .activity import notes_of, serialize_activity
 from .directory import OWNER
+from .issue_tags import TOP_VALUES_PER_KEY, tag_keys
 from .models import Issue, StoredEvent
 from .ownership import issue_owners
 from .search import EventWindow
@@ -107,7 +108,7 @@ def serialize_issue_base(
         "issueType": "error",
         "issueCategory": "error",
         "metadata": dict(latest.digest.metadata),
-        "numComments": 0,
+        "numComments": len(notes_of(issue)),
         "assignedTo": dict(issue.assigned_to) if issue.assigned_to else None,
         "isBookmarked": issue.is_bookmarked,
         "isSubscribed": issue.is_subscribed,
@@ -186,49 +187,6 @@ def serialize_issue_stream(
     return data
 
 
-def _tag_label(key: str) -> str:
-    labels = {"url": "URL", "server_name": "Server", "runtime.name": "Runtime Name"}
-    return labels.get(key, key.replace("_", " ").replace(".", " ").title())
-
-
-def _issue_tags(events: list[StoredEvent]) -> list[dict[str, Any]]:
-    per_key: dict[str, Counter[str]] = {}
-    last_seen: dict[tuple[str, str], datetime] = {}
-    first_seen: dict[tuple[str, str], datetime] = {}
-    for event in events:
-        for key, value in event.tags:
-            per_key.setdefault(key, Counter())[value] += 1
-            last_seen[(key, value)] = max(last_seen.get((key, value), event.timestamp), event.timestamp)
-            first_seen[(key, value)] = min(first_seen.get((key, value), event.timestamp), event.timestamp)
-    tags = []
-    for key in sorted(per_key):
-        counter = per_key[key]
-        tags.append(
-            {
-                "key": key,
-                "name": _tag_label(key),
-                "totalValues": sum(counter.values()),
-                "topValues": [
-                    {
-                        "key": key,
-                        "name": value,
-                        "value": value,
-                        "count": count,
-                        "lastSeen": iso(last_seen[(key, value)]),
-                        "firstSeen": iso(first_seen[(key, value)]),
-                    }
-                    for value, count in counter.most_common(9)
-                ],
-            }
-        )
-    return tags
-
-
-def _user(store: SandboxStore, user_id: str | None) -> dict[str, Any] | None:
-    user = store.directory.user_by_id(user_id)
-    return serialize_user(user) if user is not None else None
-
-
 def _owner_user(store: SandboxStore) -> dict[str, Any] | None:
     """The organization's owner: the one user `seenBy` and `participants` name (the sandbox keeps no per-user
     seen and subscribed marks)."""
@@ -245,8 +203,8 @@ def serialize_issue_detail(
     environments: frozenset[str],
     expand: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
-    """`GET organizations/{org}/issues/{id}/`: base fields, 24h/30d stats, releases, tags, activity, and `owners`
-    under `expand=owners`."""
+    """`GET organizations/{org}/issues/{id}/`: base fields, 24h/30d stats, releases, tags, activity (notes
+    included), and `owners` under `expand=owners`."""
     events = [e for e in issue.events if EventWindow(environments=environments).matches(e)]
     data = serialize_issue_base(store, issue, base_url, now, events)
     releases = [store.release(e.release) for e in events if e.release]
@@ -262,17 +220,8 @@ def serialize_issue_detail(
             },
             "firstRelease": serialize_release(known[0], store) if known else None,
             "lastRelease": serialize_release(known[-1], store) if known else None,
-            "tags": _issue_tags(events),
-            "activity": [
-                {
-                    "id": a["id"],
-                    "user": _user(store, a.get("user_id")),
-                    "type": a["type"],
-                    "data": a["data"],
-                    "dateCreated": iso(a["when"]),
-                }
-                for a in issue.activity
-            ],
+            "tags": [tag.serialize(TOP_VALUES_PER_KEY) for _key, tag in sorted(tag_keys(events).items())],
+            "activity": [serialize_activity(store, entry) for entry in issue.activity],
             "openPeriods": [],
             "seenBy": [owner] if issue.has_seen and owner else [],
             "participants": [owner] if (issue.assigned_to or issue.is_subscribed) and owner else [],
