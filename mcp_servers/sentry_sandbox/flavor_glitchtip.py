@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from . import glitchtip_routes as gt
 from .api_base import Handler
-from .auth import EVENT_READ, EVENT_WRITE
+from .auth import EVENT_ADMIN, EVENT_READ, EVENT_WRITE
 from .flavor_tools import ApiRoute, Flavor
 from .glitchtip_pages import unrouted
 
@@ -64,6 +64,8 @@ ADDED: list[ApiRoute] = [
     ("/api/0/issues/{issue_id}/events/latest/", "GET", EVENT_READ, gt.latest_issue_event),
     ("/api/0/issues/{issue_id}/comments/", "GET", COMMENT_READ, gt.list_comments),
     ("/api/0/issues/{issue_id}/comments/", "POST", EVENT_WRITE, gt.add_comment),
+    ("/api/0/issues/{issue_id}/comments/{comment_id}/", "PUT", EVENT_WRITE, gt.update_comment),
+    ("/api/0/issues/{issue_id}/comments/{comment_id}/", "DELETE", EVENT_ADMIN, gt.delete_comment),
 ]
 PUBLIC_ROUTES = (
     Route("/api/0/", gt.api_root, methods=["GET"]),
@@ -72,7 +74,7 @@ PUBLIC_ROUTES = (
 
 
 def _int_ids(path: str) -> str:
-    return path.replace("{issue_id}", "{issue_id:int}")
+    return path.replace("{issue_id}", "{issue_id:int}").replace("{comment_id}", "{comment_id:int}")
 
 
 def adapt(routes: list[ApiRoute]) -> list[ApiRoute]:

@@ -252,6 +252,32 @@ def add_comment(ctx: Ctx) -> Response:
     return GlitchtipJSON(serialize_comment(comment, ctx.store.directory), status_code=201)
 
 
+def _comment(ctx: Ctx) -> tuple[Issue, int]:
+    """The issue and the index of the comment of the path; 400 "Comment does not exist" otherwise (any
+    member's comment: GlitchTip does not check who wrote it)."""
+    issue = ctx.store.issue(int(ctx.path("issue_id")))
+    comment_id = int(ctx.path("comment_id"))
+    index = next((i for i, c in enumerate(issue.comments) if c["id"] == comment_id), None) if issue else None
+    if issue is None or index is None:
+        raise ApiError(400, {"detail": "Comment does not exist"})
+    return issue, index
+
+
+def update_comment(ctx: Ctx) -> Response:
+    """`PUT issues/{id}/comments/{comment_id}/` with `{"data": {"text": ...}}`: the comment."""
+    text = _comment_text(ctx)
+    issue, index = _comment(ctx)
+    issue.comments[index] = {**issue.comments[index], "text": text}  # a new dict: snapshots share the old one
+    return GlitchtipJSON(serialize_comment(issue.comments[index], ctx.store.directory))
+
+
+def delete_comment(ctx: Ctx) -> Response:
+    """`DELETE issues/{id}/comments/{comment_id}/` (`event:admin`): 204."""
+    issue, index = _comment(ctx)
+    del issue.comments[index]
+    return Response(status_code=204)
+
+
 def stats_v2(ctx: Ctx) -> Response:
     """`GET organizations/{org}/stats_v2/`."""
     return GlitchtipJSON(compute(ctx, parse_query(ctx)))
