@@ -11,7 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 __all__ = [
     "ErrorCategory",
@@ -102,6 +102,8 @@ class ModuleOutput(BaseModel):
     warnings: list[str] = Field(default_factory=list)
     recommendations: list[str] = Field(default_factory=list)
     metadata: OutputMetadata
+    # The text the module rendered `data` as, when it did (so rendering it again costs nothing); not serialized.
+    _body: str | None = PrivateAttr(default=None)
 
     @property
     def ok(self) -> bool:

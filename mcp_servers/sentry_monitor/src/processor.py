@@ -114,58 +114,73 @@ class SentryErrorMonitorModule:
             params = _validate(operation, module_input.parameters)
             if self._client is not None:
                 context = OperationContext(api=SentryApi(self._client), progress=progress)
-                data = await self._run(operation, context, params)
+                data, body = await self._run(operation, context, params)
             else:
                 async with SentryClient(self._settings, transport=self._transport) as client:
                     context = OperationContext(api=SentryApi(client), progress=progress)
-                    data = await self._run(operation, context, params)
+                    data, body = await self._run(operation, context, params)
         except SentryMonitorError as exc:
             return self._failed(name, exc, context, started)
         except Exception as exc:
             logger.exception("operation %s failed unexpectedly", name)
             bug = SentryMonitorError(f"Unexpected {type(exc).__name__} while running {name}.")
             return self._failed(name, bug, context, started)
-        return _succeeded(name, data, context, started)
+        output = _succeeded(name, data, context, started)
+        output._body = body
+        return output
 
     def render(self, module_output: ModuleOutput) -> str:
         """The compact text a model reads for this output, within the result budget."""
         operation = OPERATIONS.get(module_output.metadata.operation)
-        body = operation.render_data(module_output.data) if operation and module_output.data is not None else None
+        body = module_output._body
+        if body is None and operation is not None and module_output.data is not None:
+            body = operation.render_data(module_output.data)
         return tool_text(module_output, body, self._budget)
 
     @property
     def _budget(self) -> int:
         return self._settings.max_result_chars if self._settings else Settings.max_result_chars
 
-    async def _fit(self, operation: Operation[Any, Any], context: OperationContext, result: Result) -> None:
+    async def _fit(
+        self, operation: Operation[Any, Any], context: OperationContext, result: Result
+    ) -> tuple[dict[str, Any], str]:
         """Cut `result` to the result budget as the model reads it: the text, and the structured JSON unless the
-        server runs text-only. The cut is said in a warning; a moved cursor replaces the old one in next steps."""
+        server runs text-only. The cut is said in a warning; a moved cursor replaces the old one in next steps.
+        Returns the result's data and text body, as measured."""
         structured = self._settings.structured if self._settings else True
         budget = self._budget
         old_cursor = getattr(result, "next_cursor", None)
+        measured: list[tuple[dict[str, Any], str]] = []
 
         def size(candidate: Result, warning: str | None) -> int:
-            trial = _succeeded(operation.name, candidate.model_dump(mode="json"), context, time.perf_counter())
+            data, body = candidate.model_dump(mode="json"), operation.render(candidate)
+            measured.append((data, body))
+            trial = _succeeded(operation.name, data, context, time.perf_counter())
             if warning:
                 trial.warnings = [*trial.warnings, warning]
-            text = tool_text(trial, operation.render(candidate), None)
+            text = tool_text(trial, body, None)
             return max(len(text), len(compact_json(structured_content(trial))) if structured else 0)
 
         warning = await fit(result, budget, size, main_list=operation.main_list, hint=operation.cut_hint)
+        if warning is None and measured:
+            return measured[0]  # nothing cut: the result as first measured
         if warning is None:
-            return
+            return result.model_dump(mode="json"), operation.render(result)
         context.warn(warning)
         new_cursor = getattr(result, "next_cursor", None)
         if old_cursor and new_cursor and new_cursor != old_cursor:
             context.recommendations = [step.replace(old_cursor, new_cursor) for step in context.recommendations]
+        return result.model_dump(mode="json"), operation.render(result)
 
-    async def _run(self, operation: Operation[Any, Any], context: OperationContext, params: Any) -> dict[str, Any]:
+    async def _run(
+        self, operation: Operation[Any, Any], context: OperationContext, params: Any
+    ) -> tuple[dict[str, Any], str]:
         assert self._settings is not None
         timeout = self._settings.timeout
         try:
             with anyio.fail_after(timeout):
                 result = await operation.run(context, params)
-                await self._fit(operation, context, result)
+                return await self._fit(operation, context, result)
         except ValidationError as exc:
             if exc.title not in models.UPSTREAM_MODELS:
                 raise  # our own result did not validate: a bug, reported as such
@@ -178,8 +193,6 @@ class SentryErrorMonitorModule:
             raise OperationTimeout(
                 f"{operation.name} did not finish within {timeout:g} s (SENTRY_MONITOR_TIMEOUT).", timeout_s=timeout
             ) from None
-        data: dict[str, Any] = result.model_dump(mode="json")
-        return data
 
     def _failed(
         self, name: str, exc: SentryMonitorError, context: OperationContext | None, started: float

@@ -12,6 +12,7 @@ as one table (`table`), its field names once instead of once per row.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cache
 from typing import Annotated, Any, TypeVar
 
 from pydantic import (
@@ -26,7 +27,6 @@ from pydantic import (
 )
 
 MAX_TEXT_CHARS = 500
-EMPTY: tuple[Any, ...] = (None, "", [], {})
 
 
 class Result(BaseModel):
@@ -40,16 +40,25 @@ class Result(BaseModel):
         data = serialize(self)
         if not isinstance(data, dict):
             return data
-        for name, field in type(self).model_fields.items():
-            key = field.alias or name
-            if key not in data or field.is_required():  # a required field is always there, so it reads back
+        for key, default in _optional_fields(type(self)):
+            if key not in data:
                 continue
             value = data[key]
-            if isinstance(value, dict) and not isinstance(getattr(self, name), Result):  # a mapping of facts
-                value = data[key] = {k: v for k, v in value.items() if v is not None}
-            if any(value == empty and type(value) is type(empty) for empty in EMPTY) or value == field.default:
+            if isinstance(value, dict) and value and not isinstance(getattr(self, key, None), Result):
+                value = data[key] = {k: v for k, v in value.items() if v is not None}  # a mapping of facts
+            if value is None or value == default or (not value and isinstance(value, str | list | dict)):
                 del data[key]
         return data
+
+
+@cache
+def _optional_fields(model: type[Result]) -> tuple[tuple[str, Any], ...]:
+    """A result class's fields that may be left out (not required), each with its default: worked out once."""
+    return tuple(
+        (field.alias or name, field.get_default(call_default_factory=True))
+        for name, field in model.model_fields.items()
+        if not field.is_required()
+    )
 
 
 def to_seconds(value: str | None) -> str | None:
