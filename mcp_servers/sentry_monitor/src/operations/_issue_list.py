@@ -29,7 +29,7 @@ SearchTerms = Annotated[
     Field(
         default=None,
         max_length=SEARCH_TERMS_MAX,
-        description="Sentry search terms, e.g. 'level:error release:1.2.0 environment:production'.",
+        description="Sentry search terms, e.g. 'level:error release:1.2.0', 'assigned:me', 'is:unassigned'.",
     ),
     AfterValidator(_printable),
 ]

@@ -20,7 +20,8 @@ class SearchIssuesParams(Parameters):
         max_length=SEARCH_TERMS_MAX,
         pattern=r"^[^\x00-\x1f\x7f]+$",
         description="Sentry search syntax, e.g. 'is:unresolved level:fatal release:1.4.2' or "
-        "'is:unresolved error.unhandled:true environment:production TypeError'.",
+        "'is:unresolved error.unhandled:true TypeError'; by owner: 'is:unassigned', 'assigned:me', "
+        "'assigned_or_suggested:#team-slug'.",
     )
     project_slug: ProjectSlug | None = Field(default=None, description="Search one project only (its slug).")
     limit: Count = Field(default=25, ge=1, le=MAX_LIMIT, description=f"How many issues (1-{MAX_LIMIT}).")

@@ -20,7 +20,9 @@ from .responses import ApiResponse
 
 ALL_PROJECTS = "-1"
 FIRST_SEEN = re.compile(r"(?<!\S)firstSeen:-(\d+)([hdw])(?!\S)")
-STATUS_QUERY = re.compile(r"(?<!\S)is:(regressed|escalating|new|archived|for_review)(?!\S)")
+STATUS_QUERY = re.compile(r"(?<!\S)(!is:\S+|is:(?!(?:unresolved|resolved|ignored)(?!\S))\S+)")
+"""An `is:` search GlitchTip cannot answer: it reads `is:` as a status, so any value but these three (Sentry's
+regressed, escalating, new, assigned, unassigned, bookmarked...) matches nothing, and `!is:` is read as a tag."""
 SENTRY_ONLY_KEYS = re.compile(
     r"(?<!\S)!?(error\.unhandled|error\.handled|lastSeen|times_seen|age|assigned|assigned_or_suggested|bookmarks|"
     r"issue\.priority|issue\.category|issue\.type):"
@@ -50,9 +52,10 @@ def issue_list_params(params: Params) -> dict[str, str | int | Sequence[str]]:
     state = STATUS_QUERY.search(query)
     if state:
         raise UnsupportedByServer(
-            f"GlitchTip keeps no '{state.group(1)}' issue state: 'is:{state.group(1)}' would match nothing there.",
+            f"GlitchTip cannot search '{state.group(1)}': its is: takes only unresolved, resolved or ignored (it "
+            "has no assignees or bookmarks), so it would match nothing there.",
             recovery="Search by is:unresolved, is:resolved or is:ignored, first seen (a period), level, tags or text.",
-            capability=f"is:{state.group(1)}",
+            capability=state.group(1),
         )
     unknown = SENTRY_ONLY_KEYS.search(query)
     if unknown:
