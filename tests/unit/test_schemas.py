@@ -7,7 +7,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from mcp_servers.framework.contracts import (
     ErrorCategory,
@@ -90,12 +90,20 @@ def test_compact_keeps_references_and_descriptions_of_nullable_fields() -> None:
         note: str | None = None
         inner: Inner | None = None
 
+    class Limited(BaseModel):
+        name: str | None = Field(default=None, max_length=3, description="At most three.")
+
     schema = _compact(Outer.model_json_schema())
-    assert schema["properties"]["note"] == {"type": ["string", "null"], "default": None}
+    assert schema["properties"]["note"] == {"type": ["string", "null"]}  # absent already means null
     assert schema["properties"]["inner"]["anyOf"][0] == {"$ref": "#/$defs/Inner"}
     jsonschema.validate({"note": None, "inner": {"value": 1}}, schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"note": 3}, schema)
+    limited = _compact(Limited.model_json_schema())["properties"]["name"]
+    assert limited == {"type": ["string", "null"], "maxLength": 3, "description": "At most three."}
+    jsonschema.validate({"name": None}, _compact(Limited.model_json_schema()))
+    with pytest.raises(jsonschema.ValidationError):  # the string's limit is kept
+        jsonschema.validate({"name": "four"}, _compact(Limited.model_json_schema()))
 
 
 def test_output_schemas_stay_within_their_context_budget() -> None:

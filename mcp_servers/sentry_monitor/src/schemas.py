@@ -105,7 +105,20 @@ def _compact(node: Any) -> Any:
     options = compacted.get("anyOf")
     if isinstance(options, list) and len(options) == 2 and {"type": "null"} in options:
         other = options[0] if options[1] == {"type": "null"} else options[1]
-        if set(other) == {"type"} and isinstance(other["type"], str):
+        if isinstance(other.get("type"), str) and set(other) - {"type"} <= _KEYWORDS_OF.get(other["type"], set()):
+            # `maxLength` and the like constrain only values of their own type, so null still passes them.
             del compacted["anyOf"]
-            compacted = {"type": [other["type"], "null"], **compacted}
+            limits = {key: value for key, value in other.items() if key != "type"}
+            compacted = {"type": [other["type"], "null"], **limits, **compacted}
+            if compacted.get("default", "") is None:  # an optional field's absence already means null
+                del compacted["default"]
     return compacted
+
+
+# The JSON Schema keywords that apply to values of one type only (and so let any other value through).
+_KEYWORDS_OF: dict[str, set[str]] = {
+    "string": {"maxLength", "minLength", "pattern", "format"},
+    "integer": {"maximum", "minimum", "exclusiveMaximum", "exclusiveMinimum"},
+    "number": {"maximum", "minimum", "exclusiveMaximum", "exclusiveMinimum"},
+    "array": {"items", "maxItems", "minItems", "uniqueItems"},
+}

@@ -64,10 +64,12 @@ def tool_for(operation: Operation[Any, Any], *, structured: bool = True) -> Tool
         description=operation.description,
         input_schema=input_schema(operation),
         output_schema=output_schema(operation) if structured else None,
-        annotations=ToolAnnotations(  # the title is the tool's own, not repeated here
+        # The title is the tool's own, not repeated here; the destructive and idempotent hints mean something
+        # only for a tool that writes (MCP's ToolAnnotations), so a read-only tool leaves them out.
+        annotations=ToolAnnotations(
             read_only_hint=operation.read_only,
-            destructive_hint=operation.destructive,
-            idempotent_hint=operation.idempotent,
+            destructive_hint=None if operation.read_only else operation.destructive,
+            idempotent_hint=None if operation.read_only else operation.idempotent,
             open_world_hint=True,
         ),
     )
