@@ -105,7 +105,7 @@ class IssueRow(Result):
 class UpdateIssuesResult(Result):
     dry_run: bool
     status: str
-    changes: table(IssueRow, "Issues to change, as before.") = Field(default_factory=list)  # type: ignore[valid-type]
+    changes: table(IssueRow, "Dry run: issues to change.") = Field(default_factory=list)  # type: ignore[valid-type]
     issue_ids: list[str] = Field(default_factory=list, description="Ids of `changes`.")
     unchanged: list[str] = Field(default_factory=list)
     not_found: list[str] = Field(default_factory=list)
@@ -233,7 +233,8 @@ async def update_issues(ctx: OperationContext, params: UpdateIssuesParams) -> Up
     result = UpdateIssuesResult(
         dry_run=params.dry_run,
         status=params.status,
-        changes=[_row(issue) for issue in to_change],
+        # A real run's side effects name each issue changed and its state before: not said twice.
+        changes=[_row(issue) for issue in to_change] if params.dry_run else [],
         issue_ids=[issue.id for issue in to_change],
         unchanged=[_ident(issue) for issue in issues if change.done(issue)],
         not_found=missing,
@@ -297,15 +298,14 @@ def _recommend_undo(ctx: OperationContext, issues: list[models.Issue]) -> None:
 def render_update_issues(result: UpdateIssuesResult) -> str:
     """The dry run's or the change's summary, one issue a line, and what to call next."""
     changing = result.changes
-    considered = len(changing) + len(result.unchanged)
+    count = len(result.issue_ids)
+    considered = count + len(result.unchanged)
     if result.dry_run:
-        head = f"Dry run: {len(changing)} of {considered} issues would become {result.status}"
-    else:
-        head = f"{len(changing)} of {considered} issues are now {result.status}"
-    lines = [head + (":" if changing else ".")]
-    verb = "" if result.dry_run else "was "
+        lines = [f"Dry run: {count} of {considered} issues would become {result.status}" + (":" if count else ".")]
+    else:  # each issue changed is in a side effect, told after this
+        lines = [f"{count} of {considered} issues are now {result.status}."]
     lines += [
-        f"{row.short_id or row.id} ({verb}{row.status or '?'}{'/' + row.substatus if row.substatus else ''}"
+        f"{row.short_id or row.id} ({row.status or '?'}{'/' + row.substatus if row.substatus else ''}"
         f"{', ' + row.assignee if row.assignee else ''}) {row.title or ''}".rstrip()
         for row in changing
     ]
