@@ -208,6 +208,16 @@ async def test_an_issue_outside_the_allowed_projects_refuses_the_whole_call(clea
     assert worker_short in output.error.message and "Nothing was changed" in output.error.message
     assert output.error.details["issues"] == [worker_short]
     assert sent(clean_sandbox, "PUT") == [] and issue_states(clean_sandbox) == before
+    several = await run(
+        module(clean_sandbox, allowed_projects=frozenset({"worker"})),
+        "update-issues",
+        issue_ids=[*backend, worker_id],
+        status="resolved",
+    )
+    assert several.error is not None and several.error.code == "PROJECT_NOT_ALLOWED"
+    shorts = [short for numeric, short in project_issues(clean_sandbox, "BACKEND-") if numeric in backend]
+    assert f"Issues {', '.join(shorts)} belong to project(s) backend" in several.error.message
+    assert several.error.details["issues"] == shorts and sent(clean_sandbox, "PUT") == []
 
 
 async def test_ids_naming_no_issue_refuse_the_real_run_and_are_named_in_a_dry_run(clean_sandbox: SandboxServer) -> None:
