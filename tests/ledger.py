@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 TOKEN = re.compile(r"sntry[a-z]_[A-Za-z0-9]{16,}")
-WRITE_TOOLS = frozenset({"resolve-issue", "ignore-issue", "unresolve-issue"})
+WRITE_TOOLS = frozenset({"resolve-issue", "ignore-issue", "unresolve-issue", "update-issues"})
 
 
 @dataclass
@@ -39,8 +39,10 @@ class Ledger:
 
     def record_call(self, tool: str, arguments: Any, outcome: dict[str, Any] | None, text: str = "") -> None:
         """One tool result: its structured outcome (None for a protocol error) and its text."""
-        if tool in WRITE_TOOLS and isinstance(arguments, dict) and isinstance(arguments.get("issue_id"), str):
-            self.asked.add(arguments["issue_id"])
+        if tool in WRITE_TOOLS and isinstance(arguments, dict):
+            many = arguments.get("issue_ids")
+            named = [arguments.get("issue_id"), *(many if isinstance(many, list) else [])]
+            self.asked.update(ref for ref in named if isinstance(ref, str))
         if outcome is None:
             self.outcomes["protocol error"] += 1
             self.crashes.append(f"{tool}: protocol error")

@@ -38,6 +38,7 @@ FIELDS = {
     "resolve-issue": ("issue_id", "in_next_release"),
     "ignore-issue": ("issue_id", "duration_minutes", "count", "window_minutes", "user_count", "until_escalating"),
     "unresolve-issue": ("issue_id",),
+    "update-issues": ("status", "issue_ids", "project_slug", "query", "dry_run", "max_issues"),
     "get-project-stats": ("project_slug", "period"),
     "get-project-health": (
         "project_slug",
@@ -100,6 +101,13 @@ GOOD = {
         st.builds("WORKER-{}".format, st.integers(1, 8)),
         st.integers(1, 10**12).map(str),
     ),
+    "issue_ids": st.lists(
+        st.one_of(st.builds("BACKEND-{}".format, st.integers(1, 12)), st.integers(1, 10**12).map(str)),
+        min_size=1,
+        max_size=3,
+    ),
+    "dry_run": st.booleans(),
+    "max_issues": st.integers(1, 100),
     "limit": st.integers(1, 100),
     "status": st.sampled_from(["unresolved", "resolved", "ignored"]),
     "query": st.sampled_from(["level:error", "is:unhandled", "TypeError", "release:1.0.0"]),
@@ -129,6 +137,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "get-project-health": ("project_slug",),
     "analyze-error-patterns": ("project_slug",),
     "get-event": ("issue_id", "event_id"),
+    "update-issues": ("status", "issue_ids"),
 }
 
 

@@ -146,6 +146,12 @@ def _state_text(state: IssueState) -> str:
     return (state.status or "?") + (f"/{state.substatus}" if state.substatus else "")
 
 
+def archived_forever(issue: models.Issue) -> bool:
+    """Ignored with no condition (servers without substatus show a condition only in statusDetails)."""
+    conditional = any(key.startswith("ignore") for key in issue.status_details)
+    return issue.status == "ignored" and issue.substatus in (None, "archived_forever") and not conditional
+
+
 def project_slug_of(issue: models.Issue) -> str:
     return issue.project.slug if issue.project and issue.project.slug else "<project>"
 

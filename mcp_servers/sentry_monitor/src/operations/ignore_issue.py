@@ -7,9 +7,15 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from ..base.errors import InvalidParameter
-from ..sentry import models
 from ._params import IssueIdParams
-from ._status_change import Change, ChangedIssue, change_status, project_slug_of, render_changed_issue
+from ._status_change import (
+    Change,
+    ChangedIssue,
+    archived_forever,
+    change_status,
+    project_slug_of,
+    render_changed_issue,
+)
 from .operation import Count, Operation, OperationContext
 
 MAX_WINDOW_MINUTES = 10080  # Sentry's limit: one week
@@ -65,7 +71,7 @@ def _change(params: IgnoreIssueParams) -> Change:
             condition="until escalating",
         )
     else:
-        return Change(verb="ignore", body={"status": "ignored"}, done=_archived_forever, describe="Archived forever:")
+        return Change(verb="ignore", body={"status": "ignored"}, done=archived_forever, describe="Archived forever:")
     return Change(
         verb="ignore",
         body={"status": "ignored", "statusDetails": details},
@@ -74,12 +80,6 @@ def _change(params: IgnoreIssueParams) -> Change:
         field=field,
         condition=what,
     )
-
-
-def _archived_forever(issue: models.Issue) -> bool:
-    """Ignored with no condition (servers without substatus show a condition only in statusDetails)."""
-    conditional = any(key.startswith("ignore") for key in issue.status_details)
-    return issue.status == "ignored" and issue.substatus in (None, "archived_forever") and not conditional
 
 
 async def ignore_issue(ctx: OperationContext, params: IgnoreIssueParams) -> ChangedIssue:

@@ -21,6 +21,7 @@ from . import (
     resolve_issue,
     search_issues,
     unresolve_issue,
+    update_issues,
 )
 from .operation import Operation
 
@@ -36,6 +37,7 @@ OPERATIONS: dict[str, Operation[Any, Any]] = {
         resolve_issue.OPERATION,
         ignore_issue.OPERATION,
         unresolve_issue.OPERATION,
+        update_issues.OPERATION,
         get_project_stats.OPERATION,
         get_project_health.OPERATION,
         analyze_error_patterns.OPERATION,

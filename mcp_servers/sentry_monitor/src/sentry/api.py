@@ -6,6 +6,7 @@ between servers (see `routes`), so that an operation never needs to know which s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ..base.errors import NotFound, OrganizationNotFound
@@ -52,6 +53,16 @@ class SentryApi(OrgRequests):
     async def update_issue(self, issue_id: str, body: dict[str, Any], *, bad_request_field: str) -> ApiResponse:
         """PUT a change to one issue; on an older server the substatus is sent by its older name (and said)."""
         return await routes.update_issue(self, issue_id, body, bad_request_field)
+
+    async def issues_by_id(self, issue_ids: Sequence[str]) -> ApiResponse:
+        """GET up to 100 issues by numeric id, whatever their status, in one request; ids not found are not in the
+        answer. Raises InvalidParameter for no ids or more than 100."""
+        return await routes.issues_by_id(self, issue_ids)
+
+    async def update_issues(self, issue_ids: Sequence[str], body: dict[str, Any]) -> ApiResponse:
+        """PUT one change to up to 100 issues by numeric id (Sentry's bulk mutate); the answer is the change made,
+        or no body when no issue matched. Raises InvalidParameter for no ids or more than 100."""
+        return await routes.update_issues(self, issue_ids, body)
 
     async def issue_list(
         self,

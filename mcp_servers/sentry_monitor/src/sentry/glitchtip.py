@@ -72,6 +72,18 @@ def issue_list_params(params: Params) -> dict[str, str | int | Sequence[str]]:
     return sent
 
 
+def issues_by_id_params(issue_ids: Sequence[str]) -> dict[str, str | int | Sequence[str]]:
+    """Issues by numeric id as GlitchTip lists them: `id=` repeated (it knows no `group=`), every status (its
+    list has no default query), all of them on one page."""
+    return {"id": list(issue_ids), "limit": len(issue_ids)}
+
+
+def bulk_update_params(issue_ids: Sequence[str]) -> dict[str, str | int | Sequence[str]]:
+    """The query of a bulk update as GlitchTip takes it: `id=` repeated and nothing else (its `query` and
+    `project` are filters too, and `project=-1` or a Sentry search term would select nothing)."""
+    return {"id": list(issue_ids)}
+
+
 def without_user_counts(response: ApiResponse) -> ApiResponse:
     """Issues as Sentry would answer for a server that counts no users: `userCount` null (not a measured 0)."""
 

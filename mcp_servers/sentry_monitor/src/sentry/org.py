@@ -110,11 +110,12 @@ class OrgRequests:
         path: Sequence[str],
         *,
         body: Mapping[str, Any],
+        params: Params | None = None,
         not_found: type[NotFound] = OrganizationNotFound,
         scope: str = "event:write",
         bad_request_field: str = "parameters",
     ) -> ApiResponse:
-        """PUT a JSON body to an org-scoped path (sent once per attempt)."""
+        """PUT a JSON body to an org-scoped path, with `params` in its query (sent once per attempt)."""
         base = await self.client.region_base(self)
         expect = Expectations(not_found, scope, bad_request_field)
-        return await self.client.send(self, "PUT", base, path, body=body, expect=expect)
+        return await self.client.send(self, "PUT", base, path, params=params, body=body, expect=expect)

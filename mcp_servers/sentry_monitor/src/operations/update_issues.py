@@ -1,0 +1,341 @@
+"""update-issues: set the status of up to 100 issues in one request, after a dry run that says which would change.
+
+A dry run (the default) reads the issues, named by id or by a project's search, and answers which of them would
+change and the numeric ids to pass to the real run; it writes nothing. A real run takes ids only: both servers'
+bulk update changes every issue their search selects when no id is given, so it is never sent without ids. The
+issues are read in one request (ids) before anything is sent, every issue's project is checked against the
+allow-list, and only the issues not already as asked are sent, in one PUT.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import anyio
+from pydantic import Field, field_validator, model_validator
+
+from mcp_servers.framework.contracts import SideEffect
+
+from ..base.errors import InvalidParameter, IssueNotFound, ProjectNotAllowed, ProjectNotFound, TransientError
+from ..sentry import identifiers, models
+from ..sentry.identifiers import issue_ref
+from ..shared.issues import issue_summary
+from ..shared.results import Result, table, text
+from ._issue_list import SearchTerms
+from ._status_change import archived_forever
+from .operation import Count, Operation, OperationContext, Parameters
+
+MAX_ISSUES = 100
+TITLE_CHARS = 80
+NewStatus = Literal["resolved", "ignored", "unresolved"]
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """What update-issues sends for one status, when an issue already has it, and how the change reads."""
+
+    body: dict[str, str]
+    done: Callable[[models.Issue], bool]
+    verb: str
+    describe: str
+
+
+STATUS_CHANGES: dict[str, StatusChange] = {
+    "resolved": StatusChange({"status": "resolved"}, lambda i: i.status == "resolved", "resolve", "Resolved"),
+    "ignored": StatusChange({"status": "ignored"}, archived_forever, "ignore", "Archived forever:"),
+    "unresolved": StatusChange({"status": "unresolved"}, lambda i: i.status == "unresolved", "unresolve", "Reopened"),
+}
+
+
+class UpdateIssuesParams(Parameters):
+    status: NewStatus = Field(description="The status to set.")
+    issue_ids: list[str] | None = Field(default=None, description="Numeric ids best; short ids, URLs.")
+    project_slug: str | None = Field(default=None, max_length=100, description="Dry run: project to search.")
+    query: SearchTerms = Field(default=None, description="Dry run: search terms.")
+    dry_run: bool = Field(default=True, description="Only say what would change.")
+    max_issues: Count = Field(default=25, ge=1, le=MAX_ISSUES, description="At most this many issues.")
+
+    @field_validator("project_slug")
+    @classmethod
+    def _slug(cls, value: str | None) -> str | None:
+        return None if value is None else identifiers.project_slug(value)
+
+    @model_validator(mode="after")
+    def _one_selection(self) -> UpdateIssuesParams:
+        if self.issue_ids is not None and (self.project_slug is not None or self.query is not None):
+            raise InvalidParameter("issue_ids", "Give issue_ids, or project_slug with a query, not both.")
+        if self.issue_ids is None and not self.dry_run:
+            raise InvalidParameter(
+                "issue_ids",
+                "A real run (dry_run=false) takes issue_ids only: nothing was sent. Without ids Sentry would change "
+                "every issue its search matches.",
+                recovery="Run a dry run with project_slug and query, then pass the issue_ids it lists.",
+            )
+        if self.issue_ids is None and self.project_slug is None:
+            raise InvalidParameter(
+                "issue_ids" if self.query is None else "project_slug",
+                "Name the issues: issue_ids, or project_slug (with a query) for a dry run.",
+            )
+        if self.issue_ids is not None and not self.issue_ids:
+            raise InvalidParameter("issue_ids", "issue_ids is empty: name at least one issue.")
+        given = len(dict.fromkeys(self.issue_ids or ()))
+        if given > self.max_issues:
+            raise InvalidParameter(
+                "issue_ids",
+                f"{given} issue ids given, more than max_issues ({self.max_issues}): nothing was sent.",
+                recovery=f"Raise max_issues (at most {MAX_ISSUES}) or split the ids into several calls.",
+                count=given,
+                max_issues=self.max_issues,
+            )
+        return self
+
+
+class IssueRow(Result):
+    id: str = Field(description="Numeric issue id.")
+    short_id: str | None = None
+    title: str | None = None
+    project: str | None = None
+    status: str | None = None
+    substatus: str | None = None
+    assignee: str | None = None
+
+
+class UpdateIssuesResult(Result):
+    dry_run: bool
+    status: str
+    changes: table(IssueRow, "Dry run: issues to change.") = Field(default_factory=list)  # type: ignore[valid-type]
+    issue_ids: list[str] = Field(default_factory=list, description="Ids of `changes`.")
+    unchanged: list[str] = Field(default_factory=list)
+    not_found: list[str] = Field(default_factory=list)
+    total_hits: int | None = Field(default=None, description="Issues the query matches, if more than read.")
+
+
+def _ident(issue: models.Issue) -> str:
+    return issue.short_id or issue.id
+
+
+def _state(issue: models.Issue) -> str:
+    return (issue.status or "?") + (f"/{issue.substatus}" if issue.substatus else "")
+
+
+def _row(issue: models.Issue) -> IssueRow:
+    summary = issue_summary(issue)
+    return IssueRow(
+        id=issue.id,
+        short_id=issue.short_id,
+        title=text(issue.title, TITLE_CHARS),
+        project=issue.project.slug if issue.project else None,
+        status=issue.status,
+        substatus=issue.substatus,
+        assignee=summary.assignee,
+    )
+
+
+async def _read_by_ids(ctx: OperationContext, given: list[str]) -> tuple[list[models.Issue], list[str]]:
+    """The issues named, in the order given, and the ids naming none. Numeric ids are read in one request; a short
+    id or URL is looked up on its own first (the list by ids takes numeric ids only)."""
+    refs = [issue_ref(value, ctx.settings, field="issue_ids") for value in dict.fromkeys(given)]
+    for ref in refs:
+        await ctx.api.check_organization(ref.org, "issue_ids")
+    found: dict[str, models.Issue] = {}
+    order: list[str] = []
+    missing: list[str] = []
+    for ref in refs:
+        if ref.issue_id.isdigit():
+            order.append(ref.issue_id)
+            continue
+        try:
+            issue = models.Issue.model_validate((await ctx.api.issue(ref.issue_id)).json_object("the issue"))
+        except IssueNotFound:
+            missing.append(ref.issue_id)
+            continue
+        found[issue.id] = issue
+        order.append(issue.id)
+    numeric = [issue_id for issue_id in dict.fromkeys(order) if issue_id not in found]
+    if numeric:
+        for row in (await ctx.api.issues_by_id(numeric)).json_list("the issues by id"):
+            issue = models.Issue.model_validate(row)
+            found[issue.id] = issue
+    missing += [issue_id for issue_id in numeric if issue_id not in found]
+    return [found[issue_id] for issue_id in dict.fromkeys(order) if issue_id in found], missing
+
+
+async def _read_by_query(ctx: OperationContext, params: UpdateIssuesParams) -> tuple[list[models.Issue], int | None]:
+    """Up to max_issues issues of the project matching the query (every status unless the query says), newest
+    activity first, in one request; and how many match in all."""
+    assert params.project_slug is not None
+    project_id = await ctx.api.project_id(params.project_slug)
+    response = await ctx.api.issue_list(
+        {
+            "project": [project_id],
+            "query": params.query or "",
+            "sort": "date",
+            "limit": params.max_issues,
+            "collapse": ["stats", "lifetime", "filtered"],
+        },
+        not_found=ProjectNotFound,
+        bad_request_field="query" if params.query else "project_slug",
+        project=params.project_slug,
+    )
+    issues = [models.Issue.model_validate(row) for row in response.json_list("the issue list")]
+    return issues[: params.max_issues], response.total_hits
+
+
+def _check_allowed(ctx: OperationContext, issues: list[models.Issue]) -> None:
+    """Refuse the whole call when any issue's project is outside the allow-list, naming every such issue."""
+    refused: list[tuple[models.Issue, ProjectNotAllowed]] = []
+    for issue in issues:
+        try:
+            ctx.api.check_issue_allowed(issue)
+        except ProjectNotAllowed as exc:
+            refused.append((issue, exc))
+    if not refused:
+        return
+    first = refused[0][1]
+    if len(refused) == 1:
+        message = first.message
+    else:
+        projects = sorted({str(exc.details.get("project")) for _, exc in refused})
+        allowed = ", ".join(first.details.get("allowed_projects") or [])
+        message = (
+            f"Issues {', '.join(_ident(issue) for issue, _ in refused)} belong to project(s) "
+            f"{', '.join(projects)}, outside this server's allowed projects ({allowed})."
+        )
+    raise ProjectNotAllowed(
+        message + " Nothing was changed.",
+        recovery="Leave those issues out of issue_ids, or add their project to SENTRY_MONITOR_ALLOWED_PROJECTS.",
+        issues=[_ident(issue) for issue, _ in refused],
+        project=first.details.get("project"),
+        allowed_projects=first.details.get("allowed_projects"),
+    )
+
+
+async def update_issues(ctx: OperationContext, params: UpdateIssuesParams) -> UpdateIssuesResult:
+    change = STATUS_CHANGES[params.status]
+    total_hits: int | None = None
+    missing: list[str] = []
+    if params.issue_ids is not None:
+        issues, missing = await _read_by_ids(ctx, params.issue_ids)
+    else:
+        issues, total_hits = await _read_by_query(ctx, params)
+    _check_allowed(ctx, issues)
+    if missing and not params.dry_run:
+        raise IssueNotFound(
+            f"No issue {', '.join(missing)} that this token can see: nothing was changed.",
+            recovery="Leave those ids out (a dry run lists what each id names), then call again.",
+            issue_ids=missing,
+        )
+    if missing:
+        ctx.warn(f"Not found (left out): {', '.join(missing)}.")
+    to_change = [issue for issue in issues if not change.done(issue)]
+    result = UpdateIssuesResult(
+        dry_run=params.dry_run,
+        status=params.status,
+        # A real run's side effects name each issue changed and its state before: not said twice.
+        changes=[_row(issue) for issue in to_change] if params.dry_run else [],
+        issue_ids=[issue.id for issue in to_change],
+        unchanged=[_ident(issue) for issue in issues if change.done(issue)],
+        not_found=missing,
+        total_hits=total_hits if total_hits is not None and total_hits > len(issues) else None,
+    )
+    if params.dry_run or not to_change:
+        return result
+    await _write(ctx, change, to_change, params.status)
+    return result
+
+
+async def _write(ctx: OperationContext, change: StatusChange, issues: list[models.Issue], status: str) -> None:
+    """One PUT for the issues, one side effect per issue changed, and how to undo it."""
+    idents = ", ".join(_ident(issue) for issue in issues)
+    try:
+        response = await ctx.api.update_issues([issue.id for issue in issues], dict(change.body))
+    except (TransientError, anyio.get_cancelled_exc_class()):
+        ctx.warn(
+            f"The request to {change.verb} {idents} may or may not have reached Sentry, so each of them may or may "
+            f"not have changed; check with update-issues(issue_ids={[issue.id for issue in issues]}, status="
+            f"'{status}') (a dry run) before calling again (doing it twice changes nothing)."
+        )
+        raise
+    delta = response.data if isinstance(response.data, dict) else None
+    if delta is None:  # Sentry's 204: none of the ids matched any more (deleted or moved since they were read)
+        ctx.warn(f"Sentry answered that none of {idents} matched any more: nothing was changed.", partial=True)
+        return
+    after_status = str(delta.get("status") or status)
+    if after_status != status:
+        ctx.warn(f"Sentry answered with status {after_status!r}, not {status!r}; check the issues.", partial=True)
+    # Sentry's answer gives the first issue's substatus; an unresolved issue's (new, ongoing) differs from issue to
+    # issue, so it is left unknown there.
+    raw_substatus = delta.get("substatus") if status != "unresolved" else None
+    after_substatus = models.OLDER_SUBSTATUSES.get(raw_substatus, raw_substatus) if raw_substatus else None
+    for issue in issues:
+        ctx.side_effects.append(
+            SideEffect(
+                kind="issue_status_changed",
+                target=f"issue:{_ident(issue)}",
+                before={"status": issue.status, "substatus": issue.substatus},
+                after={"status": after_status, "substatus": after_substatus},
+                description=f"{change.describe} {_ident(issue)} (was {_state(issue)}).",
+            )
+        )
+    _recommend_undo(ctx, issues)
+
+
+def _recommend_undo(ctx: OperationContext, issues: list[models.Issue]) -> None:
+    """How to put each issue back: update-issues with its previous status, one call per previous status."""
+    by_status: dict[str, list[models.Issue]] = {}
+    for issue in issues:
+        by_status.setdefault(issue.status or "unresolved", []).append(issue)
+    for previous, group in by_status.items():
+        conditional = [_ident(i) for i in group if previous == "ignored" and not archived_forever(i)]
+        ctx.recommend(
+            f"Undo: update-issues(issue_ids={[i.id for i in group]}, status='{previous}', dry_run=false)."
+            + (f" The archive conditions of {', '.join(conditional)} need ignore-issue." if conditional else "")
+        )
+
+
+def render_update_issues(result: UpdateIssuesResult) -> str:
+    """The dry run's or the change's summary, one issue a line, and what to call next."""
+    changing = result.changes
+    count = len(result.issue_ids)
+    considered = count + len(result.unchanged)
+    if result.dry_run:
+        lines = [f"Dry run: {count} of {considered} issues would become {result.status}" + (":" if count else ".")]
+    else:  # each issue changed is in a side effect, told after this
+        lines = [f"{count} of {considered} issues are now {result.status}."]
+    lines += [
+        f"{row.short_id or row.id} ({row.status or '?'}{'/' + row.substatus if row.substatus else ''}"
+        f"{', ' + row.assignee if row.assignee else ''}) {row.title or ''}".rstrip()
+        for row in changing
+    ]
+    if result.unchanged:
+        lines.append(f"{len(result.unchanged)} already {result.status}: {', '.join(result.unchanged)}.")
+    if result.not_found:
+        lines.append(f"Not found: {', '.join(result.not_found)}.")
+    if result.total_hits is not None:
+        lines.append(f"{result.total_hits} issues match in all; only {considered} were read (max_issues).")
+    if result.dry_run and result.issue_ids:
+        lines.append(f"Run again with dry_run=false and issue_ids={result.issue_ids}.")
+    return "\n".join(lines)
+
+
+OPERATION = Operation(
+    name="update-issues",
+    title="Update issues (bulk)",
+    description=(
+        "Set the status of up to 100 issues in one request. dry_run (default) lists which would change and their "
+        "ids, by issue_ids or project_slug+query; dry_run=false takes issue_ids only. ignored = archived forever "
+        "(conditions: ignore-issue). Needs event:write."
+    ),
+    params=UpdateIssuesParams,
+    result=UpdateIssuesResult,
+    handler=update_issues,
+    render=render_update_issues,
+    scopes=("event:read", "event:write"),
+    read_only=False,
+    destructive=False,
+    idempotent=True,
+    main_list="changes",
+    cut_hint="Lower max_issues or pass fewer issue_ids to see them.",
+)
