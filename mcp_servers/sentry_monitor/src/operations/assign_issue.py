@@ -29,8 +29,8 @@ class AssignIssueParams(IssueIdParams):
 class AssignedIssue(Result):
     id: str
     short_id: str | None = None
-    assignee: str | None = Field(default=None, description="After the call: an email or #team-slug; absent: nobody.")
-    changed: bool = Field(description="False when the issue already had this assignee and nothing was sent.")
+    assignee: str | None = Field(default=None, description="Email or #team; absent: nobody.")
+    changed: bool = Field(description="False: it already was, nothing sent.")
 
 
 def _same(actor: Actor | None, assigned_to: dict[str, object] | None) -> bool:
@@ -89,9 +89,9 @@ OPERATION = Operation(
     name="assign-issue",
     title="Assign issue",
     description=(
-        "Assign one Sentry issue to a user or team of its project, or unassign it (`none`). `assignee`: email, "
-        "username, user id, `me` or `#team-slug`; an unknown or ambiguous name fails with candidates "
-        "(list-assignees lists them). The change and how to undo it are in the result. Needs event:write."
+        "Assign one Sentry issue to a member or team of its project, or unassign it. An unknown or ambiguous "
+        "assignee fails with candidates (see list-assignees). The change and its undo are in the result. Needs "
+        "event:write."
     ),
     params=AssignIssueParams,
     result=AssignedIssue,

@@ -7,7 +7,7 @@ from typing import TypeVar
 from pydantic import Field
 
 from ..base.concurrency import gather_all, gather_two
-from ..base.errors import EventNotFound, MissingScope, NotFound, SentryMonitorError
+from ..base.errors import EventNotFound, MissingScope, NotFound, ProjectNotAllowed, SentryMonitorError
 from ..sentry import Params, models
 from ..sentry.identifiers import issue_ref
 from ..sentry.kinds import ServerKind
@@ -39,9 +39,7 @@ class IssueDetail(IssueSummary):
     releases: dict[str, int] = Field(
         default_factory=dict, description="Events per release, where the server names no first and last release."
     )
-    suggested_owners: list[str] = Field(
-        default_factory=list, description="Who may own it and why: ownership rule, suspect commit, code owners."
-    )
+    suggested_owners: list[str] = Field(default_factory=list, description="`owner (why)`.")
 
 
 class IssueDetails(Result):
@@ -129,7 +127,7 @@ async def _suggested_owners(ctx: OperationContext, issue: models.Issue) -> list[
             teams=any(o.owner.startswith("team:") for o in owners),
         )
     except SentryMonitorError as failure:
-        ctx.without(failure, "The suggested owners' names", also=(MissingScope, NotFound))
+        ctx.without(failure, "The suggested owners' names", also=(MissingScope, ProjectNotAllowed, NotFound))
     else:
         actors = [user_actor(u) for u in assignable.users] + [team_actor(t) for t in assignable.teams]
         names = {actor.assigned_to: actor.label for actor in actors}
@@ -214,10 +212,10 @@ OPERATION = Operation(
     title="Get issue details",
     description=(
         "Read one Sentry issue in depth: counts (lifetime, 24h, 30d), users, first/last seen and releases, top "
-        "tags, and its latest event: its message (logged or captured), the exception chain with stack frames "
-        "(crashing frame last, in-app frames marked, source lines), breadcrumbs, request, user, release, "
-        "environment and contexts. Use it to understand why an issue happens. `issue_id`: a numeric id, a short "
-        "id (BACKEND-1A) or the issue's URL."
+        "tags, assignee and suggested owners, and its latest event: its message (logged or captured), the exception "
+        "chain with stack frames (crashing frame last, in-app frames marked, source lines), breadcrumbs, request, "
+        "user, release, environment and contexts. `issue_id`: a numeric id, a short id (BACKEND-1A) or the issue's "
+        "URL."
     ),
     params=IssueIdParams,
     result=IssueDetails,

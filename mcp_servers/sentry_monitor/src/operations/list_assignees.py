@@ -13,15 +13,13 @@ from .operation import Operation, OperationContext, Parameters
 
 class ListAssigneesParams(Parameters):
     project_slug: ProjectSlug
-    query: str | None = Field(
-        default=None, max_length=200, description="Keep those whose email, username, name or slug contain it."
-    )
+    query: str | None = Field(default=None, max_length=200, description="Text in an email, username, name or slug.")
 
 
 class Assignees(Result):
     project: str
-    users: list[str] = Field(default_factory=list, description="`name <email> (username, id N)`.")
-    teams: list[str] = Field(default_factory=list, description="`#slug`.")
+    users: list[str] = Field(default_factory=list)
+    teams: list[str] = Field(default_factory=list)
 
 
 def user_line(user: models.UserRef) -> str:
@@ -63,9 +61,8 @@ OPERATION = Operation(
     name="list-assignees",
     title="List assignees",
     description=(
-        "List who can be assigned issues of a Sentry project: its members (`name <email> (username, id N)`, "
-        "pending invitations left out) and teams (`#slug`), for assign-issue. `query` keeps those whose email, "
-        "username, name or slug contain it."
+        "List who can be assigned issues of a Sentry project (for assign-issue): members as "
+        "`name <email> (username, id N)`, invitations left out, and teams as `#slug`."
     ),
     params=ListAssigneesParams,
     result=Assignees,
