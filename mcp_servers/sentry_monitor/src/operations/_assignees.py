@@ -138,17 +138,14 @@ def match_assignee(text: str, assignable: Assignable, project_slug: str) -> Acto
     if len(exact) == 1:
         return exact[0]
     if exact:
-        labels = [actor.label for actor in exact[:MAX_CANDIDATES]]
         raise AssigneeNotFound(
-            f"{text!r} names several people or teams in project {project_slug}: {', '.join(labels)}. Nothing was sent.",
+            f"{text!r} names several people or teams in project {project_slug}; nothing was sent.",
             assignee=text,
-            candidates=labels,
+            candidates=[actor.label for actor in exact[:MAX_CANDIDATES]],
         )
     near = matching_labels(Assignable(users=tuple(users), teams=teams), slug)[:MAX_CANDIDATES]
     raise AssigneeNotFound(
-        f"No member or team of project {project_slug} is {text!r}"
-        + (f"; close: {', '.join(near)}." if near else ".")
-        + " Nothing was sent.",
+        f"No member or team of project {project_slug} is {text!r}; nothing was sent.",
         assignee=text,
         candidates=near or None,
     )
