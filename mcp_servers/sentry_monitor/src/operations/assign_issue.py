@@ -14,7 +14,7 @@ from ..shared.issues import assignee_label
 from ..shared.results import Result
 from ._assignees import Actor, check_assignees_supported, resolve_assignee
 from ._params import IssueIdParams
-from ._status_change import project_slug_of
+from ._status_change import project_slug_of, warn_maybe_sent
 from .operation import Operation, OperationContext
 
 
@@ -56,11 +56,7 @@ async def assign_issue(ctx: OperationContext, params: AssignIssueParams) -> Assi
             current.id, {"assignedTo": actor.assigned_to if actor else ""}, bad_request_field="assignee"
         )
     except (TransientError, anyio.get_cancelled_exc_class()):
-        ctx.warn(
-            f"The request to assign {ident} may or may not have reached Sentry; check with "
-            f"get-issue-details(issue_id='{ctx.api.issue_label(current.short_id, current.id)}') before calling "
-            "again (doing it twice changes nothing)."
-        )
+        warn_maybe_sent(ctx, f"assign {ident}", current.short_id, current.id)
         raise
     updated = models.Issue.model_validate(response.data) if isinstance(response.data, dict) else None
     after = assignee_label(updated.assigned_to) if updated is not None else (actor.label if actor else None)
