@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from mcp_servers.sentry_sandbox import SandboxServer
 
 pytestmark = pytest.mark.anyio
+NO_ASSIGNEES = {"assign-issue", "list-assignees"}  # GlitchTip's issues have no assignees
 
 
 async def test_demo_calls_every_tool_and_prints_their_text(
@@ -36,6 +37,7 @@ async def test_demo_calls_every_tool_and_prints_their_text(
     assert "- release: backend@1.3.0 introduced 1 new issue(s): BACKEND-A" in printed
     assert "Message [error] shop.refunds: Refund webhook from acme-pay rejected: bad signature (key whk_7)" in printed
     assert "Message [error]: Job queue backlog above threshold: 5000 pending" in printed
+    assert "backend: 3 user(s), 1 team(s) can be assigned" in printed and "is now assigned to #backend-devs" in printed
 
 
 def test_claude_desktop_entry_runs_this_server(sandbox: SandboxServer) -> None:
@@ -64,7 +66,7 @@ async def test_demo_works_against_other_servers_too(
         sandbox.reset()
     printed = capsys.readouterr().out
     called = set(re.findall(r"^=== ([a-z-]+)\(", printed, flags=re.MULTILINE))
-    assert called == set(OPERATIONS)
+    assert called == set(OPERATIONS) - (NO_ASSIGNEES if flavor == "glitchtip" else set())
     assert "[isError]" not in printed
     answered = printed.count("--- status success") + printed.count("--- status partial_success")
     assert answered == printed.count("\n=== ")  # partial: a part this server cannot give, said in a warning

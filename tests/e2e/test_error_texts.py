@@ -43,6 +43,16 @@ CASES = [
     Case("ISSUE_NOT_FOUND", "get-issue-details", {"issue_id": "999999"}, ("Sentry answered: 404",)),
     Case("PROJECT_NOT_FOUND", "get-recent-issues", {"project_slug": "nope"}, ("Project: nope",)),
     Case("EVENT_NOT_FOUND", "get-event", {"issue_id": "BACKEND-1", "event_id": "f" * 32}, ("Sentry answered: 404",)),
+    Case(
+        "ASSIGNEE_NOT_FOUND",
+        "assign-issue",
+        {"issue_id": "WORKER-1", "assignee": "example"},
+        (
+            "No member or team of project worker is 'example'; nothing was sent.",
+            "Candidates: ana@example.com, chloe@example.com, sandbox@example.com",
+            "list-assignees",
+        ),
+    ),
     Case("ORGANIZATION_NOT_FOUND", "get-recent-issues", {"project_slug": "backend"}, (), env={"SENTRY_ORG": "nope"}),
     Case(
         "MISSING_SCOPE",

@@ -49,14 +49,22 @@ FIELDS = {
         "degraded_error_increase_pct",
     ),
     "analyze-error-patterns": ("project_slug", "period", "top", "spike_factor", "spike_min_events"),
+    "assign-issue": ("issue_id", "assignee"),
+    "list-assignees": ("project_slug", "query"),
 }
 # Failures a well-formed call may rightly answer (the thing named does not exist, or lies outside the org).
-EXPECTED_FAILURES = {"INVALID_PARAMETER", "ISSUE_NOT_FOUND", "PROJECT_NOT_FOUND", "EVENT_NOT_FOUND"}
+EXPECTED_FAILURES = {
+    "INVALID_PARAMETER",
+    "ISSUE_NOT_FOUND",
+    "PROJECT_NOT_FOUND",
+    "EVENT_NOT_FOUND",
+    "ASSIGNEE_NOT_FOUND",
+}
 # What a request path may look like: known routes, each segment a slug, a number, a short id or an event id.
 SAFE_PATH = re.compile(
     r"^/api/0/(organizations/sandbox/(issues/([0-9]+|[A-Z0-9_-]+)/(events/(latest/|oldest/|recommended/|[0-9a-f]{32}/)?)?"
     r"|issues/|stats_v2/|sessions/|projects/|)"
-    r"|projects/sandbox/[a-z0-9_][a-z0-9_-]*/(environments/)?)$"
+    r"|projects/sandbox/[a-z0-9_][a-z0-9_-]*/(environments/|members/|teams/)?|)$"  # the last: GET /api/0/ (`me`)
 )
 
 NASTY = st.sampled_from(
@@ -128,6 +136,7 @@ GOOD = {
     "degraded_crash_free_pct": st.floats(0, 100),
     "critical_error_increase_pct": st.floats(0, 1000),
     "degraded_error_increase_pct": st.floats(0, 1000),
+    "assignee": st.sampled_from(["ana", "#platform", "#backend-devs", "me", "none", "2", "nobody", "dev@example.com"]),
 }
 REQUIRED: dict[str, tuple[str, ...]] = {
     "list-projects": (),
@@ -138,6 +147,8 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "analyze-error-patterns": ("project_slug",),
     "get-event": ("issue_id", "event_id"),
     "update-issues": ("status", "issue_ids"),
+    "assign-issue": ("issue_id", "assignee"),
+    "list-assignees": ("project_slug",),
 }
 
 

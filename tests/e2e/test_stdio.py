@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.anyio
 TOOLS = set(OPERATIONS)
-WRITE_TOOLS = {"resolve-issue", "ignore-issue", "unresolve-issue", "update-issues"}
+WRITE_TOOLS = {"resolve-issue", "ignore-issue", "unresolve-issue", "update-issues", "assign-issue"}
 
 
 def server_env(sandbox: SandboxServer | None, **extra: str) -> dict[str, str]:
@@ -123,6 +123,8 @@ async def test_every_tool_answers_structured_content_valid_against_its_output_sc
         "ignore-issue": await call(session, "ignore-issue", {"issue_id": issue["id"], "count": 10}),
         "unresolve-issue": await call(session, "unresolve-issue", {"issue_id": issue["id"]}),
         "update-issues": await call(session, "update-issues", {"issue_ids": [issue["id"]], "status": "resolved"}),
+        "assign-issue": await call(session, "assign-issue", {"issue_id": issue["id"], "assignee": "ana"}),
+        "list-assignees": await call(session, "list-assignees", {"project_slug": "backend", "query": "a"}),
     }
     assert set(results) == TOOLS
     for name, result in results.items():

@@ -31,7 +31,7 @@ from .sentry.capabilities import (
     Capability,
 )
 from .sentry.client import SentryClient
-from .sentry.responses import ApiResponse, Expectations
+from .sentry.responses import ApiResponse
 
 # A scope is also granted by its stronger forms.
 IMPLIED_BY = {
@@ -95,7 +95,6 @@ async def run_check(
     return report
 
 
-ROOT_CALL = Expectations(scope="org:read")
 BROKEN = ("BAD_UPSTREAM_RESPONSE", "UNSUPPORTED_BY_SERVER")
 
 
@@ -137,7 +136,7 @@ async def _check_sentry(api: SentryApi, settings: Settings, report: Report) -> N
         if access is None and isinstance(project, dict) and isinstance(project.get("access"), list):
             access = {str(scope) for scope in project["access"]}
     if access is None:
-        access = await _token_scopes(api, settings)
+        access = await _token_scopes(api)
     if access is None:
         report.note("Sentry did not list the token's scopes (no `access` field, no `auth.scopes`); not checked.")
     else:
@@ -145,11 +144,11 @@ async def _check_sentry(api: SentryApi, settings: Settings, report: Report) -> N
     await _report_capabilities(api, probe[0], report)
 
 
-async def _token_scopes(api: SentryApi, settings: Settings) -> set[str] | None:
+async def _token_scopes(api: SentryApi) -> set[str] | None:
     """The token's scopes from the API root's `auth.scopes` (GlitchTip lists them there). Only the scopes are
     kept: GlitchTip's root answer echoes the caller's token, so nothing else of it is read, kept or printed."""
     try:
-        root = await api.client.send(api, "GET", settings.api_base, [], expect=ROOT_CALL)
+        root = await api.root()
     except SentryMonitorError:
         return None
     auth = root.data.get("auth") if isinstance(root.data, dict) else None

@@ -8,6 +8,7 @@
     |   +-- ProjectNotFound                 PROJECT_NOT_FOUND      not_found       failure
     |   +-- EventNotFound                   EVENT_NOT_FOUND        not_found       failure
     |   +-- OrganizationNotFound            ORGANIZATION_NOT_FOUND not_found       failure
+    |   +-- AssigneeNotFound                ASSIGNEE_NOT_FOUND     not_found       failure
     +-- MissingScope                        MISSING_SCOPE          authorization   failure
     +-- ProjectNotAllowed                   PROJECT_NOT_ALLOWED    authorization   failure
     +-- ReadOnly                            READ_ONLY              authorization   failure
@@ -133,6 +134,14 @@ class OrganizationNotFound(NotFound):
     default_recovery = (
         "Set SENTRY_ORG to the organization slug shown in your Sentry URL, or unset it to use the only "
         "organization the token can see; check SENTRY_URL points at the right Sentry (regional or self-hosted)."
+    )
+
+
+class AssigneeNotFound(NotFound):
+    code = "ASSIGNEE_NOT_FOUND"
+    default_recovery = (
+        "Pass one of details.candidates, or an exact email, username, user id, #team-slug, `me` or `none`; "
+        "list-assignees(project_slug=...) lists who can be assigned in the issue's project."
     )
 
 

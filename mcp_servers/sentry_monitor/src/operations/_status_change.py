@@ -98,11 +98,7 @@ async def change_status(ctx: OperationContext, issue_id: str, change: Change) ->
             ctx.warn(change.fallback_warning)
             response = await ctx.api.update_issue(current.id, dict(change.fallback), bad_request_field=change.field)
     except (TransientError, anyio.get_cancelled_exc_class()):
-        ctx.warn(
-            f"The request to {change.verb} {ident} may or may not have reached Sentry; check with "
-            f"get-issue-details(issue_id='{ctx.api.issue_label(before.short_id, before.id)}') before calling again "
-            "(doing it twice changes nothing)."
-        )
+        warn_maybe_sent(ctx, f"{change.verb} {ident}", before.short_id, before.id)
         raise
     updated = models.Issue.model_validate(response.data) if isinstance(response.data, dict) else None
     if updated is not None:
@@ -122,6 +118,15 @@ async def change_status(ctx: OperationContext, issue_id: str, change: Change) ->
         )
     )
     return ChangedIssue(issue=after, changed=True), current
+
+
+def warn_maybe_sent(ctx: OperationContext, what: str, short_id: str | None, issue_id: str) -> None:
+    """Say that a write (`what`, e.g. "resolve BACKEND-1") failed transiently, so may or may not have been applied."""
+    ctx.warn(
+        f"The request to {what} may or may not have reached Sentry; check with "
+        f"get-issue-details(issue_id='{ctx.api.issue_label(short_id, issue_id)}') before calling again "
+        "(doing it twice changes nothing)."
+    )
 
 
 def _check_condition_kept(ctx: OperationContext, change: Change, updated: models.Issue) -> None:

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from pydantic import Field
 
-from ..base.concurrency import gather_all
-from ..base.errors import EventNotFound
-from ..sentry import models
+from ..base.concurrency import gather_all, gather_two
+from ..base.errors import EventNotFound, MissingScope, NotFound, ProjectNotAllowed, SentryMonitorError
+from ..sentry import Params, models
 from ..sentry.identifiers import issue_ref
+from ..sentry.kinds import ServerKind
 from ..sentry.responses import ApiResponse
 from ..shared.events import EventInfo, crashing_frame, event_info
 from ..shared.issues import IssueSummary, issue_summary
 from ..shared.results import Result
 from ..shared.text import event_lines, issue_line
+from ._assignees import read_assignable, team_actor, user_actor
 from ._issue_tags import tag_facts
 from ._params import IssueIdParams
 from .operation import Operation, OperationContext
 
 MAX_TAGS = 10
+T = TypeVar("T")
+# How Sentry's `GroupOwner` types read.
+OWNER_TYPES = {"ownershipRule": "ownership rule", "suspectCommit": "suspect commit", "codeowners": "code owners"}
 
 
 class IssueDetail(IssueSummary):
@@ -32,6 +39,7 @@ class IssueDetail(IssueSummary):
     releases: dict[str, int] = Field(
         default_factory=dict, description="Events per release, where the server names no first and last release."
     )
+    suggested_owners: list[str] = Field(default_factory=list, description="`owner (why)`.")
 
 
 class IssueDetails(Result):
@@ -43,26 +51,20 @@ async def get_issue_details(ctx: OperationContext, params: IssueIdParams) -> Iss
     ref = issue_ref(params.issue_id, ctx.settings)
     await ctx.api.check_organization(ref.org, "issue_id")
     kind = await ctx.api.server_kind()
-    tags: ApiResponse | Exception | None = None
-    if ctx.settings.allowed_projects is None:  # all at once
-        reads = [ctx.api.issue(ref.issue_id), ctx.api.latest_event(ref.issue_id)]
-        if not kind.issue_releases:  # users and releases are in the issue's tags (GlitchTip)
-            reads.append(ctx.api.issue_tags(ref.issue_id))
-        issue_response, event_response, *rest = await gather_all(reads)
-        tags = rest[0] if rest else None
+    expand: Params | None = {"expand": "owners"} if kind.assignees else None  # GlitchTip has no owners
+    if ctx.settings.allowed_projects is None:  # all at once, then the owners' names when there are owners
+        issue_response, event_and_tags = await gather_two(
+            ctx.api.issue(ref.issue_id, expand), _event_and_tags(ctx, ref.issue_id, kind)
+        )
+        issue = _checked_issue(ctx, issue_response)
+        owners: list[str] | Exception = await _suggested_owners(ctx, issue)
     else:  # the issue's project is checked before anything else of it is asked for
-        issue_response, event_response = await ctx.api.issue(ref.issue_id), None
-    if isinstance(issue_response, BaseException):
-        raise issue_response
-    issue = models.Issue.model_validate(issue_response.json_object("the issue"))
-    ctx.api.check_issue_allowed(issue)
-    if event_response is None:
-        reads = [ctx.api.latest_event(ref.issue_id)]
-        if not kind.issue_releases:
-            reads.append(ctx.api.issue_tags(ref.issue_id))
-        event_response, *rest = await gather_all(reads)
-        tags = rest[0] if rest else None
-    detail = _issue_detail(issue)
+        issue = _checked_issue(ctx, await ctx.api.issue(ref.issue_id, expand))
+        event_and_tags, owners = await gather_two(
+            _event_and_tags(ctx, ref.issue_id, kind), _suggested_owners(ctx, issue)
+        )
+    event_response, tags = _raised(event_and_tags)
+    detail = _issue_detail(issue).model_copy(update={"suggested_owners": _raised(owners)})
     if tags is not None:
         detail = _with_tags(ctx, detail, ctx.without(tags, "The issue's users and releases (its tags)"))
     latest = None
@@ -80,6 +82,56 @@ async def get_issue_details(ctx: OperationContext, params: IssueIdParams) -> Iss
     result = IssueDetails(issue=detail, latest_event=latest)
     _recommend(ctx, result)
     return result
+
+
+def _raised(outcome: T | Exception) -> T:
+    """The outcome of a concurrent read, or its failure raised."""
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+def _checked_issue(ctx: OperationContext, response: ApiResponse | Exception) -> models.Issue:
+    if isinstance(response, Exception):
+        raise response
+    issue = models.Issue.model_validate(response.json_object("the issue"))
+    ctx.api.check_issue_allowed(issue)
+    return issue
+
+
+async def _event_and_tags(
+    ctx: OperationContext, issue_id: str, kind: ServerKind
+) -> tuple[ApiResponse | Exception, ApiResponse | Exception | None]:
+    """The latest event and, where issues lack users and releases (GlitchTip), the issue's tags: each its
+    answer or its failure."""
+    reads = [ctx.api.latest_event(issue_id)]
+    if not kind.issue_releases:  # users and releases are in the issue's tags (GlitchTip)
+        reads.append(ctx.api.issue_tags(issue_id))
+    event_response, *rest = await gather_all(reads)
+    return event_response, rest[0] if rest else None
+
+
+async def _suggested_owners(ctx: OperationContext, issue: models.Issue) -> list[str]:
+    """The issue's suggested owners by name, e.g. `ben@example.com (ownership rule)`, from one round of requests
+    (the project's members and teams at once, only those needed); an owner without a name found keeps its id."""
+    owners = [o for o in issue.owners if o.owner.startswith(("user:", "team:"))]
+    slug = issue.project.slug if issue.project else None
+    if not owners or not slug:
+        return [f"{o.owner} ({OWNER_TYPES.get(o.type, o.type)})" for o in owners]
+    names: dict[str, str] = {}
+    try:
+        assignable = await read_assignable(
+            ctx,
+            slug,
+            users=any(o.owner.startswith("user:") for o in owners),
+            teams=any(o.owner.startswith("team:") for o in owners),
+        )
+    except SentryMonitorError as failure:
+        ctx.without(failure, "The suggested owners' names", also=(MissingScope, ProjectNotAllowed, NotFound))
+    else:
+        actors = [user_actor(u) for u in assignable.users] + [team_actor(t) for t in assignable.teams]
+        names = {actor.assigned_to: actor.label for actor in actors}
+    return [f"{names.get(o.owner, o.owner)} ({OWNER_TYPES.get(o.type, o.type)})" for o in owners]
 
 
 def _issue_detail(issue: models.Issue) -> IssueDetail:
@@ -125,6 +177,9 @@ def _recommend(ctx: OperationContext, result: IssueDetails) -> None:
     if frame is not None:
         ctx.recommend(f"Start at {frame}, the crashing in-app frame.")
     ctx.recommend(f"See how often and for whom it happens: get-error-events(issue_id='{ident}').")
+    owner = issue.suggested_owners[0].rpartition(" (")[0] if issue.suggested_owners else ""
+    if not issue.assignee and owner and not owner.startswith(("user:", "team:")):
+        ctx.recommend(f"Give it to its suggested owner: assign-issue(issue_id='{ident}', assignee='{owner}').")
     if issue.status == "unresolved":
         ctx.recommend(f"Once a fix is deployed, call resolve-issue(issue_id='{ident}').")
 
@@ -143,6 +198,8 @@ def render_issue_details(result: IssueDetails) -> str:
         lines.append(
             "  events per release: " + ", ".join(f"{name} ({count})" for name, count in issue.releases.items())
         )
+    if issue.suggested_owners:
+        lines.append("  suggested owners: " + ", ".join(issue.suggested_owners))
     if issue.top_tags:
         lines.append("  tags: " + ", ".join(f"{key} ({values})" for key, values in list(issue.top_tags.items())[:6]))
     if result.latest_event is not None:
@@ -155,10 +212,10 @@ OPERATION = Operation(
     title="Get issue details",
     description=(
         "Read one Sentry issue in depth: counts (lifetime, 24h, 30d), users, first/last seen and releases, top "
-        "tags, and its latest event: its message (logged or captured), the exception chain with stack frames "
-        "(crashing frame last, in-app frames marked, source lines), breadcrumbs, request, user, release, "
-        "environment and contexts. Use it to understand why an issue happens. `issue_id`: a numeric id, a short "
-        "id (BACKEND-1A) or the issue's URL."
+        "tags, assignee and suggested owners, and its latest event: its message (logged or captured), the exception "
+        "chain with stack frames (crashing frame last, in-app frames marked, source lines), breadcrumbs, request, "
+        "user, release, environment and contexts. `issue_id`: a numeric id, a short id (BACKEND-1A) or the issue's "
+        "URL."
     ),
     params=IssueIdParams,
     result=IssueDetails,

@@ -10,6 +10,7 @@ from typing import Any
 
 from . import (
     analyze_error_patterns,
+    assign_issue,
     get_error_events,
     get_event,
     get_issue_details,
@@ -17,6 +18,7 @@ from . import (
     get_project_stats,
     get_recent_issues,
     ignore_issue,
+    list_assignees,
     list_projects,
     resolve_issue,
     search_issues,
@@ -38,6 +40,8 @@ OPERATIONS: dict[str, Operation[Any, Any]] = {
         ignore_issue.OPERATION,
         unresolve_issue.OPERATION,
         update_issues.OPERATION,
+        assign_issue.OPERATION,
+        list_assignees.OPERATION,
         get_project_stats.OPERATION,
         get_project_health.OPERATION,
         analyze_error_patterns.OPERATION,

@@ -9,12 +9,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..base.errors import NotFound, OrganizationNotFound
+from ..base.errors import NotFound, OrganizationNotFound, ProjectNotFound
 from . import routes
 from .capabilities import ISSUE_LOOKUP
 from .client import Params
 from .org import OrgRequests
-from .responses import ApiResponse
+from .responses import ApiResponse, Expectations
+
+# `GET /api/0/` needs no scope; a token it refuses is an authentication failure whatever the scope says.
+ROOT_CALL = Expectations(scope="org:read")
+PAGE_MAX = 100
 
 
 class SentryApi(OrgRequests):
@@ -28,10 +32,41 @@ class SentryApi(OrgRequests):
 
     # -- routes that differ between servers (see `capabilities` and `routes`) ---------------------------
 
-    async def issue(self, issue_id: str) -> ApiResponse:
-        """GET one issue by numeric or short id. Raises IssueNotFound, or UnsupportedByServer for a short id
-        where the server looks issues up by numeric id only."""
-        return await routes.issue(self, issue_id)
+    async def issue(self, issue_id: str, params: Params | None = None) -> ApiResponse:
+        """GET one issue by numeric or short id (`params` e.g. `expand=owners`). Raises IssueNotFound, or
+        UnsupportedByServer for a short id where the server looks issues up by numeric id only."""
+        return await routes.issue(self, issue_id, params)
+
+    # -- people (Sentry only: GlitchTip has no assignees) ------------------------------------------------
+
+    async def root(self) -> ApiResponse:
+        """GET `/api/0/`, which is not org-scoped: `user` is whom the token acts as (null for an integration)."""
+        return await self.client.send(self, "GET", self.settings.api_base, [], expect=ROOT_CALL)
+
+    async def project_members(self, project_slug: str) -> ApiResponse:
+        """GET the members of a project's teams, invitations included (`project:read`, one unpaged list).
+        Raises ProjectNotFound, or ProjectNotAllowed before any request."""
+        self.check_project_allowed(project_slug)
+        org = await self.organization()
+        return await self.get(
+            ["projects", org, project_slug, "members"],
+            scope="project:read",
+            not_found=ProjectNotFound,
+            project=project_slug,
+        )
+
+    async def project_teams(self, project_slug: str) -> ApiResponse:
+        """GET the first page (100) of a project's teams (`project:read`). Raises ProjectNotFound, or
+        ProjectNotAllowed before any request."""
+        self.check_project_allowed(project_slug)
+        org = await self.organization()
+        return await self.get(
+            ["projects", org, project_slug, "teams"],
+            params={"per_page": PAGE_MAX},
+            scope="project:read",
+            not_found=ProjectNotFound,
+            project=project_slug,
+        )
 
     async def issue_tags(self, issue_id: str) -> ApiResponse:
         """GET an issue's tag distributions (`key`, `totalValues`, `uniqueValues`, `topValues`). Raises

@@ -62,6 +62,11 @@ class ServerKind:
         """Whether an issue names its first and last release (GlitchTip: only its events' tags do)."""
         return not self.glitchtip
 
+    @property
+    def assignees(self) -> bool:
+        """Whether issues can be assigned to users and teams and have suggested owners (GlitchTip: neither)."""
+        return not self.glitchtip
+
 
 SENTRY = ServerKind("Sentry")
 

@@ -69,6 +69,19 @@ class TagSummary(SentryModel):
     top_values: list[TagValue] = Field(default_factory=list)
 
 
+class IssueOwner(SentryModel):
+    """One of an issue's suggested owners (`expand=owners`): how it was found and an actor, `user:<id>` or
+    `team:<id>`."""
+
+    type: str = ""
+    owner: str = ""
+
+    @field_validator("type", "owner", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> str:
+        return "" if value is None else str(value)
+
+
 class Issue(SentryModel):
     id: str
     short_id: str | None = None
@@ -91,11 +104,17 @@ class Issue(SentryModel):
     first_release: Release | None = None
     last_release: Release | None = None
     tags: list[TagSummary] = Field(default_factory=list)
+    owners: list[IssueOwner] = Field(default_factory=list)
 
     @field_validator("id", mode="before")
     @classmethod
     def _id_as_text(cls, value: Any) -> Any:
         return str(value)
+
+    @field_validator("owners", mode="before")
+    @classmethod
+    def _owners(cls, value: Any) -> Any:
+        return [owner for owner in value if isinstance(owner, dict)] if isinstance(value, list) else []
 
     @field_validator("substatus", mode="before")
     @classmethod
@@ -142,6 +161,49 @@ class Issue(SentryModel):
         if not points:
             return None
         return sum(_int(point[1]) for point in points if len(point) > 1 and point[1] is not None)
+
+
+class UserRef(SentryModel):
+    id: str = ""
+    name: str = ""
+    username: str = ""
+    email: str = ""
+
+    @field_validator("id", "name", "username", "email", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> str:
+        return "" if value is None else str(value)
+
+
+class Member(SentryModel):
+    """An organization member as a project's member list shows it; an invitation has no `user` and `pending`."""
+
+    id: str = ""
+    email: str = ""
+    name: str = ""
+    pending: bool = False
+    user: UserRef | None = None
+
+    @field_validator("id", "email", "name", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> str:
+        return "" if value is None else str(value)
+
+    @field_validator("user", mode="before")
+    @classmethod
+    def _object_or_none(cls, value: Any) -> Any:
+        return value if isinstance(value, dict) else None
+
+
+class Team(SentryModel):
+    id: str = ""
+    slug: str = ""
+    name: str = ""
+
+    @field_validator("id", "slug", "name", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> str:
+        return "" if value is None else str(value)
 
 
 class Event(SentryModel):

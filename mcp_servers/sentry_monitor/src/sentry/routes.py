@@ -59,14 +59,14 @@ def _numeric_only(issue_id: str, what: str) -> NoOlderForm | None:
     )
 
 
-async def issue(api: OrgRequests, issue_id: str) -> ApiResponse:
+async def issue(api: OrgRequests, issue_id: str, params: Params | None = None) -> ApiResponse:
     kind = await api.server_kind()
     org = await api.organization()
     short = _numeric_only(issue_id, "issues")
     response, _ = await api.client.capabilities.call(
         ISSUE_LOOKUP,
-        lambda: api.get(["organizations", org, "issues", issue_id], not_found=IssueNotFound),
-        short or (lambda: api.get(["issues", issue_id], not_found=IssueNotFound)),
+        lambda: api.get(["organizations", org, "issues", issue_id], params=params, not_found=IssueNotFound),
+        short or (lambda: api.get(["issues", issue_id], params=params, not_found=IssueNotFound)),
     )
     return response if kind.counts_users else glitchtip.without_user_counts(response)
 

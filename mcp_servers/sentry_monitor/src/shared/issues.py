@@ -51,7 +51,7 @@ def issue_summary(issue: models.Issue) -> IssueSummary:
         is_unhandled=issue.is_unhandled,
         error_type=error_type,
         error_value=error_value,
-        assignee=_assignee(issue.assigned_to),
+        assignee=assignee_label(issue.assigned_to),
         permalink=issue.permalink,
     )
 
@@ -73,9 +73,12 @@ def permalink_template(issues: list[IssueSummary]) -> str | None:
     return template if all(i.permalink == template.replace("{id}", i.id) for i in issues) else None
 
 
-def _assignee(assigned_to: dict[str, Any] | None) -> str | None:
+def assignee_label(assigned_to: dict[str, Any] | None) -> str | None:
+    """How an issue's `assignedTo` reads, in a form assign-issue takes back: a user's email (else name or id),
+    `#slug` for a team (Sentry's actor names a team by its slug); None when nobody is assigned."""
     if not assigned_to:
         return None
-    name = assigned_to.get("email") or assigned_to.get("name") or assigned_to.get("id")
-    kind = assigned_to.get("type")
-    return f"team:{name}" if kind == "team" and name else text(name)
+    if assigned_to.get("type") == "team":
+        slug = text(assigned_to.get("name")) or text(assigned_to.get("slug"))
+        return f"#{slug}" if slug else text(assigned_to.get("id"))
+    return text(assigned_to.get("email") or assigned_to.get("name") or assigned_to.get("id"))

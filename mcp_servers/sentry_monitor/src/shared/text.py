@@ -69,6 +69,7 @@ _ACTIONABLE = (
     ("allowed_projects", "Allowed projects"),
     ("project", "Project"),
     ("available", "Available"),
+    ("candidates", "Candidates"),
     ("variable", "Variable"),
     ("organizations", "Organizations"),
     ("rejected_parameters", "Rejected parameters"),
