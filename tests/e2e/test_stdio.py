@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.anyio
 TOOLS = set(OPERATIONS)
-WRITE_TOOLS = {"resolve-issue", "ignore-issue", "unresolve-issue"}
+WRITE_TOOLS = {"resolve-issue", "ignore-issue", "unresolve-issue", "add-issue-note"}
+STATUS_TOOLS = {"resolve-issue", "ignore-issue", "unresolve-issue"}
 
 
 def server_env(sandbox: SandboxServer | None, **extra: str) -> dict[str, str]:
@@ -72,7 +73,8 @@ async def test_lists_every_tool_with_schemas_and_annotations(session: ClientSess
         assert tool.annotations.read_only_hint is (tool.name not in WRITE_TOOLS)
     for name in WRITE_TOOLS:
         write = tools[name].annotations
-        assert write is not None and write.destructive_hint is False and write.idempotent_hint is True
+        assert write is not None and write.destructive_hint is False
+        assert write.idempotent_hint is (name in STATUS_TOOLS)  # a second note is a second note
     limit = tools["get-recent-issues"].input_schema["properties"]["limit"]
     assert (limit["minimum"], limit["maximum"], limit["default"]) == (1, 250, 25)
     patterns = tools["analyze-error-patterns"].input_schema["properties"]
@@ -122,6 +124,7 @@ async def test_every_tool_answers_structured_content_valid_against_its_output_sc
         "resolve-issue": await call(session, "resolve-issue", {"issue_id": issue["id"]}),
         "ignore-issue": await call(session, "ignore-issue", {"issue_id": issue["id"], "count": 10}),
         "unresolve-issue": await call(session, "unresolve-issue", {"issue_id": issue["id"]}),
+        "add-issue-note": await call(session, "add-issue-note", {"issue_id": issue["id"], "text": "on it"}),
     }
     assert set(results) == TOOLS
     for name, result in results.items():

@@ -13,6 +13,7 @@ from ..shared.events import EventInfo, crashing_frame, event_info
 from ..shared.issues import IssueSummary, issue_summary
 from ..shared.results import Result
 from ..shared.text import event_lines, issue_line
+from ._issue_notes import comment_reads, latest_notes, note_lines
 from ._issue_tags import tag_facts
 from ._params import IssueIdParams
 from .operation import Operation, OperationContext
@@ -32,6 +33,7 @@ class IssueDetail(IssueSummary):
     releases: dict[str, int] = Field(
         default_factory=dict, description="Events per release, where the server names no first and last release."
     )
+    notes: list[str] = Field(default_factory=list, description="The last 3 notes, newest first: 'when who: text'.")
 
 
 class IssueDetails(Result):
@@ -44,12 +46,14 @@ async def get_issue_details(ctx: OperationContext, params: IssueIdParams) -> Iss
     await ctx.api.check_organization(ref.org, "issue_id")
     kind = await ctx.api.server_kind()
     tags: ApiResponse | Exception | None = None
+    comments: ApiResponse | Exception | None = None
     if ctx.settings.allowed_projects is None:  # all at once
         reads = [ctx.api.issue(ref.issue_id), ctx.api.latest_event(ref.issue_id)]
         if not kind.issue_releases:  # users and releases are in the issue's tags (GlitchTip)
             reads.append(ctx.api.issue_tags(ref.issue_id))
-        issue_response, event_response, *rest = await gather_all(reads)
-        tags = rest[0] if rest else None
+        issue_response, event_response, *rest = await gather_all(reads + comment_reads(ctx, kind, ref.issue_id))
+        tags = rest[0] if not kind.issue_releases else None
+        comments = rest[-1] if not kind.notes_in_activity else None
     else:  # the issue's project is checked before anything else of it is asked for
         issue_response, event_response = await ctx.api.issue(ref.issue_id), None
     if isinstance(issue_response, BaseException):
@@ -60,9 +64,11 @@ async def get_issue_details(ctx: OperationContext, params: IssueIdParams) -> Iss
         reads = [ctx.api.latest_event(ref.issue_id)]
         if not kind.issue_releases:
             reads.append(ctx.api.issue_tags(ref.issue_id))
-        event_response, *rest = await gather_all(reads)
-        tags = rest[0] if rest else None
+        event_response, *rest = await gather_all(reads + comment_reads(ctx, kind, issue.id))
+        tags = rest[0] if not kind.issue_releases else None
+        comments = rest[-1] if not kind.notes_in_activity else None
     detail = _issue_detail(issue)
+    detail.notes = latest_notes(ctx, issue, comments)
     if tags is not None:
         detail = _with_tags(ctx, detail, ctx.without(tags, "The issue's users and releases (its tags)"))
     latest = None
@@ -145,6 +151,7 @@ def render_issue_details(result: IssueDetails) -> str:
         )
     if issue.top_tags:
         lines.append("  tags: " + ", ".join(f"{key} ({values})" for key, values in list(issue.top_tags.items())[:6]))
+    lines.extend(note_lines(issue.notes))
     if result.latest_event is not None:
         lines.extend(event_lines(result.latest_event, "Latest event", title=issue.title))
     return "\n".join(lines)
@@ -155,8 +162,8 @@ OPERATION = Operation(
     title="Get issue details",
     description=(
         "Read one Sentry issue in depth: counts (lifetime, 24h, 30d), users, first/last seen and releases, top "
-        "tags, and its latest event: its message (logged or captured), the exception chain with stack frames "
-        "(crashing frame last, in-app frames marked, source lines), breadcrumbs, request, user, release, "
+        "tags, its last 3 notes, and its latest event: its message (logged or captured), the exception chain with "
+        "stack frames (crashing frame last, in-app frames marked, source lines), breadcrumbs, request, user, release, "
         "environment and contexts. Use it to understand why an issue happens. `issue_id`: a numeric id, a short "
         "id (BACKEND-1A) or the issue's URL."
     ),

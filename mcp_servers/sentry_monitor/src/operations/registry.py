@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import (
+    add_issue_note,
     analyze_error_patterns,
     get_error_events,
     get_event,
@@ -36,6 +37,7 @@ OPERATIONS: dict[str, Operation[Any, Any]] = {
         resolve_issue.OPERATION,
         ignore_issue.OPERATION,
         unresolve_issue.OPERATION,
+        add_issue_note.OPERATION,
         get_project_stats.OPERATION,
         get_project_health.OPERATION,
         analyze_error_patterns.OPERATION,

@@ -53,6 +53,15 @@ class SentryApi(OrgRequests):
         """PUT a change to one issue; on an older server the substatus is sent by its older name (and said)."""
         return await routes.update_issue(self, issue_id, body, bad_request_field)
 
+    async def add_note(self, issue_id: str, text: str) -> ApiResponse:
+        """POST a note (GlitchTip: a comment) to one issue by its numeric id, sent once and never retried. Raises
+        IssueNotFound, MissingScope (a token without a user), InvalidParameter (text refused)."""
+        return await routes.add_note(self, issue_id, text)
+
+    async def issue_comments(self, issue_id: str) -> ApiResponse:
+        """GET an issue's comments where the issue itself carries no notes (GlitchTip). Raises IssueNotFound."""
+        return await routes.issue_comments(self, issue_id)
+
     async def issue_list(
         self,
         params: Params,

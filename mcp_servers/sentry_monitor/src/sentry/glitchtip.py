@@ -80,6 +80,11 @@ def without_user_counts(response: ApiResponse) -> ApiResponse:
     return replace(response, data=rewritten)
 
 
+def comment_body(text: str) -> dict[str, Any]:
+    """A comment as GlitchTip takes it (`PostCommentSchema`): the text under `data`, as Sentry's activity has it."""
+    return {"data": {"text": text}}
+
+
 def events_params(params: Params) -> dict[str, str | int | Sequence[str]]:
     """An issue's events page as GlitchTip takes it: it pages by `limit` and ignores `per_page`."""
     sent = {key: value for key, value in params.items() if key != "per_page"}

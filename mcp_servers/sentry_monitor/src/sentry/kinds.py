@@ -62,6 +62,12 @@ class ServerKind:
         """Whether an issue names its first and last release (GlitchTip: only its events' tags do)."""
         return not self.glitchtip
 
+    @property
+    def notes_in_activity(self) -> bool:
+        """Whether an issue's detail carries its notes (Sentry's `activity`); GlitchTip serves them as comments,
+        at `issues/{id}/comments/`."""
+        return not self.glitchtip
+
 
 SENTRY = ServerKind("Sentry")
 
