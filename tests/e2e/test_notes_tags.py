@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -80,3 +81,38 @@ async def test_details_of_an_issue_without_notes_have_no_notes_field(
     details = await call(flavored_session, "get-issue-details", {"issue_id": busiest(flavored_sandbox)})
     assert details.structured_content is not None and "notes" not in details.structured_content["data"]["issue"]
     assert "notes, newest first" not in text_of(details)
+
+
+async def test_issue_tags_match_the_stored_events(
+    flavored_session: ClientSession, flavored_sandbox: SandboxServer
+) -> None:
+    sandbox, session = flavored_sandbox, flavored_session
+    issue_id = busiest(sandbox)
+    stored = sandbox.store.issue(int(issue_id))
+    assert stored is not None
+    result = await call(session, "get-issue-tags", {"issue_id": issue_id, "keys": ["environment", "release"]})
+    assert not result.is_error and result.structured_content is not None, text_of(result)
+    tags = {tag["key"]: tag for tag in result.structured_content["data"]["tags"]}
+    assert set(tags) == {"environment", "release"}
+    for key, tag in tags.items():
+        counts = Counter(value for event in stored.events for k, value in event.tags if k == key)
+        total = sum(counts.values())
+        assert (tag["total"], tag["unique"]) == (total, len(counts))
+        expected = [
+            f"{value} {round(100 * n / total)}% ({n})"
+            for value, n in sorted(counts.items(), key=lambda item: -item[1])[:5]
+        ]
+        assert sorted(tag["top"]) == sorted(expected), key
+    text = text_of(result)
+    assert text.startswith(f"Tags of {issue_id}, most frequent values first:\n- environment (")
+    assert f"- release ({tags['release']['total']} events" in text
+    top_one = await call(session, "get-issue-tags", {"issue_id": issue_id, "top": 1})
+    assert top_one.structured_content is not None
+    every = top_one.structured_content["data"]["tags"]
+    assert len(every) > 2 and all(len(tag["top"]) == 1 for tag in every)
+    assert all(tag["key"] for tag in every)
+    missing = await call(session, "get-issue-tags", {"issue_id": issue_id, "keys": ["environment", "no.such.key"]})
+    assert missing.structured_content is not None
+    assert missing.structured_content["data"]["missing"] == ["no.such.key"]
+    assert [tag["key"] for tag in missing.structured_content["data"]["tags"]] == ["environment"]
+    assert len([r for r in sandbox.requests() if "/tags/" in r["path"]]) == 3  # one request a call

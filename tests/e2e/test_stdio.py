@@ -116,6 +116,7 @@ async def test_every_tool_answers_structured_content_valid_against_its_output_sc
         "get-recent-issues": recent,
         "search-issues": await call(session, "search-issues", {"query": "is:unresolved", "limit": 3}),
         "get-issue-details": await call(session, "get-issue-details", {"issue_id": issue["short_id"]}),
+        "get-issue-tags": await call(session, "get-issue-tags", {"issue_id": issue["short_id"], "top": 3}),
         "get-event": await call(session, "get-event", {"issue_id": issue["short_id"], "event_id": "oldest"}),
         "get-error-events": await call(session, "get-error-events", {"issue_id": issue["id"], "limit": 3}),
         "get-project-stats": await call(session, "get-project-stats", {"project_slug": "backend", "period": "7d"}),

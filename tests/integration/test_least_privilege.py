@@ -41,6 +41,7 @@ SLUG_CALLS: list[tuple[str, dict[str, Any]]] = [
 ]
 ISSUE_CALLS: list[tuple[str, dict[str, Any]]] = [
     ("get-issue-details", {}),
+    ("get-issue-tags", {"keys": ["release"]}),
     ("get-error-events", {"limit": 250}),
     ("get-event", {"event_id": "latest"}),
     ("resolve-issue", {}),

@@ -164,8 +164,8 @@ OPERATION = Operation(
         "Read one Sentry issue in depth: counts (lifetime, 24h, 30d), users, first/last seen and releases, top "
         "tags, its last 3 notes, and its latest event: its message (logged or captured), the exception chain with "
         "stack frames (crashing frame last, in-app frames marked, source lines), breadcrumbs, request, user, release, "
-        "environment and contexts. Use it to understand why an issue happens. `issue_id`: a numeric id, a short "
-        "id (BACKEND-1A) or the issue's URL."
+        "environment and contexts. Use it to see why an issue happens. `issue_id`: numeric id, short id "
+        "(BACKEND-1A) or URL."
     ),
     params=IssueIdParams,
     result=IssueDetails,

@@ -6,6 +6,7 @@ between servers (see `routes`), so that an operation never needs to know which s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ..base.errors import NotFound, OrganizationNotFound
@@ -32,10 +33,11 @@ class SentryApi(OrgRequests):
         where the server looks issues up by numeric id only."""
         return await routes.issue(self, issue_id)
 
-    async def issue_tags(self, issue_id: str) -> ApiResponse:
-        """GET an issue's tag distributions (`key`, `totalValues`, `uniqueValues`, `topValues`). Raises
-        IssueNotFound."""
-        return await routes.issue_tags(self, issue_id)
+    async def issue_tags(self, issue_id: str, keys: Sequence[str] = (), limit: int | None = None) -> ApiResponse:
+        """GET an issue's tag distributions (`key`, `totalValues`, `uniqueValues`, `topValues`): those of `keys` (all
+        when empty), with at most `limit` values each where the server takes a limit (GlitchTip sends every value and
+        may send other keys). Raises IssueNotFound, or UnsupportedByServer for a short id on GlitchTip."""
+        return await routes.issue_tags(self, issue_id, keys, limit)
 
     async def issue_events(self, issue_id: str, params: Params, *, bad_request_field: str = "cursor") -> ApiResponse:
         """GET one page of an issue's events (`per_page`, `cursor`, ...). Raises IssueNotFound."""

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ..base.errors import EventNotFound, IssueNotFound, NotFound
+from ..base.errors import EventNotFound, IssueNotFound, NotFound, UnsupportedByServer
 from . import glitchtip
 from .capabilities import (
     ARCHIVE_SUBSTATUS,
@@ -67,14 +68,26 @@ async def issue(api: OrgRequests, issue_id: str) -> ApiResponse:
     return response if kind.counts_users else glitchtip.without_user_counts(response)
 
 
-async def issue_tags(api: OrgRequests, issue_id: str) -> ApiResponse:
-    """An issue's tag distributions (key, totalValues, uniqueValues, topValues); GlitchTip serves them at
-    `issues/{id}/tags/`, Sentry at the organization-scoped route."""
+async def issue_tags(
+    api: OrgRequests, issue_id: str, keys: Sequence[str] = (), limit: int | None = None
+) -> ApiResponse:
+    """An issue's tag distributions (key, totalValues, uniqueValues, topValues), every key or those of `keys`, with
+    `limit` values each. Sentry: `organizations/{org}/issues/{id}/tags/`, its `GroupTagsEndpoint`
+    (`sentry/issues/endpoints/group_tags.py`, which its web UI's Tags tab calls; not in the published spec), taking
+    `key` (repeated) and `limit` (10 values a key without it, 9 with `key`). GlitchTip: `issues/{id}/tags/`, numeric
+    ids only, one `key` at most and every value: the caller keeps the keys and values it wants."""
     kind = await api.server_kind()
     org = await api.organization()
     if kind.glitchtip:
-        return await api.get(["issues", issue_id, "tags"], not_found=IssueNotFound)
-    return await api.get(["organizations", org, "issues", issue_id, "tags"], not_found=IssueNotFound)
+        short = _numeric_only(issue_id, "an issue's tags")
+        if short is not None:
+            raise UnsupportedByServer(short.message, recovery=short.recovery, capability="issue tags by short id")
+        one_key = glitchtip.tags_params(keys)
+        return await api.get(["issues", issue_id, "tags"], params=one_key, not_found=IssueNotFound)
+    params: dict[str, str | int | Sequence[str]] = {"key": list(keys)} if keys else {}
+    if limit is not None:
+        params["limit"] = limit
+    return await api.get(["organizations", org, "issues", issue_id, "tags"], params=params, not_found=IssueNotFound)
 
 
 async def add_note(api: OrgRequests, issue_id: str, text: str) -> ApiResponse:
