@@ -2,8 +2,8 @@
 
 Pure functions over an issue's tag distributions (`issues/{id}/tags/`). A concentration is a value holding at least
 MIN_SHARE of the events tagged with its key, among at least MIN_EVENTS of them, where that value is not all there
-is: the issue has other values of the key, or other issues read have another one. (A project with one environment
-has every issue 100% in it, which tells nothing.)
+is: the issue has other values of the key, or (but for OWN_VALUES_KEYS) other issues read have another one. (A
+project with one environment has every issue 100% in it, which tells nothing.)
 """
 
 from __future__ import annotations
@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from ..sentry import models
 
 CONCENTRATION_KEYS = ("release", "environment", "browser", "os", "url")
+OWN_VALUES_KEYS = ("url",)
+"""Keys whose values differ between issues by nature (an endpoint's bug happens at its URL): a concentration there
+needs other values within the issue itself."""
 MIN_SHARE = 0.9
 MIN_EVENTS = 10
 
@@ -28,7 +31,11 @@ class Concentration:
 
     def sentence(self, issue: str) -> str:
         """`92% of BACKEND-7's events are in release 1.3.0 (46 of 50)`."""
-        return f"{self.share:.0%} of {issue}'s events are in {self.key} {self.value} ({self.count} of {self.total})"
+        return f"{self.share:.0%} of {issue}'s events are in {self.phrase()}"
+
+    def phrase(self) -> str:
+        """`release 1.3.0 (46 of 50)`."""
+        return f"{self.key} {self.value} ({self.count} of {self.total})"
 
 
 def top_value(tag: models.TagSummary) -> models.TagValue | None:
@@ -54,7 +61,8 @@ def concentrations(
             continue
         share = top.count / tag.total_values
         others_here = (tag.unique_values or len(tag.top_values)) > 1
-        others_there = any(value != top.value for value in (seen_elsewhere or {}).get(key, ()))
+        elsewhere = (seen_elsewhere or {}).get(key, ()) if key not in OWN_VALUES_KEYS else ()
+        others_there = any(value != top.value for value in elsewhere)
         if share >= min_share and (others_here or others_there):
             found.append(Concentration(key, top.value, top.count, tag.total_values, round(share, 3)))
     return found
