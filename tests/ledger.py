@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 TOKEN = re.compile(r"sntry[a-z]_[A-Za-z0-9]{16,}")
-WRITE_TOOLS = frozenset({"resolve-issue", "ignore-issue", "unresolve-issue", "update-issues"})
+WRITE_TOOLS = frozenset(
+    {"resolve-issue", "ignore-issue", "unresolve-issue", "update-issues", "assign-issue", "add-issue-note"}
+)
 
 
 @dataclass

@@ -77,7 +77,9 @@ async def call_every_tool(session: ClientSession, flavor: str, record: Record) -
     # GlitchTip has no error.unhandled search (the tool says so rather than answer "no issues"): by level there
     crashed = "level:error" if flavor.startswith("glitchtip") else "error.unhandled:true"
     await call("search-issues", query=f"is:unresolved {crashed}", limit=3)
+    await call("add-issue-note", issue_id=ref, text="Triage: seen on every release since 1.2.0; Ann is on it.")
     await call("get-issue-details", issue_id=ref)
+    await call("get-issue-tags", issue_id=top["id"], keys=["release", "environment", "user", "url"], top=3)
     listed = await call("get-error-events", issue_id=top["id"], limit=5)
     events = records((listed.get("data") or {}).get("events")) or []
     if events:

@@ -30,6 +30,7 @@ async def test_demo_calls_every_tool_and_prints_their_text(
     assert "[isError]" not in printed
     assert "Raised: " in printed and " is now resolved" in printed and "Errors in the last 7d" in printed
     assert "is now ignored/archived_until_escalating" in printed and "is now unresolved" in printed
+    assert "notes, newest first:" in printed and ": Triage: seen on every release since 1.2.0; Ann is on it." in printed
     assert printed.count("--- status success") == printed.count("\n=== ")
     assert "backend health, last 24h: CRITICAL" in printed and "- critical: crash-free sessions 90% < 95%" in printed
     assert "- spike: BACKEND-6 spiked to " in printed

@@ -39,7 +39,7 @@ def unreachable() -> str:
 ORGS = [{"id": "1", "slug": "sandbox", "name": "A"}, {"id": "2", "slug": "other", "name": "B"}]
 CASES = [
     Case("INVALID_PARAMETER", "get-recent-issues", {"project_slug": "backend", "limit": 0}, ("Field: limit",)),
-    Case("UNKNOWN_OPERATION", "no-such-tool", {}, ("Available: analyze-error-patterns",)),
+    Case("UNKNOWN_OPERATION", "no-such-tool", {}, ("Available: add-issue-note, analyze-error-patterns",)),
     Case("ISSUE_NOT_FOUND", "get-issue-details", {"issue_id": "999999"}, ("Sentry answered: 404",)),
     Case("PROJECT_NOT_FOUND", "get-recent-issues", {"project_slug": "nope"}, ("Project: nope",)),
     Case("EVENT_NOT_FOUND", "get-event", {"issue_id": "BACKEND-1", "event_id": "f" * 32}, ("Sentry answered: 404",)),

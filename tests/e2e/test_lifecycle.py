@@ -110,9 +110,11 @@ def test_read_only_flag_hides_the_write_tool(sandbox: SandboxServer, tmp_path: P
         server.initialize()
         names = {tool["name"] for tool in server.ask("tools/list")["result"]["tools"]}
         assert names == {name for name, operation in OPERATIONS.items() if operation.read_only}
-        assert {"resolve-issue", "ignore-issue", "unresolve-issue"}.isdisjoint(names)
+        assert {"resolve-issue", "ignore-issue", "unresolve-issue", "add-issue-note"}.isdisjoint(names)
         refused = server.call("resolve-issue", {"issue_id": "BACKEND-1"})["result"]
         assert refused["isError"] and refused["structuredContent"]["error"]["code"] == "READ_ONLY"
+        note = server.call("add-issue-note", {"issue_id": "BACKEND-1", "text": "x"})["result"]
+        assert note["isError"] and note["structuredContent"]["error"]["code"] == "READ_ONLY"
 
 
 def test_a_write_in_flight_at_sigterm_completes_and_is_logged(clean_sandbox: SandboxServer, tmp_path: Path) -> None:

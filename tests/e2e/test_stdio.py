@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.anyio
 TOOLS = set(OPERATIONS)
-WRITE_TOOLS = {"resolve-issue", "ignore-issue", "unresolve-issue", "update-issues", "assign-issue"}
+WRITE_TOOLS = {"resolve-issue", "ignore-issue", "unresolve-issue", "update-issues", "assign-issue", "add-issue-note"}
+STATUS_TOOLS = {"resolve-issue", "ignore-issue", "unresolve-issue"}
 
 
 def server_env(sandbox: SandboxServer | None, **extra: str) -> dict[str, str]:
@@ -72,7 +73,8 @@ async def test_lists_every_tool_with_schemas_and_annotations(session: ClientSess
         assert tool.annotations.read_only_hint is (tool.name not in WRITE_TOOLS)
     for name in WRITE_TOOLS:
         write = tools[name].annotations
-        assert write is not None and write.destructive_hint is False and write.idempotent_hint is True
+        assert write is not None and write.destructive_hint is False
+        assert write.idempotent_hint is (name in STATUS_TOOLS)  # a second note is a second note
     limit = tools["get-recent-issues"].input_schema["properties"]["limit"]
     assert (limit["minimum"], limit["maximum"], limit["default"]) == (1, 250, 25)
     patterns = tools["analyze-error-patterns"].input_schema["properties"]
@@ -114,6 +116,7 @@ async def test_every_tool_answers_structured_content_valid_against_its_output_sc
         "get-recent-issues": recent,
         "search-issues": await call(session, "search-issues", {"query": "is:unresolved", "limit": 3}),
         "get-issue-details": await call(session, "get-issue-details", {"issue_id": issue["short_id"]}),
+        "get-issue-tags": await call(session, "get-issue-tags", {"issue_id": issue["short_id"], "top": 3}),
         "get-event": await call(session, "get-event", {"issue_id": issue["short_id"], "event_id": "oldest"}),
         "get-error-events": await call(session, "get-error-events", {"issue_id": issue["id"], "limit": 3}),
         "get-project-stats": await call(session, "get-project-stats", {"project_slug": "backend", "period": "7d"}),
@@ -125,6 +128,7 @@ async def test_every_tool_answers_structured_content_valid_against_its_output_sc
         "update-issues": await call(session, "update-issues", {"issue_ids": [issue["id"]], "status": "resolved"}),
         "assign-issue": await call(session, "assign-issue", {"issue_id": issue["id"], "assignee": "ana"}),
         "list-assignees": await call(session, "list-assignees", {"project_slug": "backend", "query": "a"}),
+        "add-issue-note": await call(session, "add-issue-note", {"issue_id": issue["id"], "text": "on it"}),
     }
     assert set(results) == TOOLS
     for name, result in results.items():

@@ -12,7 +12,7 @@ from .glitchtip import GlitchTipApi
 from .tools import Tools
 
 pytestmark = pytest.mark.anyio
-TWELVE_TOOLS = {
+TOOLS = {
     "list-projects",
     "get-recent-issues",
     "search-issues",
@@ -25,12 +25,14 @@ TWELVE_TOOLS = {
     "get-project-stats",
     "get-project-health",
     "analyze-error-patterns",
+    "add-issue-note",
+    "get-issue-tags",
 }
 
 
-async def test_tools_list_offers_the_twelve_tools(tools: Tools) -> None:
+async def test_tools_list_offers_every_tool(tools: Tools) -> None:
     names = await tools.names()
-    assert sorted(names) == sorted(TWELVE_TOOLS)
+    assert sorted(names) == sorted(TOOLS)
 
 
 async def test_list_projects_is_glitchtips(tools: Tools, api: GlitchTipApi) -> None:

@@ -36,8 +36,8 @@ async def test_missing_write_scope_is_reported_with_the_tools_it_breaks(clean_sa
     report = await run_check(environ(clean_sandbox, clean_sandbox.read_only_token), {})
     assert report.failures == 1
     assert (
-        "FAIL scope event:write missing: assign-issue, ignore-issue, resolve-issue, unresolve-issue, update-issues "
-        "will answer MISSING_SCOPE" in report.text()
+        "FAIL scope event:write missing: add-issue-note, assign-issue, ignore-issue, resolve-issue, unresolve-issue, "
+        "update-issues will answer MISSING_SCOPE" in report.text()
     )
     read_only = await run_check(environ(clean_sandbox, clean_sandbox.read_only_token), {"read_only": "true"})
     assert read_only.failures == 0 and "read-only mode" in read_only.text()

@@ -41,11 +41,13 @@ SLUG_CALLS: list[tuple[str, dict[str, Any]]] = [
 ]
 ISSUE_CALLS: list[tuple[str, dict[str, Any]]] = [
     ("get-issue-details", {}),
+    ("get-issue-tags", {"keys": ["release"]}),
     ("get-error-events", {"limit": 250}),
     ("get-event", {"event_id": "latest"}),
     ("resolve-issue", {}),
     ("ignore-issue", {"until_escalating": True}),
     ("unresolve-issue", {}),
+    ("add-issue-note", {"text": "not here"}),
 ]
 
 
@@ -98,10 +100,12 @@ async def test_read_only_mode_hides_and_refuses_writes_without_a_request(
 ) -> None:
     module = make_module(read_only=True)
     assert "resolve-issue" not in module.operations and "get-recent-issues" in module.operations
-    output = await run(module, "resolve-issue", issue_id="BACKEND-1")
-    assert output.error is not None and (output.error.code, output.status.value) == ("READ_ONLY", "failure")
-    assert "SENTRY_MONITOR_READ_ONLY" in output.error.recovery_suggestion
-    assert output.metadata.api_calls == 0 and clean_sandbox.requests() == []
+    assert "add-issue-note" not in module.operations
+    for operation, extra in (("resolve-issue", {}), ("add-issue-note", {"text": "x"})):
+        output = await run(make_module(read_only=True), operation, issue_id="BACKEND-1", **extra)
+        assert output.error is not None and (output.error.code, output.status.value) == ("READ_ONLY", "failure")
+        assert "SENTRY_MONITOR_READ_ONLY" in output.error.recovery_suggestion
+        assert output.metadata.api_calls == 0 and clean_sandbox.requests() == []
 
 
 async def test_invalid_token_says_invalid_or_expired(make_module: Factory) -> None:

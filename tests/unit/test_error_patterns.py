@@ -194,13 +194,21 @@ async def test_spike_new_issue_and_its_release_are_found_with_bounded_calls() ->
         {"is:unresolved": main, "is:unresolved firstSeen:-24h": [new], "env:production": main, "is:regressed": []},
         total=500,
     )
+    release = {"key": "release", "totalValues": 90, "uniqueValues": 2, "topValues": [{"value": "b@2", "count": 85}]}
+    sentry.routes.insert(0, ("GET", "/issues/1/tags/", [httpx.Response(200, json=[release])]))
     output = await analyze(sentry, top=3)
     result = ErrorPatterns.model_validate(output.data)
     assert [(s.issue_id, s.recent_mean, s.ratio) for s in result.spikes] == [("1", 25.0, 25.0)]
     assert result.findings[0].kind == "spike" and result.findings[0].impact_events == 90
     assert result.new.issue_ids == ["20"] and result.top_by_events == ["1", "2", "3"]
     assert ("release", ["20"]) in [(f.kind, f.issue_ids) for f in result.findings]
-    assert result.coverage.release_lookups == 8 and output.metadata.api_calls == 1 + 4 + 1 + 1 + 8
+    # the tags of the one issue with 10+ events, beside the 8 release lookups, within the cap of 21
+    assert result.coverage.release_lookups == 8 and output.metadata.api_calls == 1 + 4 + 1 + 1 + 8 + 1
+    (tags,) = [r for r in sentry.requests if r.url.path.endswith("/tags/")]
+    assert tags.url.params.get_list("key") == ["release", "environment", "browser", "os", "url"]
+    assert tags.url.params["limit"] == "1"
+    (leaning,) = [f for f in result.findings if f.kind == "tag_concentration"]
+    assert leaning.summary == "94% of BACKEND-1's events are in release b@2 (85 of 90)" and leaning.issue_ids == ["1"]
     assert "489 less busy unresolved issues" in result.coverage.left_out[0]
     lookups = [r.url.path for r in sentry.requests if r.url.path.rstrip("/").split("/")[-1].isdigit()]
     assert lookups[0].endswith("/issues/20/")  # the new issue's release is looked up first

@@ -18,6 +18,16 @@ pytestmark = pytest.mark.anyio
 SETTINGS = {"version": "5.2.0", "iPaidForGlitchTip": False, "glitchtipInstanceName": None, "billingEnabled": False}
 ISSUE = {"id": "42", "shortId": "BACKEND-1", "title": "ValueError: bad", "count": "7", "userCount": 0}
 EVENT = {"eventID": "a" * 32, "dateCreated": "2026-01-01T00:00:00Z", "entries": [], "tags": []}
+COMMENTS = [  # GlitchTip's `CommentSchema`, newest first; a comment of a deleted user has none
+    {
+        "id": 8,
+        "type": "note",
+        "data": {"text": "second,\n newer"},
+        "dateCreated": "2026-11-30T10:05:00.123456Z",
+        "user": {"id": 1, "email": "ann@example.com"},
+    },
+    {"id": 7, "type": "note", "data": {"text": "first"}, "dateCreated": "2026-11-30T10:04:05Z", "user": None},
+]
 TAGS = [
     {"key": "user.id", "totalValues": 7, "uniqueValues": 3, "topValues": [{"value": "1", "count": 5}]},
     {"key": "user.email", "totalValues": 6, "uniqueValues": 2, "topValues": []},
@@ -37,7 +47,7 @@ def glitchtip() -> ScriptedSentry:
 
 async def test_glitchtip_is_identified_once_and_taken_at_its_known_routes_without_a_failed_request() -> None:
     sentry = glitchtip().json("GET", "/api/0/issues/42/", ISSUE).json("GET", "/api/0/issues/42/events/latest/", EVENT)
-    sentry.json("GET", "/api/0/issues/42/tags/", TAGS)
+    sentry.json("GET", "/api/0/issues/42/tags/", TAGS).json("GET", "/api/0/issues/42/comments/", COMMENTS)
     output = await run(sentry, "get-issue-details", server="auto", issue_id="42")
     assert output.ok, output.error
     assert sorted(sentry.paths()) == sorted(
@@ -46,13 +56,28 @@ async def test_glitchtip_is_identified_once_and_taken_at_its_known_routes_withou
             "GET /api/0/issues/42/",
             "GET /api/0/issues/42/events/latest/",
             "GET /api/0/issues/42/tags/",
+            "GET /api/0/issues/42/comments/",
         ]
     )
+    assert output.data is not None and output.data["issue"]["notes"] == [
+        "2026-11-30T10:05:00Z ann@example.com: second, newer",
+        "2026-11-30T10:04:05Z (unknown): first",
+    ]
     kind = capabilities.for_server("https://sentry.example.com/api/0/").kind
     assert kind is not None and kind.label == "GlitchTip 5.2.0"
     sentry.requests.clear()
     await run(sentry, "get-issue-details", server="auto", issue_id="42")
     assert "GET /api/settings/" not in sentry.paths()  # asked once per process
+
+
+async def test_details_go_on_without_the_notes_when_the_comments_fail() -> None:
+    sentry = glitchtip().json("GET", "/api/0/issues/42/", ISSUE).json("GET", "/api/0/issues/42/events/latest/", EVENT)
+    sentry.json("GET", "/api/0/issues/42/tags/", TAGS)
+    sentry.on("GET", "/api/0/issues/42/comments/", httpx.Response(503, text="<html>busy</html>"))
+    output = await run(sentry, "get-issue-details", issue_id="42")
+    assert output.ok and output.status.value == "partial_success" and output.data is not None
+    assert "notes" not in output.data["issue"] and output.data["latest_event"]
+    assert any(w.startswith("The issue's notes (comments) left out") for w in output.warnings)
 
 
 async def test_a_server_that_does_not_answer_as_glitchtip_is_sentry_and_sentry_io_is_never_asked() -> None:

@@ -17,7 +17,9 @@ from pydantic import Field
 from ..shared.results import Result
 
 GROUP_IDS_SHOWN = 5
-FindingKind = Literal["spike", "regression", "escalating", "new_issue", "release", "concentration", "unhandled"]
+FindingKind = Literal[
+    "spike", "regression", "escalating", "new_issue", "release", "concentration", "unhandled", "tag_concentration"
+]
 # Among findings of equal impact, the more urgent kind first.
 KIND_ORDER: tuple[FindingKind, ...] = (
     "regression",
@@ -25,6 +27,7 @@ KIND_ORDER: tuple[FindingKind, ...] = (
     "escalating",
     "new_issue",
     "release",
+    "tag_concentration",
     "unhandled",
     "concentration",
 )

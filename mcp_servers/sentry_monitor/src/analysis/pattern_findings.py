@@ -6,11 +6,12 @@ issues a finding concerns; among findings of equal impact the more urgent kind c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from ..sentry import models
 from ..shared.results import text
 from .error_patterns import GROUP_IDS_SHOWN, KIND_ORDER, AnalyzedIssue, Finding, FindingKind, IssueGroup, Spike
+from .tag_concentration import Concentration
 
 CONCENTRATION_SHARE = 0.5
 UNITS = {"1h": "hour", "1d": "day"}
@@ -150,6 +151,31 @@ def concentrations(groups: list[IssueGroup], total_events: int, what: str) -> li
     ]
 
 
+def tag_findings(found: Mapping[str, list[Concentration]], issues: dict[str, AnalyzedIssue]) -> list[Finding]:
+    """One finding per issue whose events sit in one value of a tag (`found`: per issue id, its concentrations,
+    the first the one the evidence details)."""
+    findings = []
+    for issue_id, concentrations in found.items():
+        issue, first = issues[issue_id], concentrations[0]
+        more = "".join(f"; {c.share:.0%} in {c.phrase()}" for c in concentrations[1:])
+        findings.append(
+            Finding(
+                kind="tag_concentration",
+                summary=first.sentence(label(issue)) + more,
+                issue_ids=[issue.id],
+                impact_events=issue.events,
+                evidence={
+                    "key": first.key,
+                    "value": first.value,
+                    "share": first.share,
+                    "events": first.count,
+                    "tagged": first.total,
+                },
+            )
+        )
+    return findings
+
+
 def next_step(
     finding: Finding, issues: dict[str, AnalyzedIssue], call_label: Callable[[AnalyzedIssue], str] = label
 ) -> str:
@@ -165,6 +191,12 @@ def next_step(
         return f"{ident} is {'escalating' if finding.kind == 'escalating' else 'new'}: {details} to triage it."
     if finding.kind == "release":
         return f"{finding.evidence['release']} brought {ident}: {details}, then fix or roll back that release."
+    if finding.kind == "tag_concentration":
+        key = finding.evidence["key"]
+        return (
+            f"{finding.summary}: see what sets that {key} apart with get-issue-tags(issue_id="
+            f"'{call_label(first) if first else '?'}'), then {details}."
+        )
     if finding.kind == "unhandled":
         return f"{finding.summary}: add error handling, starting with {details}."
     return f"{finding.summary}: one fix there may clear several issues; start with {details}."

@@ -20,6 +20,7 @@ class TagFacts:
     users: int | None  # distinct users, from the user tag with most distinct values; None without one
     top: dict[str, int]  # tag key -> events carrying it, most first
     releases: dict[str, int]  # release -> events, most first
+    tags: list[models.TagSummary]  # every tag as read
 
 
 def tag_facts(response: ApiResponse) -> TagFacts:
@@ -31,4 +32,5 @@ def tag_facts(response: ApiResponse) -> TagFacts:
         users=max(users) if users else None,
         top={tag.key: tag.total_values for tag in sorted(tags, key=lambda tag: -tag.total_values)[:MAX_TAGS]},
         releases={value.value: value.count for value in release.top_values} if release else {},
+        tags=tags,
     )

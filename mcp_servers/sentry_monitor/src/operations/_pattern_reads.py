@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..analysis.error_patterns import GROUP_IDS_SHOWN, IssueGroup
+from ..analysis.tag_concentration import CONCENTRATION_KEYS
 from ..base.concurrency import gather_all
 from ..base.errors import IssueNotFound, ProjectNotFound, UnsupportedByServer
 from ..sentry import models
@@ -14,6 +15,10 @@ from .paging import PAGE_MAX, Pages, read_pages
 
 MAX_ENVIRONMENTS = 5
 LOOKUP_CONCURRENCY = 4  # Sentry allows 5 issue-detail requests a second
+
+
+IssueTags = dict[str, list[models.TagSummary]]
+"""Per issue id, its tags as read."""
 
 
 @dataclass(frozen=True)
@@ -78,27 +83,47 @@ class PatternReads:
                 groups.append(IssueGroup(key=name, issues=page.total_hits or len(rows), events=events, issue_ids=ids))
         return sorted(groups, key=lambda g: (-g.events, g.key)), names[MAX_ENVIRONMENTS:]
 
-    async def releases(self, issue_ids: list[str]) -> dict[str, Releases]:
+    async def releases(self, issue_ids: list[str]) -> tuple[dict[str, Releases], IssueTags]:
         """The first and last release of each issue; issues gone meanwhile are skipped. Where issues name no
-        releases (GlitchTip), their tags do: an issue seen in one release only has it as both."""
+        releases (GlitchTip), their tags do: an issue seen in one release only has it as both, and those tags are
+        returned too (none otherwise)."""
         by_tags = not (await self.ctx.api.server_kind()).issue_releases
         read = self.ctx.api.issue_tags if by_tags else self.ctx.api.issue
         outcomes = await gather_all(
             [self.steps.track(read(issue_id), f"looked up issue {issue_id}") for issue_id in issue_ids],
             limit=LOOKUP_CONCURRENCY,
         )
-        found = {}
+        found, tags = {}, {}
         for issue_id, outcome in zip(issue_ids, outcomes, strict=True):
             response = None if isinstance(outcome, IssueNotFound) else self.ctx.without(outcome, "A release lookup")
             if response is None:
                 continue
             if by_tags:
-                seen = list(tag_facts(response).releases)
+                facts = tag_facts(response)
+                seen = list(facts.releases)
                 found[issue_id] = Releases(seen[0], seen[0]) if len(seen) == 1 else Releases(None, None)
+                tags[issue_id] = facts.tags
             else:
                 issue = models.Issue.model_validate(response.json_object("the issue"))
                 found[issue.id] = Releases(
                     issue.first_release.version if issue.first_release else None,
                     issue.last_release.version if issue.last_release else None,
                 )
+        return found, tags
+
+    async def tags(self, issue_ids: list[str]) -> IssueTags:
+        """The tags the concentration rule looks at, each with its top value only, per issue; issues gone meanwhile
+        or whose tags could not be read (said in a warning) are skipped."""
+        outcomes = await gather_all(
+            [
+                self.steps.track(self.ctx.api.issue_tags(issue_id, CONCENTRATION_KEYS, 1), f"read tags of {issue_id}")
+                for issue_id in issue_ids
+            ],
+            limit=LOOKUP_CONCURRENCY,
+        )
+        found = {}
+        for issue_id, outcome in zip(issue_ids, outcomes, strict=True):
+            response = None if isinstance(outcome, IssueNotFound) else self.ctx.without(outcome, "A tag lookup")
+            if response is not None:
+                found[issue_id] = tag_facts(response).tags
         return found

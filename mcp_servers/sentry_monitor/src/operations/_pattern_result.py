@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from ..analysis import pattern_findings as found
 from ..analysis.error_patterns import AnalyzedIssue, Finding, IssueGroup, IssueSet, Spike, group_issues, module_of
+from ..analysis.tag_concentration import MIN_EVENTS, Concentration
 from ._pattern_reads import MAX_ENVIRONMENTS
 from .paging import PAGE_MAX
 
@@ -23,6 +24,8 @@ class Analysis:
     environments: tuple[list[IssueGroup], list[str]] | None  # the breakdown, and the environments left out
     total: int | None  # Sentry's count of the period's unresolved issues
     looked_up: int  # issues whose first and last release were looked up
+    tag_concentrations: dict[str, list[Concentration]]  # per issue id, where its events sit in one tag value
+    tags_read: int  # issues whose tags were read
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ def summarize(analysis: Analysis, top: int) -> PatternSummary:
                 sets["new"].issue_ids, sets["regressed"].issue_ids, sets["escalating"].issue_ids, issues
             ),
             *found.unhandled_finding(analysed),
+            *found.tag_findings(analysis.tag_concentrations, issues),
             *found.concentrations(by_type, events, "exception type"),
             *found.concentrations(by_module, events, "module"),
         ]
@@ -98,5 +102,10 @@ def left_out(analysis: Analysis, period: str, top: int) -> list[str]:
         notes.append(f"Environments not broken down (only {MAX_ENVIRONMENTS} are): {', '.join(environments[1])}.")
     if environments and any(group.issues > PAGE_MAX for group in environments[0]):
         notes.append(f"Environment event counts cover each environment's {PAGE_MAX} busiest issues.")
+    if analysis.tags_read < analysed:
+        notes.append(
+            f"Tags were read for {analysis.tags_read} of {analysed} issues: the busiest with {MIN_EVENTS}+ events, as "
+            "many as the request cap left room for."
+        )
     notes.append("Resolved and archived (ignored) issues are not analysed.")
     return notes

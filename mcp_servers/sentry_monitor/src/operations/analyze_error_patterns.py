@@ -3,7 +3,10 @@
 Requests after the cached project id, in two rounds. First, side by side: the issue list with count
 series, busiest first (1-3 pages of 100); the new, regressed and escalating issues (one page each); and
 the project's environments, then one page of issues per environment (at most 5). Second, the first and
-last release of up to 8 issues, 4 at a time. At most 21 requests, the project id included.
+last release of up to 8 issues, 4 at a time, and beside them the tags of the busiest issues (release,
+environment, browser, os, url, top value only) for as many as the rest of the cap allows, at most 8 (GlitchTip's
+release lookups are tag reads already: their tags are used too). At most REQUEST_CAP (21) requests, the project
+id included.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from ..analysis.error_patterns import (
     detect_spike,
     handled_split,
 )
+from ..analysis.tag_concentration import MIN_EVENTS, concentrations, values_by_key
 from ..base.concurrency import gather_all, gather_two
 from ..base.errors import NotFound, UnsupportedByServer
 from ..sentry import models
@@ -36,6 +40,8 @@ from .paging import PAGE_MAX, Pages
 
 MAX_ANALYSED = 3 * PAGE_MAX
 RELEASE_LOOKUPS = 8
+REQUEST_CAP = 21
+TAG_READS = 8
 SERIES = {"24h": ("24h", "1h"), "7d": ("14d", "1d"), "14d": ("14d", "1d"), "30d": ("14d", "1d")}
 SUBSETS = {"new": "is:unresolved firstSeen:-{period}", "regressed": "is:regressed", "escalating": "is:escalating"}
 
@@ -149,8 +155,16 @@ async def analyze_error_patterns(ctx: OperationContext, params: AnalyzeErrorPatt
         [i.id for name in SUBSETS for i in picked[name]] + [s.issue_id for s in spikes] + [i.id for i in listed]
     )
     lookups = list(dict.fromkeys(candidates))[:RELEASE_LOOKUPS]
-    reads.steps.total = reads.steps.done + len(lookups)
-    details = await reads.releases(lookups)
+    tags_with_lookups = not (await ctx.api.server_kind()).issue_releases
+    tag_reads = _tag_reads(ctx.api.api_calls + len(lookups), listed, set(lookups) if tags_with_lookups else set())
+    reads.steps.total = reads.steps.done + len(lookups) + len(tag_reads)
+    looked_up, tagged = await gather_two(reads.releases(lookups), reads.tags(tag_reads))
+    if isinstance(looked_up, Exception):
+        raise looked_up
+    if isinstance(tagged, Exception):
+        raise tagged
+    details, lookup_tags = looked_up
+    issue_tags = {**lookup_tags, **tagged}
 
     every = {issue.id: issue for issue in [*listed, *(i for name in SUBSETS for i in picked[name])]}
     issues = {
@@ -159,13 +173,36 @@ async def analyze_error_patterns(ctx: OperationContext, params: AnalyzeErrorPatt
     }
     analysed = [issues[issue.id] for issue in listed]
     sets = {name: _issue_set(subsets[name], picked[name]) for name in SUBSETS}
+    values_seen = values_by_key(issue_tags.values())
+    concentrated = {
+        key: in_one
+        for key, tags in issue_tags.items()
+        if key in issues and (in_one := concentrations(tags, values_seen))
+    }
     analysis = Analysis(
-        bucket, issues, analysed, spikes, sets, environments, total=main.total_hits, looked_up=len(details)
+        bucket,
+        issues,
+        analysed,
+        spikes,
+        sets,
+        environments,
+        total=main.total_hits,
+        looked_up=len(details),
+        tag_concentrations=concentrated,
+        tags_read=len(issue_tags),
     )
     result = _result(params, analysis)
     result.coverage.not_read = _not_read(listed, series_key, subsets, environments)
     _recommend(ctx, result, issues)
     return result
+
+
+def _tag_reads(requests_so_far: int, listed: list[models.Issue], read_already: set[str]) -> list[str]:
+    """The busiest issues (with enough events for the concentration rule) whose tags the request cap leaves room
+    for, besides those read already."""
+    room = max(0, min(TAG_READS, REQUEST_CAP - requests_so_far))
+    busiest = sorted(listed, key=lambda issue: -issue.count)
+    return [i.id for i in busiest if i.count >= MIN_EVENTS and i.id not in read_already][:room]
 
 
 def _not_read(

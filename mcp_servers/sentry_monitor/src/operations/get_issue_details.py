@@ -17,6 +17,7 @@ from ..shared.issues import IssueSummary, issue_summary
 from ..shared.results import Result
 from ..shared.text import event_lines, issue_line
 from ._assignees import read_assignable, team_actor, user_actor
+from ._issue_notes import comment_reads, latest_notes, note_lines
 from ._issue_tags import tag_facts
 from ._params import IssueIdParams
 from .operation import Operation, OperationContext
@@ -40,6 +41,7 @@ class IssueDetail(IssueSummary):
         default_factory=dict, description="Events per release, where the server names no first and last release."
     )
     suggested_owners: list[str] = Field(default_factory=list, description="`owner (why)`.")
+    notes: list[str] = Field(default_factory=list, description="The last 3 notes, newest first: 'when who: text'.")
 
 
 class IssueDetails(Result):
@@ -63,8 +65,10 @@ async def get_issue_details(ctx: OperationContext, params: IssueIdParams) -> Iss
         event_and_tags, owners = await gather_two(
             _event_and_tags(ctx, ref.issue_id, kind), _suggested_owners(ctx, issue)
         )
-    event_response, tags = _raised(event_and_tags)
-    detail = _issue_detail(issue).model_copy(update={"suggested_owners": _raised(owners)})
+    event_response, tags, comments = _raised(event_and_tags)
+    detail = _issue_detail(issue).model_copy(
+        update={"suggested_owners": _raised(owners), "notes": latest_notes(ctx, issue, comments)}
+    )
     if tags is not None:
         detail = _with_tags(ctx, detail, ctx.without(tags, "The issue's users and releases (its tags)"))
     latest = None
@@ -99,16 +103,21 @@ def _checked_issue(ctx: OperationContext, response: ApiResponse | Exception) -> 
     return issue
 
 
+Outcome = ApiResponse | Exception
+
+
 async def _event_and_tags(
     ctx: OperationContext, issue_id: str, kind: ServerKind
-) -> tuple[ApiResponse | Exception, ApiResponse | Exception | None]:
-    """The latest event and, where issues lack users and releases (GlitchTip), the issue's tags: each its
-    answer or its failure."""
+) -> tuple[Outcome, Outcome | None, Outcome | None]:
+    """The latest event and, where the issue itself lacks them (GlitchTip), its tags (users and releases) and its
+    notes (comments): each its answer or its failure, None where not asked."""
     reads = [ctx.api.latest_event(issue_id)]
     if not kind.issue_releases:  # users and releases are in the issue's tags (GlitchTip)
         reads.append(ctx.api.issue_tags(issue_id))
-    event_response, *rest = await gather_all(reads)
-    return event_response, rest[0] if rest else None
+    event_response, *rest = await gather_all(reads + comment_reads(ctx, kind, issue_id))
+    tags = rest[0] if not kind.issue_releases else None
+    comments = rest[-1] if not kind.notes_in_activity else None
+    return event_response, tags, comments
 
 
 async def _suggested_owners(ctx: OperationContext, issue: models.Issue) -> list[str]:
@@ -202,6 +211,7 @@ def render_issue_details(result: IssueDetails) -> str:
         lines.append("  suggested owners: " + ", ".join(issue.suggested_owners))
     if issue.top_tags:
         lines.append("  tags: " + ", ".join(f"{key} ({values})" for key, values in list(issue.top_tags.items())[:6]))
+    lines.extend(note_lines(issue.notes))
     if result.latest_event is not None:
         lines.extend(event_lines(result.latest_event, "Latest event", title=issue.title))
     return "\n".join(lines)
@@ -212,10 +222,11 @@ OPERATION = Operation(
     title="Get issue details",
     description=(
         "Read one Sentry issue in depth: counts (lifetime, 24h, 30d), users, first/last seen and releases, top "
-        "tags, assignee and suggested owners, and its latest event: its message (logged or captured), the exception "
-        "chain with stack frames (crashing frame last, in-app frames marked, source lines), breadcrumbs, request, "
-        "user, release, environment and contexts. `issue_id`: a numeric id, a short id (BACKEND-1A) or the issue's "
-        "URL."
+        "Read one Sentry issue in depth: counts (lifetime, 24h, 30d), users, first/last seen and releases, top "
+        "tags, assignee and suggested owners, its last 3 notes, and its latest event: its message (logged or "
+        "captured), the exception chain with stack frames (crashing frame last, in-app frames marked, source lines), "
+        "breadcrumbs, request, user, release, environment and contexts. `issue_id`: a numeric id, a short id "
+        "(BACKEND-1A) or the issue's URL."
     ),
     params=IssueIdParams,
     result=IssueDetails,

@@ -9,11 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from . import (
+    add_issue_note,
     analyze_error_patterns,
     assign_issue,
     get_error_events,
     get_event,
     get_issue_details,
+    get_issue_tags,
     get_project_health,
     get_project_stats,
     get_recent_issues,
@@ -34,6 +36,7 @@ OPERATIONS: dict[str, Operation[Any, Any]] = {
         get_recent_issues.OPERATION,
         search_issues.OPERATION,
         get_issue_details.OPERATION,
+        get_issue_tags.OPERATION,
         get_event.OPERATION,
         get_error_events.OPERATION,
         resolve_issue.OPERATION,
@@ -42,6 +45,7 @@ OPERATIONS: dict[str, Operation[Any, Any]] = {
         update_issues.OPERATION,
         assign_issue.OPERATION,
         list_assignees.OPERATION,
+        add_issue_note.OPERATION,
         get_project_stats.OPERATION,
         get_project_health.OPERATION,
         analyze_error_patterns.OPERATION,

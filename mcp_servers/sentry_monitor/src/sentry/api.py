@@ -68,10 +68,11 @@ class SentryApi(OrgRequests):
             project=project_slug,
         )
 
-    async def issue_tags(self, issue_id: str) -> ApiResponse:
-        """GET an issue's tag distributions (`key`, `totalValues`, `uniqueValues`, `topValues`). Raises
-        IssueNotFound."""
-        return await routes.issue_tags(self, issue_id)
+    async def issue_tags(self, issue_id: str, keys: Sequence[str] = (), limit: int | None = None) -> ApiResponse:
+        """GET an issue's tag distributions (`key`, `totalValues`, `uniqueValues`, `topValues`): those of `keys` (all
+        when empty), with at most `limit` values each where the server takes a limit (GlitchTip sends every value and
+        may send other keys). Raises IssueNotFound, or UnsupportedByServer for a short id on GlitchTip."""
+        return await routes.issue_tags(self, issue_id, keys, limit)
 
     async def issue_events(self, issue_id: str, params: Params, *, bad_request_field: str = "cursor") -> ApiResponse:
         """GET one page of an issue's events (`per_page`, `cursor`, ...). Raises IssueNotFound."""
@@ -98,6 +99,15 @@ class SentryApi(OrgRequests):
         """PUT one change to up to 100 issues by numeric id (Sentry's bulk mutate); the answer is the change made,
         or no body when no issue matched. Raises InvalidParameter for no ids or more than 100."""
         return await routes.update_issues(self, issue_ids, body)
+
+    async def add_note(self, issue_id: str, text: str) -> ApiResponse:
+        """POST a note (GlitchTip: a comment) to one issue by its numeric id, sent once and never retried. Raises
+        IssueNotFound, MissingScope (a token without a user), InvalidParameter (text refused)."""
+        return await routes.add_note(self, issue_id, text)
+
+    async def issue_comments(self, issue_id: str) -> ApiResponse:
+        """GET an issue's comments where the issue itself carries no notes (GlitchTip). Raises IssueNotFound."""
+        return await routes.issue_comments(self, issue_id)
 
     async def issue_list(
         self,

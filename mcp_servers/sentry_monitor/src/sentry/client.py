@@ -98,12 +98,14 @@ class SentryClient:
         params: Params | None = None,
         body: Mapping[str, Any] | None = None,
         expect: Expectations = DEFAULT_CALL,
+        retried: bool = True,
     ) -> ApiResponse:
-        """One request to `base` + the percent-encoded `path`, counted on `counted` and retried as `retry` says.
-        Raises one of the exceptions in `errors`; a failed answer is read as `expect` says."""
+        """One request to `base` + the percent-encoded `path`, counted on `counted` and retried as `retry` says
+        (sent once only when `retried` is False). Raises one of the exceptions in `errors`; a failed answer is
+        read as `expect` says."""
         url = base + "".join(quote(segment, safe="") + "/" for segment in path)
         gate_key = endpoint(method, path)
-        async for attempt in retrying(self.settings.retry_attempts):
+        async for attempt in retrying(self.settings.retry_attempts if retried else 0):
             with attempt:
                 await self._gate.wait_turn(gate_key)
                 counted.api_calls += 1

@@ -95,6 +95,17 @@ def without_user_counts(response: ApiResponse) -> ApiResponse:
     return replace(response, data=rewritten)
 
 
+def comment_body(text: str) -> dict[str, Any]:
+    """A comment as GlitchTip takes it (`PostCommentSchema`): the text under `data`, as Sentry's activity has it."""
+    return {"data": {"text": text}}
+
+
+def tags_params(keys: Sequence[str]) -> dict[str, str]:
+    """An issue's tags as GlitchTip takes them: one `key` at most (it keeps the last of several), no `limit` (it
+    sends every value)."""
+    return {"key": keys[0]} if len(keys) == 1 else {}
+
+
 def events_params(params: Params) -> dict[str, str | int | Sequence[str]]:
     """An issue's events page as GlitchTip takes it: it pages by `limit` and ignores `per_page`."""
     sent = {key: value for key, value in params.items() if key != "per_page"}

@@ -67,6 +67,12 @@ class ServerKind:
         """Whether issues can be assigned to users and teams and have suggested owners (GlitchTip: neither)."""
         return not self.glitchtip
 
+    @property
+    def notes_in_activity(self) -> bool:
+        """Whether an issue's detail carries its notes (Sentry's `activity`); GlitchTip serves them as comments,
+        at `issues/{id}/comments/`."""
+        return not self.glitchtip
+
 
 SENTRY = ServerKind("Sentry")
 

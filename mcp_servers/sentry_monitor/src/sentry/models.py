@@ -82,6 +82,41 @@ class IssueOwner(SentryModel):
         return "" if value is None else str(value)
 
 
+class Note(SentryModel):
+    """A note on an issue: an item of Sentry's issue `activity` of type `note`, or a GlitchTip comment (the same
+    shape: `{id, user, type, data: {text}, dateCreated}`; GlitchTip's user has only `id` and `email`)."""
+
+    id: str = ""
+    type: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+    user: dict[str, Any] | None = None
+    date_created: str | None = None
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_as_text(cls, value: Any) -> str:
+        return "" if value is None else str(value)
+
+    @field_validator("data", mode="before")
+    @classmethod
+    def _data(cls, value: Any) -> Any:
+        return value if isinstance(value, dict) else {}
+
+    @property
+    def text(self) -> str | None:
+        said = self.data.get("text")
+        return said if isinstance(said, str) else None
+
+    @property
+    def author(self) -> str | None:
+        """Who wrote it: the user's name, email or username; None for Sentry itself or an unknown user."""
+        user = self.user or {}
+        for key in ("name", "email", "username"):
+            if isinstance(user.get(key), str) and user[key]:
+                return str(user[key])
+        return None
+
+
 class Issue(SentryModel):
     id: str
     short_id: str | None = None
@@ -105,6 +140,7 @@ class Issue(SentryModel):
     last_release: Release | None = None
     tags: list[TagSummary] = Field(default_factory=list)
     owners: list[IssueOwner] = Field(default_factory=list)
+    activity: list[dict[str, Any]] = Field(default_factory=list)
 
     @field_validator("id", mode="before")
     @classmethod
@@ -155,6 +191,11 @@ class Issue(SentryModel):
     @classmethod
     def _tags(cls, value: Any) -> Any:
         return [tag for tag in value if isinstance(tag, dict) and tag.get("key")] if isinstance(value, list) else []
+
+    @field_validator("activity", mode="before")
+    @classmethod
+    def _activity(cls, value: Any) -> Any:
+        return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
     def series_total(self, key: str) -> int | None:
         points = self.stats.get(key)

@@ -115,7 +115,32 @@ class OrgRequests:
         scope: str = "event:write",
         bad_request_field: str = "parameters",
     ) -> ApiResponse:
-        """PUT a JSON body to an org-scoped path, with `params` in its query (sent once per attempt)."""
+        """PUT a JSON body to an org-scoped path, with `params` in its query (sent once per attempt: a PUT twice
+        ends as one)."""
+        return await self._write("PUT", path, body, Expectations(not_found, scope, bad_request_field), params)
+
+    async def post(
+        self,
+        path: Sequence[str],
+        *,
+        body: Mapping[str, Any],
+        not_found: type[NotFound] = OrganizationNotFound,
+        scope: str = "event:write",
+        bad_request_field: str = "parameters",
+    ) -> ApiResponse:
+        """POST a JSON body to an org-scoped path, sent once and never retried: a POST creates something, and a
+        second one after a failure that may have come after Sentry received the first would create it twice."""
+        return await self._write("POST", path, body, Expectations(not_found, scope, bad_request_field))
+
+    async def _write(
+        self,
+        method: str,
+        path: Sequence[str],
+        body: Mapping[str, Any],
+        expect: Expectations,
+        params: Params | None = None,
+    ) -> ApiResponse:
         base = await self.client.region_base(self)
-        expect = Expectations(not_found, scope, bad_request_field)
-        return await self.client.send(self, "PUT", base, path, params=params, body=body, expect=expect)
+        return await self.client.send(
+            self, method, base, path, params=params, body=body, expect=expect, retried=method != "POST"
+        )

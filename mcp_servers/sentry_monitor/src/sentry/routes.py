@@ -1,9 +1,9 @@
 """The requests whose route differs between Sentry-compatible servers, each in its current and older form.
 
 `SentryApi` (api.py) exposes these as methods (`issue`, `issue_events`, `latest_event`, `issue_event`,
-`update_issue`, `issues_by_id`, `update_issues`, `issue_list`, `stats_v2`); an operation that calls them gets
-the fallbacks of `capabilities` and never needs to know the server. What the older form cannot give is said
-through `OrgRequests.warn`, so it lands in the result's warnings.
+`update_issue`, `issues_by_id`, `update_issues`, `add_note`, `issue_comments`, `issue_list`, `stats_v2`); an
+operation that calls them gets the fallbacks of `capabilities` and never needs to know the server. What the older
+form cannot give is said through `OrgRequests.warn`, so it lands in the result's warnings.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ..base.errors import EventNotFound, InvalidParameter, IssueNotFound, NotFound
+from ..base.errors import EventNotFound, InvalidParameter, IssueNotFound, NotFound, UnsupportedByServer
 from . import glitchtip
 from .capabilities import (
     ARCHIVE_SUBSTATUS,
@@ -71,14 +71,47 @@ async def issue(api: OrgRequests, issue_id: str, params: Params | None = None) -
     return response if kind.counts_users else glitchtip.without_user_counts(response)
 
 
-async def issue_tags(api: OrgRequests, issue_id: str) -> ApiResponse:
-    """An issue's tag distributions (key, totalValues, uniqueValues, topValues); GlitchTip serves them at
-    `issues/{id}/tags/`, Sentry at the organization-scoped route."""
+async def issue_tags(
+    api: OrgRequests, issue_id: str, keys: Sequence[str] = (), limit: int | None = None
+) -> ApiResponse:
+    """An issue's tag distributions (key, totalValues, uniqueValues, topValues), every key or those of `keys`, with
+    `limit` values each. Sentry: `organizations/{org}/issues/{id}/tags/`, its `GroupTagsEndpoint`
+    (`sentry/issues/endpoints/group_tags.py`, which its web UI's Tags tab calls; not in the published spec), taking
+    `key` (repeated) and `limit` (10 values a key without it, 9 with `key`). GlitchTip: `issues/{id}/tags/`, numeric
+    ids only, one `key` at most and every value: the caller keeps the keys and values it wants."""
     kind = await api.server_kind()
     org = await api.organization()
     if kind.glitchtip:
-        return await api.get(["issues", issue_id, "tags"], not_found=IssueNotFound)
-    return await api.get(["organizations", org, "issues", issue_id, "tags"], not_found=IssueNotFound)
+        short = _numeric_only(issue_id, "an issue's tags")
+        if short is not None:
+            raise UnsupportedByServer(short.message, recovery=short.recovery, capability="issue tags by short id")
+        one_key = glitchtip.tags_params(keys)
+        return await api.get(["issues", issue_id, "tags"], params=one_key, not_found=IssueNotFound)
+    params: dict[str, str | int | Sequence[str]] = {"key": list(keys)} if keys else {}
+    if limit is not None:
+        params["limit"] = limit
+    return await api.get(["organizations", org, "issues", issue_id, "tags"], params=params, not_found=IssueNotFound)
+
+
+async def add_note(api: OrgRequests, issue_id: str, text: str) -> ApiResponse:
+    """POST a note to one issue (by the numeric id Sentry gave), once. Sentry: `organizations/{org}/issues/{id}/notes/`
+    with `{"text": ...}`, its `GroupNotesEndpoint` (`sentry/issues/endpoints/group_notes.py`, which its web UI's
+    issue activity calls; not in the published spec), or the older `issues/{id}/notes/` where the server looks
+    issues up there; GlitchTip: `issues/{id}/comments/` with `{"data": {"text": ...}}`."""
+    kind = await api.server_kind()
+    expect: dict[str, Any] = {"not_found": IssueNotFound, "bad_request_field": "text"}
+    if kind.glitchtip:
+        return await api.post(["issues", issue_id, "comments"], body=glitchtip.comment_body(text), **expect)
+    org = await api.organization()
+    if api.offers(ISSUE_LOOKUP) is False:  # learned when the issue was read, just before
+        return await api.post(["issues", issue_id, "notes"], body={"text": text}, **expect)
+    return await api.post(["organizations", org, "issues", issue_id, "notes"], body={"text": text}, **expect)
+
+
+async def issue_comments(api: OrgRequests, issue_id: str) -> ApiResponse:
+    """GET GlitchTip's comments on an issue (`issues/{id}/comments/`, newest first); Sentry has its notes in the
+    issue's `activity` instead."""
+    return await api.get(["issues", issue_id, "comments"], not_found=IssueNotFound)
 
 
 async def issue_events(api: OrgRequests, issue_id: str, params: Params, bad_request_field: str) -> ApiResponse:

@@ -1,0 +1,95 @@
+"""add-issue-note: add a note (GlitchTip: a comment) to one issue, in one POST that is never sent twice."""
+
+from __future__ import annotations
+
+import anyio
+from pydantic import Field
+
+from mcp_servers.framework.contracts import SideEffect
+
+from ..base.errors import MissingScope, TransientError
+from ..sentry import models
+from ..sentry.identifiers import issue_ref
+from ..shared.results import Result, text
+from ._params import IssueIdParams
+from .operation import Operation, OperationContext
+
+MAX_NOTE_CHARS = 5_000
+SIDE_EFFECT_TEXT_CHARS = 200
+NO_USER = "Key doesn't have permission"  # Sentry's 403 for a token that acts as no user
+
+
+class AddIssueNoteParams(IssueIdParams):
+    text: str = Field(min_length=1, max_length=MAX_NOTE_CHARS, description="The note (Markdown), 1-5000 chars.")
+
+
+class AddedNote(Result):
+    note_id: str = Field(description="The new note's id (to find or delete it in Sentry's web UI).")
+    issue_id: str
+    short_id: str | None = None
+    author: str | None = None
+
+
+async def add_issue_note(ctx: OperationContext, params: AddIssueNoteParams) -> AddedNote:
+    ref = issue_ref(params.issue_id, ctx.settings)
+    await ctx.api.check_organization(ref.org, "issue_id")
+    issue = models.Issue.model_validate((await ctx.api.issue(ref.issue_id)).json_object("the issue"))
+    ctx.api.check_issue_allowed(issue)
+    ident, label = issue.short_id or issue.id, ctx.api.issue_label(issue.short_id, issue.id)
+    try:
+        response = await ctx.api.add_note(issue.id, params.text)
+    except MissingScope as refused:
+        if NO_USER not in refused.message:
+            raise
+        raise MissingScope(
+            "Sentry adds notes only for a token that acts as a user, and this token has none (an internal "
+            "integration's or an organization's): nothing was added.",
+            recovery="Use a user auth token (Settings > Account > API > Auth Tokens) with event:write.",
+            status_code=refused.details.get("status_code"),
+            required_scope="event:write",
+        ) from None
+    except (TransientError, anyio.get_cancelled_exc_class()):
+        ctx.warn(
+            f"The note to {ident} may or may not have been added: the request was sent once and got no answer. "
+            f"Check get-issue-details(issue_id='{label}') (its latest notes) before calling again: calling again "
+            "could add it twice."
+        )
+        raise
+    note = models.Note.model_validate(response.json_object("the note"))
+    result = AddedNote(note_id=note.id, issue_id=issue.id, short_id=issue.short_id, author=note.author)
+    ctx.side_effects.append(
+        SideEffect(
+            kind="issue_note_added",
+            target=f"issue:{ident}",
+            before=None,
+            after={"note_id": note.id, "text": text(note.text or params.text, SIDE_EFFECT_TEXT_CHARS)},
+            description=f"Added note {note.id} to {ident}.",
+        )
+    )
+    web, noun = ("GlitchTip", "comment") if (await ctx.api.server_kind()).glitchtip else ("Sentry", "note")
+    ctx.recommend(f"To undo, delete {noun} {note.id} in {web}'s web UI (the issue's activity); no tool deletes it.")
+    ctx.recommend(f"The issue's latest notes: get-issue-details(issue_id='{label}').")
+    return result
+
+
+def render_added_note(result: AddedNote) -> str:
+    by = f" by {result.author}" if result.author else ""
+    return f"Added note {result.note_id} to {result.short_id or result.issue_id}{by}."
+
+
+OPERATION = Operation(
+    name="add-issue-note",
+    title="Add issue note",
+    description=(
+        "Add a note (comment) to one Sentry issue, e.g. findings or who is on it. Not idempotent: each call adds "
+        "one. Returns the note id (side_effects has it). Needs event:write and a user's token."
+    ),
+    params=AddIssueNoteParams,
+    result=AddedNote,
+    handler=add_issue_note,
+    render=render_added_note,
+    scopes=("event:write",),
+    read_only=False,
+    destructive=False,
+    idempotent=False,
+)
