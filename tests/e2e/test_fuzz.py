@@ -38,7 +38,7 @@ FIELDS = {
     "resolve-issue": ("issue_id", "in_next_release"),
     "ignore-issue": ("issue_id", "duration_minutes", "count", "window_minutes", "user_count", "until_escalating"),
     "unresolve-issue": ("issue_id",),
-    "update-issues": ("status", "issue_ids", "project_slug", "query", "dry_run", "max_issues"),
+    "update-issues": ("status", "assignee", "issue_ids", "project_slug", "query", "dry_run", "max_issues"),
     "get-project-stats": ("project_slug", "period"),
     "get-project-health": (
         "project_slug",

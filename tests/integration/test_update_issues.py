@@ -257,3 +257,101 @@ async def test_read_only_mode_hides_the_tool_and_refuses_it_without_a_request(cl
     assert "update-issues" not in server.operations
     output = await run(server, "update-issues", issue_ids=["1"], status="resolved", dry_run=False)
     assert output.error is not None and output.error.code == "READ_ONLY" and clean_sandbox.requests() == []
+
+
+# -- assignment ------------------------------------------------------------------------------------------------
+
+
+def assignees(sandbox: SandboxServer, ids: list[str]) -> list[str | None]:
+    """Each issue's assignee as the sandbox stores it: `user:<id>`, `team:<id>` or None."""
+    found = [sandbox.store.issue(int(issue_id)) for issue_id in ids]
+    return [f"{i.assigned_to['type']}:{i.assigned_to['id']}" if i and i.assigned_to else None for i in found]
+
+
+def people_requests(sandbox: SandboxServer) -> list[str]:
+    return [r["path"] for r in sandbox.requests() if r["path"].endswith(("/members/", "/teams/"))]
+
+
+async def test_a_team_is_given_many_issues_in_one_put_after_a_dry_run_that_writes_nothing(
+    clean_sandbox: SandboxServer,
+) -> None:
+    ids = [numeric for numeric, _ in project_issues(clean_sandbox, "BACKEND-")[:3]]
+    dry = ok(await run(module(clean_sandbox), "update-issues", issue_ids=ids, assignee="#backend-devs"))
+    assert dry["issue_ids"] == ids and dry["assignee"] == "#backend-devs"
+    assert assignees(clean_sandbox, ids) == [None] * 3
+    assert sent(clean_sandbox, "PUT") == []
+    # A team is looked up among the project's teams only: its members are not read.
+    assert people_requests(clean_sandbox) == ["/api/0/projects/sandbox/backend/teams/"]
+
+    clean_sandbox.clear_requests()
+    output = await run(module(clean_sandbox), "update-issues", issue_ids=ids, assignee="#backend-devs", dry_run=False)
+    ok(output)
+    assert assignees(clean_sandbox, ids) == ["team:1"] * 3
+    assert len(sent(clean_sandbox, "GET")) == 1 and len(sent(clean_sandbox, "PUT")) == 1
+    assert {effect.kind for effect in output.side_effects} == {"issue_assigned"}
+    for effect in output.side_effects:
+        assert effect.before == {"assignee": None} and effect.after == {"assignee": "#backend-devs"}
+    assert output.recommendations == [f"Undo: update-issues(issue_ids={ids}, assignee='none', dry_run=false)."]
+
+    undone = await run(module(clean_sandbox), "update-issues", issue_ids=ids, assignee="none", dry_run=False)
+    assert ok(undone)["issue_ids"] == ids and assignees(clean_sandbox, ids) == [None] * 3
+
+
+async def test_status_and_assignee_change_together_and_undo_names_both(clean_sandbox: SandboxServer) -> None:
+    ids = [numeric for numeric, _ in project_issues(clean_sandbox, "BACKEND-")[:2]]
+    output = await run(
+        module(clean_sandbox), "update-issues", issue_ids=ids, status="resolved", assignee="ana", dry_run=False
+    )
+    ok(output)
+    assert statuses(clean_sandbox, ids) == ["resolved"] * 2 and assignees(clean_sandbox, ids) == ["user:2"] * 2
+    effect = output.side_effects[0]
+    assert effect.kind == "issue_updated" and effect.after is not None
+    assert effect.after["status"] == "resolved" and effect.after["assignee"] == "ana@example.com"
+    assert "Assigned" in effect.description and "(was unassigned)" in effect.description
+    assert output.recommendations == [
+        f"Undo: update-issues(issue_ids={ids}, status='unresolved', assignee='none', dry_run=false)."
+    ]
+    text = SentryErrorMonitorModule().render(output)
+    assert "2 of 2 issues are now resolved and assigned to ana@example.com." in text
+
+
+@pytest.mark.parametrize(
+    ("assignee", "projects", "said"),
+    [
+        ("example", ("BACKEND-",), "No member or team"),  # several contain it: ambiguous
+        ("nobody-like-this", ("BACKEND-",), ""),
+        ("ben@example.com", ("BACKEND-", "WORKER-"), ""),  # Ben is in backend's team only
+    ],
+)
+async def test_an_assignee_not_found_in_every_project_writes_nothing(
+    clean_sandbox: SandboxServer, assignee: str, projects: tuple[str, ...], said: str
+) -> None:
+    ids = [project_issues(clean_sandbox, prefix)[0][0] for prefix in projects]
+    before = issue_states(clean_sandbox)
+    output = await run(module(clean_sandbox), "update-issues", issue_ids=ids, assignee=assignee, dry_run=False)
+    assert output.error is not None and output.error.code == "ASSIGNEE_NOT_FOUND", output.error
+    assert said in output.error.message
+    assert sent(clean_sandbox, "PUT") == [] and assignees(clean_sandbox, ids) == [None] * len(ids)
+    assert issue_states(clean_sandbox) == before
+
+
+async def test_the_same_person_in_two_projects_is_assigned_in_one_put(clean_sandbox: SandboxServer) -> None:
+    ids = [project_issues(clean_sandbox, prefix)[0][0] for prefix in ("BACKEND-", "WORKER-")]
+    output = await run(module(clean_sandbox), "update-issues", issue_ids=ids, assignee="ana", dry_run=False)
+    ok(output)
+    assert assignees(clean_sandbox, ids) == ["user:2", "user:2"] and len(sent(clean_sandbox, "PUT")) == 1
+    assert sorted(people_requests(clean_sandbox)) == [
+        "/api/0/projects/sandbox/backend/members/",
+        "/api/0/projects/sandbox/backend/teams/",
+        "/api/0/projects/sandbox/worker/members/",
+        "/api/0/projects/sandbox/worker/teams/",
+    ]
+
+
+async def test_glitchtip_refuses_an_assignee_before_any_request(sandbox_pool: Any) -> None:
+    glitchtip: SandboxServer = sandbox_pool.get("glitchtip")
+    glitchtip.clear_requests()
+    output = await run(module(glitchtip), "update-issues", issue_ids=["1"], assignee="me", dry_run=False)
+    assert output.error is not None and output.error.code == "UNSUPPORTED_BY_SERVER", output.error
+    assert output.error.details["field"] == "assignee"
+    assert not [r for r in glitchtip.requests() if "/issues/" in r["path"]]

@@ -114,7 +114,10 @@ def test_output_schemas_stay_within_their_context_budget() -> None:
 # The tools added since the whole list was measured against the official server's (issue 13), and what each
 # may cost at most, envelope included; the tools measured then must not grow.
 ADDED_TOOLS = {"assign-issue", "list-assignees", "update-issues", "add-issue-note", "get-issue-tags"}
-ADDED_TOOL_CHARS = 1_800
+ADDED_TOOL_CHARS = 2_400
+# The whole list with the 17 tools of issue 13: 31,729 characters, 1.21x the official's 26,143 for its 9 tools
+# (about 1,870 a tool against its 2,900). A ceiling so that growth is a decision, not an accident.
+WHOLE_LIST_CHARS = 32_000
 
 
 def _tool_json(name: str) -> dict[str, Any]:
@@ -126,9 +129,11 @@ def _tool_json(name: str) -> dict[str, Any]:
 
 def test_the_measured_tools_list_costs_no_more_than_the_official_servers_and_added_tools_stay_small() -> None:
     """`make bench` measured @sentry/mcp-server 0.39.0's tools/list at 26,143 characters of compact JSON, and ours at
-    26,036 before the lean results (issue 11): the tools measured then must not grow it, and each tool added since
-    stays under its own allowance (the envelope alone is about 700 characters)."""
+    26,036 before the lean results (issue 11): the tools measured then must not grow it, each tool added since
+    stays under its own allowance, and the whole list under its ceiling."""
     measured = [_tool_json(name) for name in OPERATIONS if name not in ADDED_TOOLS]
     assert len(json.dumps({"tools": measured}, separators=(",", ":"))) <= 26_036
     for name in ADDED_TOOLS:
         assert len(json.dumps(_tool_json(name), separators=(",", ":"))) <= ADDED_TOOL_CHARS, name
+    whole = [_tool_json(name) for name in OPERATIONS]
+    assert len(json.dumps({"tools": whole}, separators=(",", ":"))) <= WHOLE_LIST_CHARS

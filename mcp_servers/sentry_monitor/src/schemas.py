@@ -71,7 +71,9 @@ def output_schema(operation: Operation[Any, Any]) -> dict[str, Any]:
 
 
 def _annotations(field: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in field.items() if key in ("description", "enum", "const")}
+    """What a result field's schema keeps besides its type: its allowed values. Its description stays in the README:
+    clients hand a model the tool's description and input schema, not its output schema."""
+    return {key: value for key, value in field.items() if key in ("enum", "const")}
 
 
 def _outline(node: dict[str, Any], definitions: dict[str, Any], depth: int) -> dict[str, Any]:

@@ -52,6 +52,13 @@ def team_actor(team: models.Team) -> Actor:
     return Actor("team", team.id, f"#{team.slug}")
 
 
+def is_assigned(actor: Actor | None, assigned_to: dict[str, object] | None) -> bool:
+    """Whether an issue's `assignedTo` already names `actor` (None: nobody)."""
+    if actor is None or not assigned_to:
+        return actor is None and not assigned_to
+    return (actor.kind, actor.id) == (assigned_to.get("type"), str(assigned_to.get("id")))
+
+
 async def check_assignees_supported(ctx: OperationContext, field: str) -> None:
     """UNSUPPORTED_BY_SERVER on a server that keeps no assignees (GlitchTip), before any other request."""
     kind = await ctx.api.server_kind()

@@ -12,7 +12,7 @@ from ..sentry import models
 from ..sentry.identifiers import issue_ref
 from ..shared.issues import assignee_label
 from ..shared.results import Result
-from ._assignees import Actor, check_assignees_supported, resolve_assignee
+from ._assignees import check_assignees_supported, is_assigned, resolve_assignee
 from ._params import IssueIdParams
 from ._status_change import project_slug_of, warn_maybe_sent
 from .operation import Operation, OperationContext
@@ -33,12 +33,6 @@ class AssignedIssue(Result):
     changed: bool = Field(description="False: it already was, nothing sent.")
 
 
-def _same(actor: Actor | None, assigned_to: dict[str, object] | None) -> bool:
-    if actor is None or not assigned_to:
-        return actor is None and not assigned_to
-    return (actor.kind, actor.id) == (assigned_to.get("type"), str(assigned_to.get("id")))
-
-
 async def assign_issue(ctx: OperationContext, params: AssignIssueParams) -> AssignedIssue:
     await check_assignees_supported(ctx, "assignee")
     ref = issue_ref(params.issue_id, ctx.settings)
@@ -48,7 +42,7 @@ async def assign_issue(ctx: OperationContext, params: AssignIssueParams) -> Assi
     actor = await resolve_assignee(ctx, project_slug_of(current), params.assignee)
     ident = current.short_id or current.id
     before = assignee_label(current.assigned_to)
-    if _same(actor, current.assigned_to):
+    if is_assigned(actor, current.assigned_to):
         ctx.warn(f"{ident} is already {f'assigned to {before}' if before else 'unassigned'}; nothing was changed.")
         return AssignedIssue(id=current.id, short_id=current.short_id, assignee=before, changed=False)
     try:

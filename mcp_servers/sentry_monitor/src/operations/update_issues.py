@@ -1,10 +1,12 @@
-"""update-issues: set the status of up to 100 issues in one request, after a dry run that says which would change.
+"""update-issues: set the status or assignee of up to 100 issues in one request, after a dry run that says which
+would change.
 
 A dry run (the default) reads the issues, named by id or by a project's search, and answers which of them would
 change and the numeric ids to pass to the real run; it writes nothing. A real run takes ids only: both servers'
 bulk update changes every issue their search selects when no id is given, so it is never sent without ids. The
 issues are read in one request (ids) before anything is sent, every issue's project is checked against the
-allow-list, and only the issues not already as asked are sent, in one PUT.
+allow-list, and only the issues not already as asked are sent, in one PUT. An assignee is looked up as
+assign-issue does (`_assignees`), in the project of every issue named, before anything is sent.
 """
 
 from __future__ import annotations
@@ -18,13 +20,22 @@ from pydantic import Field, field_validator, model_validator
 
 from mcp_servers.framework.contracts import SideEffect
 
-from ..base.errors import InvalidParameter, IssueNotFound, ProjectNotAllowed, ProjectNotFound, TransientError
+from ..base.concurrency import gather_all
+from ..base.errors import (
+    AssigneeNotFound,
+    InvalidParameter,
+    IssueNotFound,
+    ProjectNotAllowed,
+    ProjectNotFound,
+    TransientError,
+)
 from ..sentry import identifiers, models
 from ..sentry.identifiers import issue_ref
-from ..shared.issues import issue_summary
+from ..shared.issues import assignee_label, issue_summary
 from ..shared.results import Result, table, text
+from ._assignees import UNASSIGN, Actor, check_assignees_supported, is_assigned, resolve_assignee
 from ._issue_list import SearchTerms
-from ._status_change import archived_forever
+from ._status_change import archived_forever, project_slug_of
 from .operation import Count, Operation, OperationContext, Parameters
 
 MAX_ISSUES = 100
@@ -50,7 +61,10 @@ STATUS_CHANGES: dict[str, StatusChange] = {
 
 
 class UpdateIssuesParams(Parameters):
-    status: NewStatus = Field(description="The status to set.")
+    status: NewStatus | None = Field(default=None, description="The status to set.")
+    assignee: str | None = Field(
+        default=None, min_length=1, max_length=200, description="As assign-issue: email, username, id, me, #team, none."
+    )
     issue_ids: list[str] | None = Field(default=None, description="Numeric ids best; short ids, URLs.")
     project_slug: str | None = Field(default=None, max_length=100, description="Dry run: project to search.")
     query: SearchTerms = Field(default=None, description="Dry run: search terms.")
@@ -64,6 +78,8 @@ class UpdateIssuesParams(Parameters):
 
     @model_validator(mode="after")
     def _one_selection(self) -> UpdateIssuesParams:
+        if self.status is None and self.assignee is None:
+            raise InvalidParameter("status", "Nothing to change: give a status, an assignee, or both.")
         if self.issue_ids is not None and (self.project_slug is not None or self.query is not None):
             raise InvalidParameter("issue_ids", "Give issue_ids, or project_slug with a query, not both.")
         if self.issue_ids is None and not self.dry_run:
@@ -104,7 +120,8 @@ class IssueRow(Result):
 
 class UpdateIssuesResult(Result):
     dry_run: bool
-    status: str
+    status: str | None = None
+    assignee: str | None = None  # the one asked for: an email or #team, or "none"
     changes: table(IssueRow, "Dry run: issues to change.") = Field(default_factory=list)  # type: ignore[valid-type]
     issue_ids: list[str] = Field(default_factory=list, description="Ids of `changes`.")
     unchanged: list[str] = Field(default_factory=list)
@@ -212,8 +229,64 @@ def _check_allowed(ctx: OperationContext, issues: list[models.Issue]) -> None:
     )
 
 
+@dataclass(frozen=True)
+class Update:
+    """What one call changes: a status, an assignee (`assigning`, with `actor` None to unassign), or both."""
+
+    status: StatusChange | None
+    assigning: bool = False
+    actor: Actor | None = None
+
+    def done(self, issue: models.Issue) -> bool:
+        """Whether the issue already is as asked (nothing to send for it)."""
+        status_done = self.status is None or self.status.done(issue)
+        return status_done and (not self.assigning or is_assigned(self.actor, issue.assigned_to))
+
+    def body(self) -> dict[str, str]:
+        body = dict(self.status.body) if self.status else {}
+        if self.assigning:
+            body["assignedTo"] = self.actor.assigned_to if self.actor else ""
+        return body
+
+    @property
+    def assignee(self) -> str:
+        return self.actor.label if self.actor else "nobody"
+
+    @property
+    def target(self) -> str:
+        """How the state asked for reads: `resolved`, `assigned to #backend`, `resolved and unassigned`."""
+        parts = [self.status.body["status"]] if self.status else []
+        if self.assigning:
+            parts.append(f"assigned to {self.actor.label}" if self.actor else "unassigned")
+        return " and ".join(parts)
+
+
+async def _assignee(ctx: OperationContext, wanted: str, issues: list[models.Issue]) -> Actor | None:
+    """The user or team `wanted` names in the project of every issue (looked up once per project, concurrently);
+    refused when it names no one, or different people, in one of them."""
+    if wanted.strip().lower() in (*UNASSIGN, "me") or not issues:  # the same in every project
+        return await resolve_assignee(ctx, project_slug_of(issues[0]) if issues else "", wanted)
+    slugs = sorted({project_slug_of(issue) for issue in issues})
+    found: list[Actor | None] = []
+    for outcome in await gather_all([resolve_assignee(ctx, slug, wanted) for slug in slugs]):
+        if isinstance(outcome, Exception):
+            raise outcome
+        found.append(outcome)
+    if len({(actor.kind, actor.id) if actor else None for actor in found}) > 1:
+        named = ", ".join(
+            f"{actor.label if actor else 'nobody'} in {slug}" for actor, slug in zip(found, slugs, strict=True)
+        )
+        raise AssigneeNotFound(
+            f"{wanted!r} names different people in the issues' projects ({named}); nothing was sent.",
+            recovery="Name the assignee by email, user id or #team-slug, or change each project's issues apart.",
+            candidates=[actor.label for actor in found if actor],
+        )
+    return found[0]
+
+
 async def update_issues(ctx: OperationContext, params: UpdateIssuesParams) -> UpdateIssuesResult:
-    change = STATUS_CHANGES[params.status]
+    if params.assignee is not None:
+        await check_assignees_supported(ctx, "assignee")  # GlitchTip: before any request
     total_hits: int | None = None
     missing: list[str] = []
     if params.issue_ids is not None:
@@ -229,70 +302,122 @@ async def update_issues(ctx: OperationContext, params: UpdateIssuesParams) -> Up
         )
     if missing:
         ctx.warn(f"Not found (left out): {', '.join(missing)}.")
-    to_change = [issue for issue in issues if not change.done(issue)]
+    update = Update(STATUS_CHANGES[params.status] if params.status else None)
+    if params.assignee is not None:
+        update = Update(update.status, assigning=True, actor=await _assignee(ctx, params.assignee, issues))
+    to_change = [issue for issue in issues if not update.done(issue)]
     result = UpdateIssuesResult(
         dry_run=params.dry_run,
         status=params.status,
+        assignee=update.assignee if update.assigning else None,
         # A real run's side effects name each issue changed and its state before: not said twice.
         changes=[_row(issue) for issue in to_change] if params.dry_run else [],
         issue_ids=[issue.id for issue in to_change],
-        unchanged=[_ident(issue) for issue in issues if change.done(issue)],
+        unchanged=[_ident(issue) for issue in issues if update.done(issue)],
         not_found=missing,
         total_hits=total_hits if total_hits is not None and total_hits > len(issues) else None,
     )
     if params.dry_run or not to_change:
         return result
-    await _write(ctx, change, to_change, params.status)
+    await _write(ctx, update, to_change, params)
     return result
 
 
-async def _write(ctx: OperationContext, change: StatusChange, issues: list[models.Issue], status: str) -> None:
+async def _write(ctx: OperationContext, update: Update, issues: list[models.Issue], params: UpdateIssuesParams) -> None:
     """One PUT for the issues, one side effect per issue changed, and how to undo it."""
     idents = ", ".join(_ident(issue) for issue in issues)
     try:
-        response = await ctx.api.update_issues([issue.id for issue in issues], dict(change.body))
+        response = await ctx.api.update_issues([issue.id for issue in issues], update.body())
     except (TransientError, anyio.get_cancelled_exc_class()):
+        asked = (f", status='{params.status}'" if params.status else "") + (
+            f", assignee='{params.assignee}'" if params.assignee is not None else ""
+        )
         ctx.warn(
-            f"The request to {change.verb} {idents} may or may not have reached Sentry, so each of them may or may "
-            f"not have changed; check with update-issues(issue_ids={[issue.id for issue in issues]}, status="
-            f"'{status}') (a dry run) before calling again (doing it twice changes nothing)."
+            f"The request to make {idents} {update.target} may or may not have reached Sentry, so each of them may "
+            f"or may not have changed; check with update-issues(issue_ids={[issue.id for issue in issues]}{asked}) "
+            "(a dry run) before calling again (doing it twice changes nothing)."
         )
         raise
     delta = response.data if isinstance(response.data, dict) else None
     if delta is None:  # Sentry's 204: none of the ids matched any more (deleted or moved since they were read)
         ctx.warn(f"Sentry answered that none of {idents} matched any more: nothing was changed.", partial=True)
         return
-    after_status = str(delta.get("status") or status)
-    if after_status != status:
-        ctx.warn(f"Sentry answered with status {after_status!r}, not {status!r}; check the issues.", partial=True)
-    # Sentry's answer gives the first issue's substatus; an unresolved issue's (new, ongoing) differs from issue to
-    # issue, so it is left unknown there.
-    raw_substatus = delta.get("substatus") if status != "unresolved" else None
-    after_substatus = models.OLDER_SUBSTATUSES.get(raw_substatus, raw_substatus) if raw_substatus else None
+    after = _after(ctx, update, delta, params.status)
     for issue in issues:
+        before: dict[str, object] = {}
+        if update.status:
+            before |= {"status": issue.status, "substatus": issue.substatus}
+        if update.assigning:
+            before["assignee"] = assignee_label(issue.assigned_to)
         ctx.side_effects.append(
             SideEffect(
-                kind="issue_status_changed",
+                kind="issue_status_changed"
+                if not update.assigning
+                else "issue_updated"
+                if update.status
+                else "issue_assigned",
                 target=f"issue:{_ident(issue)}",
-                before={"status": issue.status, "substatus": issue.substatus},
-                after={"status": after_status, "substatus": after_substatus},
-                description=f"{change.describe} {_ident(issue)} (was {_state(issue)}).",
+                before=before,
+                after=after,
+                description=_described(update, issue),
             )
         )
-    _recommend_undo(ctx, issues)
+    _recommend_undo(ctx, update, issues)
 
 
-def _recommend_undo(ctx: OperationContext, issues: list[models.Issue]) -> None:
-    """How to put each issue back: update-issues with its previous status, one call per previous status."""
-    by_status: dict[str, list[models.Issue]] = {}
+def _after(ctx: OperationContext, update: Update, delta: dict[str, object], status: str | None) -> dict[str, object]:
+    """The state every issue sent now has, as the bulk answer (the change made) says it."""
+    after: dict[str, object] = {}
+    if status is not None:
+        after_status = str(delta.get("status") or status)
+        if after_status != status:
+            ctx.warn(f"Sentry answered with status {after_status!r}, not {status!r}; check the issues.", partial=True)
+        # Sentry's answer gives the first issue's substatus; an unresolved issue's (new, ongoing) differs from issue
+        # to issue, so it is left unknown there.
+        raw = delta.get("substatus") if status != "unresolved" else None
+        after |= {"status": after_status, "substatus": models.OLDER_SUBSTATUSES.get(str(raw), raw) if raw else None}
+    if update.assigning:
+        answered = delta.get("assignedTo")
+        after["assignee"] = assignee_label(answered) if isinstance(answered, dict) else None
+        if after["assignee"] is None and update.actor is not None:
+            after["assignee"] = update.actor.label
+    return after
+
+
+def _described(update: Update, issue: models.Issue) -> str:
+    ident, said = _ident(issue), []
+    if update.status:
+        said.append(f"{update.status.describe} {ident} (was {_state(issue)})")
+    if update.assigning:
+        was = assignee_label(issue.assigned_to) or "unassigned"
+        now = f"Assigned {ident} to {update.actor.label}" if update.actor else f"Unassigned {ident}"
+        said.append(f"{now} (was {was})")
+    return "; ".join(said) + "."
+
+
+def _recommend_undo(ctx: OperationContext, update: Update, issues: list[models.Issue]) -> None:
+    """How to put each issue back: update-issues with its previous state, one call per previous state."""
+    by_state: dict[tuple[str | None, str | None], list[models.Issue]] = {}
     for issue in issues:
-        by_status.setdefault(issue.status or "unresolved", []).append(issue)
-    for previous, group in by_status.items():
-        conditional = [_ident(i) for i in group if previous == "ignored" and not archived_forever(i)]
+        status = (issue.status or "unresolved") if update.status else None
+        assignee = (_undo_assignee(issue.assigned_to) or "none") if update.assigning else None
+        by_state.setdefault((status, assignee), []).append(issue)
+    for (status, assignee), group in by_state.items():
+        conditional = [_ident(i) for i in group if status == "ignored" and not archived_forever(i)]
+        asked = (f", status='{status}'" if status else "") + (f", assignee='{assignee}'" if assignee else "")
         ctx.recommend(
-            f"Undo: update-issues(issue_ids={[i.id for i in group]}, status='{previous}', dry_run=false)."
+            f"Undo: update-issues(issue_ids={[i.id for i in group]}{asked}, dry_run=false)."
             + (f" The archive conditions of {', '.join(conditional)} need ignore-issue." if conditional else "")
         )
+
+
+def _undo_assignee(assigned_to: dict[str, object] | None) -> str | None:
+    """The previous assignee in a form the assignee lookup takes back exactly: a user's id, a team's #slug."""
+    if not assigned_to:
+        return None
+    if assigned_to.get("type") == "team":
+        return assignee_label(assigned_to)
+    return str(assigned_to.get("id") or "") or assignee_label(assigned_to)
 
 
 def render_update_issues(result: UpdateIssuesResult) -> str:
@@ -300,17 +425,18 @@ def render_update_issues(result: UpdateIssuesResult) -> str:
     changing = result.changes
     count = len(result.issue_ids)
     considered = count + len(result.unchanged)
+    target = _target_text(result)
     if result.dry_run:
-        lines = [f"Dry run: {count} of {considered} issues would become {result.status}" + (":" if count else ".")]
+        lines = [f"Dry run: {count} of {considered} issues would become {target}" + (":" if count else ".")]
     else:  # each issue changed is in a side effect, told after this
-        lines = [f"{count} of {considered} issues are now {result.status}."]
+        lines = [f"{count} of {considered} issues are now {target}."]
     lines += [
         f"{row.short_id or row.id} ({row.status or '?'}{'/' + row.substatus if row.substatus else ''}"
         f"{', ' + row.assignee if row.assignee else ''}) {row.title or ''}".rstrip()
         for row in changing
     ]
     if result.unchanged:
-        lines.append(f"{len(result.unchanged)} already {result.status}: {', '.join(result.unchanged)}.")
+        lines.append(f"{len(result.unchanged)} already {target}: {', '.join(result.unchanged)}.")
     if result.not_found:
         lines.append(f"Not found: {', '.join(result.not_found)}.")
     if result.total_hits is not None:
@@ -320,19 +446,26 @@ def render_update_issues(result: UpdateIssuesResult) -> str:
     return "\n".join(lines)
 
 
+def _target_text(result: UpdateIssuesResult) -> str:
+    parts = [result.status] if result.status else []
+    if result.assignee is not None:
+        parts.append("unassigned" if result.assignee == "nobody" else f"assigned to {result.assignee}")
+    return " and ".join(parts)
+
+
 OPERATION = Operation(
     name="update-issues",
     title="Update issues (bulk)",
     description=(
-        "Set the status of up to 100 issues in one request. dry_run (default) lists which would change and their "
-        "ids, by issue_ids or project_slug+query; dry_run=false takes issue_ids only. ignored = archived forever "
-        "(conditions: ignore-issue). Needs event:write."
+        "Set the status and/or assignee of up to 100 issues in one request. dry_run (default) lists which would "
+        "change and their ids, by issue_ids or project_slug+query; dry_run=false takes issue_ids only. ignored = "
+        "archived forever (conditions: ignore-issue). Needs event:write."
     ),
     params=UpdateIssuesParams,
     result=UpdateIssuesResult,
     handler=update_issues,
     render=render_update_issues,
-    scopes=("event:read", "event:write"),
+    scopes=("event:read", "event:write", "project:read"),
     read_only=False,
     destructive=False,
     idempotent=True,

@@ -192,7 +192,11 @@ async def update_issues(api: OrgRequests, issue_ids: Sequence[str], body: dict[s
         else {"id": list(issue_ids), "project": ALL_PROJECTS, "query": f"issue.id:[{','.join(issue_ids)}]"}
     )
     return await api.put(
-        ["organizations", org, "issues"], params=params, body=body, not_found=IssueNotFound, bad_request_field="status"
+        ["organizations", org, "issues"],
+        params=params,
+        body=body,
+        not_found=IssueNotFound,
+        bad_request_field="assignee" if "assignedTo" in body else "status",
     )
 
 
