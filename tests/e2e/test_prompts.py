@@ -35,6 +35,9 @@ async def test_triage_prompt_is_listed_and_filled_in(sandbox: SandboxServer, tmp
         (message,) = prompt.messages
         assert message.role == "user" and isinstance(message.content, TextContent)
         assert "get-project-health(project_slug='backend')" in message.content.text
+        # It ends with who owns what stays open.
+        assert "5. Assign what stays open" in message.content.text
+        assert "list-assignees(project_slug='backend')" in message.content.text
         with pytest.raises(MCPError, match="project_slug"):
             await session.get_prompt("triage-project", {"project_slug": "../etc"})
         with pytest.raises(MCPError, match="no prompt"):

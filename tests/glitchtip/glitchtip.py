@@ -246,6 +246,13 @@ class GlitchTipApi:
     def set_status(self, issue_id: str, status: str) -> None:
         self._client.put(f"issues/{issue_id}/", json={"status": status}).raise_for_status()
 
+    def comments(self, issue_id: str) -> list[dict[str, Any]]:
+        """An issue's comments (notes), newest first: `id`, `data.text`, `user`, `dateCreated`."""
+        return self.all_pages(f"issues/{issue_id}/comments/")
+
+    def delete_comment(self, issue_id: str, comment_id: str) -> None:
+        self._client.delete(f"issues/{issue_id}/comments/{comment_id}/").raise_for_status()
+
 
 def wait_until(what: str, probe: Callable[[], T | None], deadline_seconds: float = STORE_DEADLINE_SECONDS) -> T:
     """Poll `probe` until it answers something other than None; fail with `what` after the deadline."""
