@@ -89,3 +89,56 @@ async def test_real_status_changes_restore_the_issue(module: SentryErrorMonitorM
         api = SentryApi(client)
         org = await api.organization()
         await api.put(["organizations", org, "issues", issue_id], body={"status": "unresolved"})
+
+
+async def test_real_triage_reads(module: SentryErrorMonitorModule) -> None:
+    """Who can be assigned, an issue's tag spread, a bulk dry run: nothing is written."""
+    assignable = await run(module, "list-assignees", project_slug=PROJECT)
+    assert assignable.data is not None and assignable.data["project"] == PROJECT
+    dry = await run(module, "update-issues", project_slug=PROJECT, query="is:unresolved", status="resolved")
+    assert dry.data is not None and dry.data["dry_run"] is True and dry.side_effects == []
+    recent = await run(module, "get-recent-issues", project_slug=PROJECT, limit=1)
+    issues = records(recent.data["issues"]) if recent.data else []
+    if not issues:
+        pytest.skip(f"project {PROJECT} has no unresolved issue to read the tags of")
+    tags = await run(module, "get-issue-tags", issue_id=issues[0]["id"], top=3)
+    assert tags.data is not None and tags.metadata.api_calls <= 2
+    owners = await run(module, "get-recent-issues", project_slug=PROJECT, query="is:unassigned", limit=5)
+    assert owners.ok
+
+
+async def test_real_triage_writes_are_undone(module: SentryErrorMonitorModule) -> None:
+    """A note (deleted afterwards), an assignment to the token's user and a bulk status change on one issue, each
+    put back as it was."""
+    if os.environ.get("SENTRY_TEST_ALLOW_WRITES") != "1":
+        pytest.skip("writes to real Sentry need SENTRY_TEST_ALLOW_WRITES=1")
+    recent = await run(module, "get-recent-issues", project_slug=PROJECT, limit=1)
+    issues = records(recent.data["issues"]) if recent.data else []
+    if not issues:
+        pytest.skip(f"project {PROJECT} has no unresolved issue to change")
+    issue_id = str(issues[0]["id"])
+    client = module._client
+    assert client is not None
+    api = SentryApi(client)
+    org = await api.organization()
+    before = (await api.issue(issue_id)).json_object("the issue")
+    note_id: str | None = None
+    try:
+        added = await run(module, "add-issue-note", issue_id=issue_id, text="sentry-error-monitor test note")
+        assert added.data is not None
+        note_id = str(added.data["note_id"])
+        details = await run(module, "get-issue-details", issue_id=issue_id)
+        assert details.data is not None
+        assert any("sentry-error-monitor test note" in note for note in details.data["issue"].get("notes", []))
+        assigned = await run(module, "assign-issue", issue_id=issue_id, assignee="me")
+        assert assigned.data is not None and assigned.side_effects
+        changed = await run(module, "update-issues", issue_ids=[issue_id], status="resolved", dry_run=False)
+        assert changed.data is not None and changed.data["issue_ids"] == [issue_id]
+    finally:
+        if note_id is not None:
+            base = await client.region_base(api)
+            path = ["organizations", org, "issues", issue_id, "notes", note_id]
+            await client.send(api, "DELETE", base, path, retried=False)
+        previous = before.get("assignedTo")
+        restore = f"{previous['type']}:{previous['id']}" if isinstance(previous, dict) else ""
+        await api.put(["organizations", org, "issues", issue_id], body={"status": "unresolved", "assignedTo": restore})
