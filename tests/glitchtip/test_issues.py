@@ -27,6 +27,9 @@ TOOLS = {
     "analyze-error-patterns",
     "add-issue-note",
     "get-issue-tags",
+    "update-issues",
+    "assign-issue",  # listed before the server is known; on GlitchTip they answer UNSUPPORTED_BY_SERVER
+    "list-assignees",
 }
 
 
