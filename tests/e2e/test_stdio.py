@@ -222,6 +222,30 @@ async def test_stdout_is_json_rpc_only_and_the_token_appears_nowhere(sandbox: Sa
             assert outcome["error"]["code"] == "AUTH_FAILED"
 
 
+async def test_assigning_over_stdio_shows_in_the_issue_with_its_owners(
+    session: ClientSession, clean_sandbox: SandboxServer
+) -> None:
+    assigned = await call(session, "assign-issue", {"issue_id": "BACKEND-A", "assignee": "Ben Okafor"})
+    assert text_of(assigned).splitlines() == [
+        "BACKEND-A is now assigned to ben@example.com",
+        "Changed: Assigned BACKEND-A to ben@example.com (was unassigned).",
+        "Next: To undo: assign-issue(issue_id='BACKEND-A', assignee='none').",
+    ]
+    details = await call(session, "get-issue-details", {"issue_id": "BACKEND-A"})
+    issue = (details.structured_content or {})["data"]["issue"]
+    assert issue["assignee"] == "ben@example.com"
+    assert issue["suggested_owners"] == ["ben@example.com (ownership rule)", "ana@example.com (suspect commit)"]
+    text = text_of(details)
+    assert "; assigned ben@example.com" in text
+    assert "  suggested owners: ben@example.com (ownership rule), ana@example.com (suspect commit)" in text
+    unknown = await call(session, "assign-issue", {"issue_id": "BACKEND-A", "assignee": "ben"})
+    assert unknown.is_error and text_of(unknown).splitlines()[:2] == [
+        "Error ASSIGNEE_NOT_FOUND: No member or team of project backend is 'ben'; nothing was sent.",
+        "Candidates: ben@example.com",
+    ]
+    assert [r["method"] for r in clean_sandbox.requests()].count("PUT") == 1
+
+
 async def test_structured_data_is_the_module_api_data(session: ClientSession, sandbox: SandboxServer) -> None:
     from mcp_servers.framework.contracts import ModuleInput
     from mcp_servers.sentry_monitor.src.processor import SentryErrorMonitorModule
