@@ -48,12 +48,15 @@ FIELDS = {
         "degraded_error_increase_pct",
     ),
     "analyze-error-patterns": ("project_slug", "period", "top", "spike_factor", "spike_min_events"),
+    "add-issue-note": ("issue_id", "text"),
+    "get-issue-tags": ("issue_id", "keys", "top"),
 }
 # Failures a well-formed call may rightly answer (the thing named does not exist, or lies outside the org).
 EXPECTED_FAILURES = {"INVALID_PARAMETER", "ISSUE_NOT_FOUND", "PROJECT_NOT_FOUND", "EVENT_NOT_FOUND"}
 # What a request path may look like: known routes, each segment a slug, a number, a short id or an event id.
 SAFE_PATH = re.compile(
-    r"^/api/0/(organizations/sandbox/(issues/([0-9]+|[A-Z0-9_-]+)/(events/(latest/|oldest/|recommended/|[0-9a-f]{32}/)?)?"
+    r"^/api/0/(organizations/sandbox/(issues/([0-9]+|[A-Z0-9_-]+)/"
+    r"(events/(latest/|oldest/|recommended/|[0-9a-f]{32}/)?|tags/|notes/)?"
     r"|issues/|stats_v2/|sessions/|projects/|)"
     r"|projects/sandbox/[a-z0-9_][a-z0-9_-]*/(environments/)?)$"
 )
@@ -114,6 +117,8 @@ GOOD = {
     "user_count": st.integers(1, 100),
     "until_escalating": st.booleans(),
     "top": st.integers(1, 50),
+    "text": st.sampled_from(["On it.", "Root cause: the pool is too small.", "x" * 5000]),
+    "keys": st.lists(st.sampled_from(["release", "environment", "url", "user", "no.such.key"]), max_size=3),
     "spike_factor": st.floats(1, 20),
     "spike_min_events": st.integers(1, 100),
     "critical_crash_free_pct": st.floats(0, 100),
