@@ -51,6 +51,8 @@ FIELDS = {
     "analyze-error-patterns": ("project_slug", "period", "top", "spike_factor", "spike_min_events"),
     "assign-issue": ("issue_id", "assignee"),
     "list-assignees": ("project_slug", "query"),
+    "add-issue-note": ("issue_id", "text"),
+    "get-issue-tags": ("issue_id", "keys", "top"),
 }
 # Failures a well-formed call may rightly answer (the thing named does not exist, or lies outside the org).
 EXPECTED_FAILURES = {
@@ -62,7 +64,8 @@ EXPECTED_FAILURES = {
 }
 # What a request path may look like: known routes, each segment a slug, a number, a short id or an event id.
 SAFE_PATH = re.compile(
-    r"^/api/0/(organizations/sandbox/(issues/([0-9]+|[A-Z0-9_-]+)/(events/(latest/|oldest/|recommended/|[0-9a-f]{32}/)?)?"
+    r"^/api/0/(organizations/sandbox/(issues/([0-9]+|[A-Z0-9_-]+)/"
+    r"(events/(latest/|oldest/|recommended/|[0-9a-f]{32}/)?|tags/|notes/)?"
     r"|issues/|stats_v2/|sessions/|projects/|)"
     r"|projects/sandbox/[a-z0-9_][a-z0-9_-]*/(environments/|members/|teams/)?|)$"  # the last: GET /api/0/ (`me`)
 )
@@ -130,6 +133,8 @@ GOOD = {
     "user_count": st.integers(1, 100),
     "until_escalating": st.booleans(),
     "top": st.integers(1, 50),
+    "text": st.sampled_from(["On it.", "Root cause: the pool is too small.", "x" * 5000]),
+    "keys": st.lists(st.sampled_from(["release", "environment", "url", "user", "no.such.key"]), max_size=3),
     "spike_factor": st.floats(1, 20),
     "spike_min_events": st.integers(1, 100),
     "critical_crash_free_pct": st.floats(0, 100),
@@ -149,6 +154,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "update-issues": ("status", "issue_ids"),
     "assign-issue": ("issue_id", "assignee"),
     "list-assignees": ("project_slug",),
+    "add-issue-note": ("issue_id", "text"),
 }
 
 

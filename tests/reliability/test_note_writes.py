@@ -45,6 +45,22 @@ async def test_a_failed_post_is_never_sent_again_and_is_said_to_be_unknown(
     assert "get-issue-details(issue_id='BACKEND-2')" in warning and "twice" in warning
 
 
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"kind": "wrong_shape", "body": []},  # a 2xx that names no note
+        {"kind": "bad_json"},  # a 2xx whose body is not JSON
+    ],
+)
+async def test_a_post_answered_with_no_note_is_said_to_be_unknown(
+    faulty: SandboxServer, run: Run, fault: dict[str, Any]
+) -> None:
+    faulty.add_fault(fault.pop("kind"), NOTES, method="POST", times=1, **fault)
+    outcome = await run("add-issue-note", issue_id="BACKEND-2", text="odd answer")
+    assert outcome.code == "BAD_UPSTREAM_RESPONSE" and len(posts(outcome)) == 1
+    assert any(UNKNOWN in w for w in outcome.output.warnings) and outcome.output.side_effects == []
+
+
 async def test_a_hung_post_answers_timeout_and_says_the_note_is_unknown(faulty: SandboxServer, run: Run) -> None:
     faulty.add_fault("hang", NOTES, method="POST")
     outcome = await run("add-issue-note", {"timeout": 1.5}, issue_id="BACKEND-2", text="hung note")

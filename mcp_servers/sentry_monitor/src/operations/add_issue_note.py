@@ -7,7 +7,7 @@ from pydantic import Field
 
 from mcp_servers.framework.contracts import SideEffect
 
-from ..base.errors import MissingScope, TransientError
+from ..base.errors import BadUpstreamResponse, MissingScope, ResponseTooLarge, TransientError
 from ..sentry import models
 from ..sentry.identifiers import issue_ref
 from ..shared.results import Result, text
@@ -48,14 +48,14 @@ async def add_issue_note(ctx: OperationContext, params: AddIssueNoteParams) -> A
             status_code=refused.details.get("status_code"),
             required_scope="event:write",
         ) from None
-    except (TransientError, anyio.get_cancelled_exc_class()):
-        ctx.warn(
-            f"The note to {ident} may or may not have been added: the request was sent once and got no answer. "
-            f"Check get-issue-details(issue_id='{label}') (its latest notes) before calling again: calling again "
-            "could add it twice."
-        )
+    except (TransientError, BadUpstreamResponse, ResponseTooLarge, anyio.get_cancelled_exc_class()):
+        ctx.warn(_unknown(ident, label, "the request was sent once and got no answer"))
         raise
-    note = models.Note.model_validate(response.json_object("the note"))
+    try:
+        note = models.Note.model_validate(response.json_object("the note"))
+    except BadUpstreamResponse:
+        ctx.warn(_unknown(ident, label, f"Sentry accepted it ({response.status_code}) but its answer names no note"))
+        raise
     result = AddedNote(note_id=note.id, issue_id=issue.id, short_id=issue.short_id, author=note.author)
     ctx.side_effects.append(
         SideEffect(
@@ -70,6 +70,13 @@ async def add_issue_note(ctx: OperationContext, params: AddIssueNoteParams) -> A
     ctx.recommend(f"To undo, delete {noun} {note.id} in {web}'s web UI (the issue's activity); no tool deletes it.")
     ctx.recommend(f"The issue's latest notes: get-issue-details(issue_id='{label}').")
     return result
+
+
+def _unknown(ident: str, label: str, why: str) -> str:
+    return (
+        f"The note to {ident} may or may not have been added: {why}. Check get-issue-details(issue_id='{label}') "
+        "(its latest notes) before calling again: calling again could add it twice."
+    )
 
 
 def render_added_note(result: AddedNote) -> str:
