@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(claude_desktop_entry(sandbox.url, sandbox.token, sandbox.org_slug), indent=2))
         print(
             "\nFor your own Sentry, use SENTRY_AUTH_TOKEN=<your token> (scopes org:read project:read event:read, "
-            "event:write to resolve), SENTRY_ORG=<your org> and, for self-hosted or EU, SENTRY_URL."
+            "event:write to change issues), SENTRY_ORG=<your org> and, for self-hosted or EU, SENTRY_URL."
         )
     print(f"Demo finished in {time.monotonic() - started:.1f} s.")
 

@@ -42,7 +42,7 @@ OPTIONS: tuple[Option, ...] = (
         None,
         None,
         "Sentry auth token (required; environment only). Scopes: org:read project:read event:read, "
-        "plus event:write to resolve.",
+        "plus event:write to change issues (resolve, assign, note).",
     ),
     Option(
         "url",

@@ -150,7 +150,7 @@ class MissingScope(_Failure):
     category = ErrorCategory.AUTHORIZATION
     default_recovery = (
         "Create a Sentry user auth token (Settings > Account > API > Auth Tokens) with the scopes "
-        "org:read project:read event:read, plus event:write to resolve issues, and set it as SENTRY_AUTH_TOKEN."
+        "org:read project:read event:read, plus event:write to change issues, and set it as SENTRY_AUTH_TOKEN."
     )
 
 
@@ -189,7 +189,7 @@ class NotConfigured(ConfigurationError):
     code = "NOT_CONFIGURED"
     default_recovery = (
         'Set SENTRY_AUTH_TOKEN in the server\'s environment (for Claude Desktop: the "env" of its entry) to '
-        "a Sentry auth token with scopes org:read project:read event:read (and event:write to resolve), "
+        "a Sentry auth token with scopes org:read project:read event:read (and event:write to change issues), "
         "then restart the server."
     )
 
