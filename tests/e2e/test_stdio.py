@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.anyio
 TOOLS = set(OPERATIONS)
 WRITE_TOOLS = {"resolve-issue", "ignore-issue", "unresolve-issue", "update-issues", "assign-issue", "add-issue-note"}
-STATUS_TOOLS = {"resolve-issue", "ignore-issue", "unresolve-issue"}
 
 
 def server_env(sandbox: SandboxServer | None, **extra: str) -> dict[str, str]:
@@ -74,7 +73,7 @@ async def test_lists_every_tool_with_schemas_and_annotations(session: ClientSess
     for name in WRITE_TOOLS:
         write = tools[name].annotations
         assert write is not None and write.destructive_hint is False
-        assert write.idempotent_hint is (name in STATUS_TOOLS)  # a second note is a second note
+        assert write.idempotent_hint is (name != "add-issue-note")  # a second note is a second note
     limit = tools["get-recent-issues"].input_schema["properties"]["limit"]
     assert (limit["minimum"], limit["maximum"], limit["default"]) == (1, 250, 25)
     patterns = tools["analyze-error-patterns"].input_schema["properties"]

@@ -90,11 +90,12 @@ async def test_assignees_are_refused_before_any_write(
     tools: Tools, api: GlitchTipApi, tool: str, arguments: dict[str, object]
 ) -> None:
     number = issue_id(api, "disk")
-    target = {"project_slug": api.project} if tool == "list-assignees" else {}
-    if tool == "assign-issue":
-        target = {"issue_id": number}
-    elif tool == "update-issues":
-        target = {"issue_ids": [number]}
+    targets: dict[str, dict[str, object]] = {
+        "list-assignees": {"project_slug": api.project},
+        "assign-issue": {"issue_id": number},
+        "update-issues": {"issue_ids": [number]},
+    }
+    target = targets[tool]
     answer = await tools.call(tool, **target, **arguments)
     assert answer.is_error and answer.error_code == "UNSUPPORTED_BY_SERVER", str(answer)
     assert api.issue(number)["status"] == "unresolved"

@@ -355,3 +355,10 @@ async def test_glitchtip_refuses_an_assignee_before_any_request(sandbox_pool: An
     assert output.error is not None and output.error.code == "UNSUPPORTED_BY_SERVER", output.error
     assert output.error.details["field"] == "assignee"
     assert not [r for r in glitchtip.requests() if "/issues/" in r["path"]]
+
+
+async def test_an_assignee_for_ids_naming_no_issue_looks_no_one_up(clean_sandbox: SandboxServer) -> None:
+    output = await run(module(clean_sandbox), "update-issues", issue_ids=["999999999"], assignee="ana")
+    data = ok(output)
+    assert data["not_found"] == ["999999999"] and not data.get("issue_ids") and data["assignee"] == "ana"
+    assert people_requests(clean_sandbox) == [] and sent(clean_sandbox, "PUT") == []

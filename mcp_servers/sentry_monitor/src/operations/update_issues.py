@@ -264,8 +264,8 @@ class Update:
 async def _assignee(ctx: OperationContext, wanted: str, issues: list[models.Issue]) -> Actor | None:
     """The user or team `wanted` names in the project of every issue (looked up once per project, concurrently);
     refused when it names no one, or different people, in one of them."""
-    if wanted.strip().lower() in (*UNASSIGN, "me") or not issues:  # the same in every project
-        return await resolve_assignee(ctx, project_slug_of(issues[0]) if issues else "", wanted)
+    if wanted.strip().lower() in (*UNASSIGN, "me"):  # the same in every project
+        return await resolve_assignee(ctx, project_slug_of(issues[0]), wanted)
     slugs = sorted({project_slug_of(issue) for issue in issues})
     found: list[Actor | None] = []
     for outcome in await gather_all([resolve_assignee(ctx, slug, wanted) for slug in slugs]):
@@ -303,13 +303,13 @@ async def update_issues(ctx: OperationContext, params: UpdateIssuesParams) -> Up
     if missing:
         ctx.warn(f"Not found (left out): {', '.join(missing)}.")
     update = Update(STATUS_CHANGES[params.status] if params.status else None)
-    if params.assignee is not None:
+    if params.assignee is not None and issues:  # no issue found: no project to look the assignee up in
         update = Update(update.status, assigning=True, actor=await _assignee(ctx, params.assignee, issues))
     to_change = [issue for issue in issues if not update.done(issue)]
     result = UpdateIssuesResult(
         dry_run=params.dry_run,
         status=params.status,
-        assignee=update.assignee if update.assigning else None,
+        assignee=update.assignee if update.assigning else params.assignee,
         # A real run's side effects name each issue changed and its state before: not said twice.
         changes=[_row(issue) for issue in to_change] if params.dry_run else [],
         issue_ids=[issue.id for issue in to_change],

@@ -23,6 +23,8 @@ FIRST_SEEN = re.compile(r"(?<!\S)firstSeen:-(\d+)([hdw])(?!\S)")
 STATUS_QUERY = re.compile(r"(?<!\S)(!is:\S+|is:(?!(?:unresolved|resolved|ignored)(?!\S))\S+)")
 """An `is:` search GlitchTip cannot answer: it reads `is:` as a status, so any value but these three (Sentry's
 regressed, escalating, new, assigned, unassigned, bookmarked...) matches nothing, and `!is:` is read as a tag."""
+SENTRY_STATES = ("regressed", "escalating", "new", "archived", "for_review", "ongoing")
+"""Issue states of Sentry's that GlitchTip does not keep."""
 SENTRY_ONLY_KEYS = re.compile(
     r"(?<!\S)!?(error\.unhandled|error\.handled|lastSeen|times_seen|age|assigned|assigned_or_suggested|bookmarks|"
     r"issue\.priority|issue\.category|issue\.type):"
@@ -51,11 +53,18 @@ def issue_list_params(params: Params) -> dict[str, str | int | Sequence[str]]:
     query = str(sent.get("query") or "")
     state = STATUS_QUERY.search(query)
     if state:
+        term = state.group(1)
+        value = term.split(":", 1)[1]
+        said = (
+            f"GlitchTip keeps no '{value}' issue state: '{term}' would match nothing there."
+            if value in SENTRY_STATES
+            else f"GlitchTip cannot search '{term}': its is: takes only unresolved, resolved or ignored (it has no "
+            "assignees or bookmarks), so it would match nothing there."
+        )
         raise UnsupportedByServer(
-            f"GlitchTip cannot search '{state.group(1)}': its is: takes only unresolved, resolved or ignored (it "
-            "has no assignees or bookmarks), so it would match nothing there.",
+            said,
             recovery="Search by is:unresolved, is:resolved or is:ignored, first seen (a period), level, tags or text.",
-            capability=state.group(1),
+            capability=term,
         )
     unknown = SENTRY_ONLY_KEYS.search(query)
     if unknown:
