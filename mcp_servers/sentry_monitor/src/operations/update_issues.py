@@ -6,13 +6,11 @@ change and the numeric ids to pass to the real run; it writes nothing. A real ru
 bulk update changes every issue their search selects when no id is given, so it is never sent without ids. The
 issues are read in one request (ids) before anything is sent, every issue's project is checked against the
 allow-list, and only the issues not already as asked are sent, in one PUT. An assignee is looked up as
-assign-issue does (`_assignees`), in the project of every issue named, before anything is sent.
+assign-issue does, in the project of every issue named, before anything is sent (`_bulk_change`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Literal
 
 import anyio
@@ -20,9 +18,7 @@ from pydantic import Field, field_validator, model_validator
 
 from mcp_servers.framework.contracts import SideEffect
 
-from ..base.concurrency import gather_all
 from ..base.errors import (
-    AssigneeNotFound,
     InvalidParameter,
     IssueNotFound,
     ProjectNotAllowed,
@@ -33,31 +29,22 @@ from ..sentry import identifiers, models
 from ..sentry.identifiers import issue_ref
 from ..shared.issues import assignee_label, issue_summary
 from ..shared.results import Result, table, text
-from ._assignees import UNASSIGN, Actor, check_assignees_supported, is_assigned, resolve_assignee
+from ._assignees import check_assignees_supported
+from ._bulk_change import (
+    STATUS_CHANGES,
+    Update,
+    after_state,
+    assignee_everywhere,
+    described,
+    ident,
+    recommend_undo,
+)
 from ._issue_list import SearchTerms
-from ._status_change import archived_forever, project_slug_of
 from .operation import Count, Operation, OperationContext, Parameters
 
 MAX_ISSUES = 100
 TITLE_CHARS = 80
 NewStatus = Literal["resolved", "ignored", "unresolved"]
-
-
-@dataclass(frozen=True)
-class StatusChange:
-    """What update-issues sends for one status, when an issue already has it, and how the change reads."""
-
-    body: dict[str, str]
-    done: Callable[[models.Issue], bool]
-    verb: str
-    describe: str
-
-
-STATUS_CHANGES: dict[str, StatusChange] = {
-    "resolved": StatusChange({"status": "resolved"}, lambda i: i.status == "resolved", "resolve", "Resolved"),
-    "ignored": StatusChange({"status": "ignored"}, archived_forever, "ignore", "Archived forever:"),
-    "unresolved": StatusChange({"status": "unresolved"}, lambda i: i.status == "unresolved", "unresolve", "Reopened"),
-}
 
 
 class UpdateIssuesParams(Parameters):
@@ -127,14 +114,6 @@ class UpdateIssuesResult(Result):
     unchanged: list[str] = Field(default_factory=list)
     not_found: list[str] = Field(default_factory=list)
     total_hits: int | None = Field(default=None, description="Issues the query matches, if more than read.")
-
-
-def _ident(issue: models.Issue) -> str:
-    return issue.short_id or issue.id
-
-
-def _state(issue: models.Issue) -> str:
-    return (issue.status or "?") + (f"/{issue.substatus}" if issue.substatus else "")
 
 
 def _row(issue: models.Issue) -> IssueRow:
@@ -217,71 +196,16 @@ def _check_allowed(ctx: OperationContext, issues: list[models.Issue]) -> None:
         projects = sorted({str(exc.details.get("project")) for _, exc in refused})
         allowed = ", ".join(first.details.get("allowed_projects") or [])
         message = (
-            f"Issues {', '.join(_ident(issue) for issue, _ in refused)} belong to project(s) "
+            f"Issues {', '.join(ident(issue) for issue, _ in refused)} belong to project(s) "
             f"{', '.join(projects)}, outside this server's allowed projects ({allowed})."
         )
     raise ProjectNotAllowed(
         message + " Nothing was changed.",
         recovery="Leave those issues out of issue_ids, or add their project to SENTRY_MONITOR_ALLOWED_PROJECTS.",
-        issues=[_ident(issue) for issue, _ in refused],
+        issues=[ident(issue) for issue, _ in refused],
         project=first.details.get("project"),
         allowed_projects=first.details.get("allowed_projects"),
     )
-
-
-@dataclass(frozen=True)
-class Update:
-    """What one call changes: a status, an assignee (`assigning`, with `actor` None to unassign), or both."""
-
-    status: StatusChange | None
-    assigning: bool = False
-    actor: Actor | None = None
-
-    def done(self, issue: models.Issue) -> bool:
-        """Whether the issue already is as asked (nothing to send for it)."""
-        status_done = self.status is None or self.status.done(issue)
-        return status_done and (not self.assigning or is_assigned(self.actor, issue.assigned_to))
-
-    def body(self) -> dict[str, str]:
-        body = dict(self.status.body) if self.status else {}
-        if self.assigning:
-            body["assignedTo"] = self.actor.assigned_to if self.actor else ""
-        return body
-
-    @property
-    def assignee(self) -> str:
-        return self.actor.label if self.actor else "nobody"
-
-    @property
-    def target(self) -> str:
-        """How the state asked for reads: `resolved`, `assigned to #backend`, `resolved and unassigned`."""
-        parts = [self.status.body["status"]] if self.status else []
-        if self.assigning:
-            parts.append(f"assigned to {self.actor.label}" if self.actor else "unassigned")
-        return " and ".join(parts)
-
-
-async def _assignee(ctx: OperationContext, wanted: str, issues: list[models.Issue]) -> Actor | None:
-    """The user or team `wanted` names in the project of every issue (looked up once per project, concurrently);
-    refused when it names no one, or different people, in one of them."""
-    if wanted.strip().lower() in (*UNASSIGN, "me"):  # the same in every project
-        return await resolve_assignee(ctx, project_slug_of(issues[0]), wanted)
-    slugs = sorted({project_slug_of(issue) for issue in issues})
-    found: list[Actor | None] = []
-    for outcome in await gather_all([resolve_assignee(ctx, slug, wanted) for slug in slugs]):
-        if isinstance(outcome, Exception):
-            raise outcome
-        found.append(outcome)
-    if len({(actor.kind, actor.id) if actor else None for actor in found}) > 1:
-        named = ", ".join(
-            f"{actor.label if actor else 'nobody'} in {slug}" for actor, slug in zip(found, slugs, strict=True)
-        )
-        raise AssigneeNotFound(
-            f"{wanted!r} names different people in the issues' projects ({named}); nothing was sent.",
-            recovery="Name the assignee by email, user id or #team-slug, or change each project's issues apart.",
-            candidates=[actor.label for actor in found if actor],
-        )
-    return found[0]
 
 
 async def update_issues(ctx: OperationContext, params: UpdateIssuesParams) -> UpdateIssuesResult:
@@ -304,7 +228,7 @@ async def update_issues(ctx: OperationContext, params: UpdateIssuesParams) -> Up
         ctx.warn(f"Not found (left out): {', '.join(missing)}.")
     update = Update(STATUS_CHANGES[params.status] if params.status else None)
     if params.assignee is not None and issues:  # no issue found: no project to look the assignee up in
-        update = Update(update.status, assigning=True, actor=await _assignee(ctx, params.assignee, issues))
+        update = Update(update.status, assigning=True, actor=await assignee_everywhere(ctx, params.assignee, issues))
     to_change = [issue for issue in issues if not update.done(issue)]
     result = UpdateIssuesResult(
         dry_run=params.dry_run,
@@ -313,7 +237,7 @@ async def update_issues(ctx: OperationContext, params: UpdateIssuesParams) -> Up
         # A real run's side effects name each issue changed and its state before: not said twice.
         changes=[_row(issue) for issue in to_change] if params.dry_run else [],
         issue_ids=[issue.id for issue in to_change],
-        unchanged=[_ident(issue) for issue in issues if update.done(issue)],
+        unchanged=[ident(issue) for issue in issues if update.done(issue)],
         not_found=missing,
         total_hits=total_hits if total_hits is not None and total_hits > len(issues) else None,
     )
@@ -325,7 +249,7 @@ async def update_issues(ctx: OperationContext, params: UpdateIssuesParams) -> Up
 
 async def _write(ctx: OperationContext, update: Update, issues: list[models.Issue], params: UpdateIssuesParams) -> None:
     """One PUT for the issues, one side effect per issue changed, and how to undo it."""
-    idents = ", ".join(_ident(issue) for issue in issues)
+    idents = ", ".join(ident(issue) for issue in issues)
     try:
         response = await ctx.api.update_issues([issue.id for issue in issues], update.body())
     except (TransientError, anyio.get_cancelled_exc_class()):
@@ -342,7 +266,7 @@ async def _write(ctx: OperationContext, update: Update, issues: list[models.Issu
     if delta is None:  # Sentry's 204: none of the ids matched any more (deleted or moved since they were read)
         ctx.warn(f"Sentry answered that none of {idents} matched any more: nothing was changed.", partial=True)
         return
-    after = _after(ctx, update, delta, params.status)
+    after = after_state(ctx, update, delta, params.status)
     for issue in issues:
         before: dict[str, object] = {}
         if update.status:
@@ -356,68 +280,13 @@ async def _write(ctx: OperationContext, update: Update, issues: list[models.Issu
                 else "issue_updated"
                 if update.status
                 else "issue_assigned",
-                target=f"issue:{_ident(issue)}",
+                target=f"issue:{ident(issue)}",
                 before=before,
                 after=after,
-                description=_described(update, issue),
+                description=described(update, issue),
             )
         )
-    _recommend_undo(ctx, update, issues)
-
-
-def _after(ctx: OperationContext, update: Update, delta: dict[str, object], status: str | None) -> dict[str, object]:
-    """The state every issue sent now has, as the bulk answer (the change made) says it."""
-    after: dict[str, object] = {}
-    if status is not None:
-        after_status = str(delta.get("status") or status)
-        if after_status != status:
-            ctx.warn(f"Sentry answered with status {after_status!r}, not {status!r}; check the issues.", partial=True)
-        # Sentry's answer gives the first issue's substatus; an unresolved issue's (new, ongoing) differs from issue
-        # to issue, so it is left unknown there.
-        raw = delta.get("substatus") if status != "unresolved" else None
-        after |= {"status": after_status, "substatus": models.OLDER_SUBSTATUSES.get(str(raw), raw) if raw else None}
-    if update.assigning:
-        answered = delta.get("assignedTo")
-        after["assignee"] = assignee_label(answered) if isinstance(answered, dict) else None
-        if after["assignee"] is None and update.actor is not None:
-            after["assignee"] = update.actor.label
-    return after
-
-
-def _described(update: Update, issue: models.Issue) -> str:
-    ident, said = _ident(issue), []
-    if update.status:
-        said.append(f"{update.status.describe} {ident} (was {_state(issue)})")
-    if update.assigning:
-        was = assignee_label(issue.assigned_to) or "unassigned"
-        now = f"Assigned {ident} to {update.actor.label}" if update.actor else f"Unassigned {ident}"
-        said.append(f"{now} (was {was})")
-    return "; ".join(said) + "."
-
-
-def _recommend_undo(ctx: OperationContext, update: Update, issues: list[models.Issue]) -> None:
-    """How to put each issue back: update-issues with its previous state, one call per previous state."""
-    by_state: dict[tuple[str | None, str | None], list[models.Issue]] = {}
-    for issue in issues:
-        status = (issue.status or "unresolved") if update.status else None
-        assignee = (_undo_assignee(issue.assigned_to) or "none") if update.assigning else None
-        by_state.setdefault((status, assignee), []).append(issue)
-    for (status, assignee), group in by_state.items():
-        conditional = [_ident(i) for i in group if status == "ignored" and not archived_forever(i)]
-        asked = (f", status='{status}'" if status else "") + (f", assignee='{assignee}'" if assignee else "")
-        ctx.recommend(
-            f"Undo: update-issues(issue_ids={[i.id for i in group]}{asked}, dry_run=false)."
-            + (f" The archive conditions of {', '.join(conditional)} need ignore-issue." if conditional else "")
-        )
-
-
-def _undo_assignee(assigned_to: dict[str, object] | None) -> str | None:
-    """The previous assignee in a form the assignee lookup takes back exactly: a user's id, a team's #slug."""
-    if not assigned_to:
-        return None
-    if assigned_to.get("type") == "team":
-        return assignee_label(assigned_to)
-    return str(assigned_to.get("id") or "") or assignee_label(assigned_to)
+    recommend_undo(ctx, update, issues)
 
 
 def render_update_issues(result: UpdateIssuesResult) -> str:
