@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from mcp_servers.sentry_monitor.src.processor import SentryErrorMonitorModule
 from mcp_servers.sentry_sandbox import SandboxServer
 from tests.reliability.conftest import Outcome, Run
 
@@ -43,6 +44,12 @@ async def test_a_failed_post_is_never_sent_again_and_is_said_to_be_unknown(
     assert outcome.output.side_effects == [] and notes_of(faulty, "BACKEND-2") == []
     (warning,) = [w for w in outcome.output.warnings if UNKNOWN in w]
     assert "get-issue-details(issue_id='BACKEND-2')" in warning and "twice" in warning
+    # Transient or not, the error does not invite a blind retry: the note may be there already.
+    error = outcome.output.error
+    assert error is not None and error.retryable is False and error.details["may_have_applied"] is True
+    assert "get-issue-details(issue_id='BACKEND-2') before calling again" in error.recovery_suggestion
+    text = SentryErrorMonitorModule().render(outcome.output)
+    assert "Retry: only after checking" in text and "Retry: yes" not in text
 
 
 @pytest.mark.parametrize(

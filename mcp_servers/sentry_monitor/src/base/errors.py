@@ -62,7 +62,8 @@ class SentryMonitorError(Exception):
             message=scrub(self.message, secrets),
             category=self.category,
             recovery_suggestion=scrub(self.recovery, secrets),
-            retryable=self.retryable,
+            # A write that may have been applied (a POST cut off) is not to be repeated blindly, transient or not.
+            retryable=self.retryable and not self.details.get("may_have_applied"),
             details={
                 key: scrub(value, secrets) if isinstance(value, str) else value for key, value in self.details.items()
             },

@@ -7,7 +7,7 @@ from pydantic import Field
 
 from mcp_servers.framework.contracts import SideEffect
 
-from ..base.errors import BadUpstreamResponse, MissingScope, ResponseTooLarge, TransientError
+from ..base.errors import BadUpstreamResponse, MissingScope, ResponseTooLarge, SentryMonitorError, TransientError
 from ..sentry import models
 from ..sentry.identifiers import issue_ref
 from ..shared.results import Result, text
@@ -48,8 +48,11 @@ async def add_issue_note(ctx: OperationContext, params: AddIssueNoteParams) -> A
             status_code=refused.details.get("status_code"),
             required_scope="event:write",
         ) from None
-    except (TransientError, BadUpstreamResponse, ResponseTooLarge, anyio.get_cancelled_exc_class()):
+    except (TransientError, BadUpstreamResponse, ResponseTooLarge, anyio.get_cancelled_exc_class()) as cut:
         ctx.warn(_unknown(ident, label, "the request was sent once and got no answer"))
+        if isinstance(cut, SentryMonitorError):  # not "retry later": a second call could add the note twice
+            cut.recovery = f"Look for the note with get-issue-details(issue_id='{label}') before calling again."
+            cut.details["may_have_applied"] = True
         raise
     try:
         note = models.Note.model_validate(response.json_object("the note"))

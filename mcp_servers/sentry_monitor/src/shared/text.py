@@ -55,7 +55,9 @@ def error_lines(error: ErrorDetail) -> list[str]:
         value = details.get(key)
         if value not in (None, "", []):
             lines.append(f"{label}: {', '.join(map(str, value)) if isinstance(value, list) else value}")
-    if error.retryable:
+    if details.get("may_have_applied"):
+        lines.append("Retry: only after checking: the change may have been made already.")
+    elif error.retryable:
         after = details.get("retry_after_s")
         lines.append(f"Retry: yes, after {after:g} s." if isinstance(after, int | float) else "Retry: yes, later.")
     else:
