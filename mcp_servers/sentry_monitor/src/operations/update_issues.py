@@ -174,6 +174,7 @@ async def _read_by_query(ctx: OperationContext, params: UpdateIssuesParams) -> t
         not_found=ProjectNotFound,
         bad_request_field="query" if params.query else "project_slug",
         project=params.project_slug,
+        shows_users=False,  # its rows have no user counts
     )
     issues = [models.Issue.model_validate(row) for row in response.json_list("the issue list")]
     return issues[: params.max_issues], response.total_hits

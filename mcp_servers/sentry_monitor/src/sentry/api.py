@@ -116,10 +116,17 @@ class SentryApi(OrgRequests):
         not_found: type[NotFound] = OrganizationNotFound,
         bad_request_field: str = "parameters",
         project: str | None = None,
+        shows_users: bool = True,
     ) -> ApiResponse:
-        """GET one page of the organization's issues; `sort` takes Sentry's names (date, new, freq, user)."""
+        """GET one page of the organization's issues; `sort` takes Sentry's names (date, new, freq, user). Where the
+        server counts no users per issue, the counts are left out and, when the caller `shows_users`, said so."""
         return await routes.issue_list(
-            self, params, not_found=not_found, bad_request_field=bad_request_field, project=project
+            self,
+            params,
+            not_found=not_found,
+            bad_request_field=bad_request_field,
+            project=project,
+            shows_users=shows_users,
         )
 
     async def stats_v2(

@@ -209,7 +209,13 @@ def _check_ids(issue_ids: Sequence[str]) -> None:
 
 
 async def issue_list(
-    api: OrgRequests, params: Params, *, not_found: type[NotFound], bad_request_field: str, project: str | None
+    api: OrgRequests,
+    params: Params,
+    *,
+    not_found: type[NotFound],
+    bad_request_field: str,
+    project: str | None,
+    shows_users: bool = True,
 ) -> ApiResponse:
     kind = await api.server_kind()
     if kind.glitchtip:
@@ -217,7 +223,8 @@ async def issue_list(
     response = await _issue_list(api, params, not_found=not_found, bad_request_field=bad_request_field, project=project)
     if kind.counts_users:
         return response
-    api.warn(glitchtip.NO_USERS)
+    if shows_users:  # a caller that shows no user counts has nothing to warn about
+        api.warn(glitchtip.NO_USERS)
     return glitchtip.without_user_counts(response)
 
 
