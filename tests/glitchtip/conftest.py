@@ -152,6 +152,17 @@ def api(glitchtip: GlitchTip) -> Iterator[GlitchTipApi]:
 
 
 @pytest.fixture
+def restored(api: GlitchTipApi) -> Iterator[GlitchTipApi]:
+    """The API; afterwards every issue of the project is unresolved and without comments again."""
+    yield api
+    for row in api.issues(query="is:resolved") + api.issues(query="is:ignored"):
+        api.set_status(str(row["id"]), "unresolved")
+    for row in api.issues():
+        for comment in api.comments(str(row["id"])):
+            api.delete_comment(str(row["id"]), str(comment["id"]))
+
+
+@pytest.fixture
 async def tools(glitchtip: GlitchTip, tmp_path: Path) -> AsyncIterator[Tools]:
     """A fresh server process for the test (its stderr, in tmp_path, is scanned for the token afterwards)."""
     async with serve(glitchtip, tmp_path / "server.log") as opened:

@@ -6,8 +6,6 @@ Each test leaves GlitchTip as it found it: notes deleted, statuses back to unres
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from .expected import issue_id, issues_by_key
@@ -15,17 +13,6 @@ from .glitchtip import GlitchTipApi
 from .tools import Tools
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def restored(api: GlitchTipApi) -> Iterator[GlitchTipApi]:
-    """The API; afterwards every issue of the project is unresolved and without comments again."""
-    yield api
-    for row in api.issues(query="is:resolved") + api.issues(query="is:ignored"):
-        api.set_status(str(row["id"]), "unresolved")
-    for row in api.issues():
-        for comment in api.comments(str(row["id"])):
-            api.delete_comment(str(row["id"]), str(comment["id"]))
 
 
 async def test_a_note_is_added_once_and_shown_with_the_issue(tools: Tools, restored: GlitchTipApi) -> None:

@@ -6,8 +6,6 @@ sees the events as they were stored.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from .expected import issue_id
@@ -15,14 +13,6 @@ from .glitchtip import GlitchTipApi
 from .tools import Tools
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def restored(api: GlitchTipApi) -> Iterator[GlitchTipApi]:
-    """The API; afterwards every issue of the project is unresolved again."""
-    yield api
-    for row in api.issues(query="is:resolved") + api.issues(query="is:ignored"):
-        api.set_status(str(row["id"]), "unresolved")
 
 
 async def listed(tools: Tools, api: GlitchTipApi, status: str) -> list[str]:

@@ -43,6 +43,18 @@ async def run(module: SentryErrorMonitorModule, operation: str, **parameters: ob
     return output
 
 
+async def issue_to_change(module: SentryErrorMonitorModule) -> str:
+    """The numeric id of the project's most recent unresolved issue, for a test that writes (skipped unless
+    SENTRY_TEST_ALLOW_WRITES=1, or when the project has none)."""
+    if os.environ.get("SENTRY_TEST_ALLOW_WRITES") != "1":
+        pytest.skip("writes to real Sentry need SENTRY_TEST_ALLOW_WRITES=1")
+    recent = await run(module, "get-recent-issues", project_slug=PROJECT, limit=1)
+    issues = records(recent.data["issues"]) if recent.data else []
+    if not issues:
+        pytest.skip(f"project {PROJECT} has no unresolved issue to change")
+    return str(issues[0]["id"])
+
+
 async def test_real_reads(module: SentryErrorMonitorModule) -> None:
     recent = await run(module, "get-recent-issues", project_slug=PROJECT, limit=5, status="unresolved")
     await run(module, "get-project-stats", project_slug=PROJECT, period="24h")
@@ -69,13 +81,7 @@ async def test_real_discovery_and_analysis(module: SentryErrorMonitorModule) -> 
 
 
 async def test_real_status_changes_restore_the_issue(module: SentryErrorMonitorModule) -> None:
-    if os.environ.get("SENTRY_TEST_ALLOW_WRITES") != "1":
-        pytest.skip("writes to real Sentry need SENTRY_TEST_ALLOW_WRITES=1")
-    recent = await run(module, "get-recent-issues", project_slug=PROJECT, limit=1)
-    issues = records(recent.data["issues"]) if recent.data else []
-    if not issues:
-        pytest.skip(f"project {PROJECT} has no unresolved issue to resolve")
-    issue_id = issues[0]["id"]
+    issue_id = await issue_to_change(module)
     try:
         resolved = await run(module, "resolve-issue", issue_id=issue_id)
         assert resolved.data is not None and resolved.data["issue"]["status"] == "resolved"
@@ -110,13 +116,7 @@ async def test_real_triage_reads(module: SentryErrorMonitorModule) -> None:
 async def test_real_triage_writes_are_undone(module: SentryErrorMonitorModule) -> None:
     """A note (deleted afterwards), an assignment to the token's user and a bulk status change on one issue, each
     put back as it was."""
-    if os.environ.get("SENTRY_TEST_ALLOW_WRITES") != "1":
-        pytest.skip("writes to real Sentry need SENTRY_TEST_ALLOW_WRITES=1")
-    recent = await run(module, "get-recent-issues", project_slug=PROJECT, limit=1)
-    issues = records(recent.data["issues"]) if recent.data else []
-    if not issues:
-        pytest.skip(f"project {PROJECT} has no unresolved issue to change")
-    issue_id = str(issues[0]["id"])
+    issue_id = await issue_to_change(module)
     client = module._client
     assert client is not None
     api = SentryApi(client)

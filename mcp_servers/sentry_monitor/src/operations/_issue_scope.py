@@ -1,4 +1,5 @@
-"""Reading something of an issue (its events, one event) when a project allow-list may apply: check first."""
+"""Reading an issue, or something of it (its events, one event, its tags), when a project allow-list may apply:
+check first."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from ..sentry import models
+from ..sentry.identifiers import issue_ref
 from .operation import OperationContext
 
 T = TypeVar("T")
@@ -23,3 +25,13 @@ async def read_within_allowed(
     issue = models.Issue.model_validate((await ctx.api.issue(issue_id)).json_object("the issue"))
     ctx.api.check_issue_allowed(issue)
     return await read(), issue
+
+
+async def read_allowed_issue(ctx: OperationContext, issue_id: str) -> models.Issue:
+    """The issue `issue_id` names (numeric id, short id or URL of the configured organization), refused with
+    PROJECT_NOT_ALLOWED when its project is outside the allow-list: what a write reads before it changes anything."""
+    ref = issue_ref(issue_id, ctx.settings)
+    await ctx.api.check_organization(ref.org, "issue_id")
+    issue = models.Issue.model_validate((await ctx.api.issue(ref.issue_id)).json_object("the issue"))
+    ctx.api.check_issue_allowed(issue)
+    return issue

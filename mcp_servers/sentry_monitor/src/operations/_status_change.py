@@ -19,8 +19,8 @@ from mcp_servers.framework.contracts import SideEffect
 
 from ..base.errors import InvalidParameter, TransientError, UnsupportedByServer
 from ..sentry import models
-from ..sentry.identifiers import issue_ref
 from ..shared.results import Result
+from ._issue_scope import read_allowed_issue
 from .operation import OperationContext
 
 
@@ -71,8 +71,6 @@ def state_of(issue: models.Issue) -> IssueState:
 
 async def change_status(ctx: OperationContext, issue_id: str, change: Change) -> tuple[ChangedIssue, models.Issue]:
     """Apply `change` to the issue named by `issue_id`; returns the result and the issue as first read."""
-    ref = issue_ref(issue_id, ctx.settings)
-    await ctx.api.check_organization(ref.org, "issue_id")
     kind = await ctx.api.server_kind()
     if change.condition and not kind.keeps_ignore_conditions:
         raise UnsupportedByServer(
@@ -82,8 +80,7 @@ async def change_status(ctx: OperationContext, issue_id: str, change: Change) ->
             capability=change.condition,
             field=change.field,
         )
-    current = models.Issue.model_validate((await ctx.api.issue(ref.issue_id)).json_object("the issue"))
-    ctx.api.check_issue_allowed(current)
+    current = await read_allowed_issue(ctx, issue_id)
     before = state_of(current)
     ident = before.short_id or before.id
     if change.done(current):

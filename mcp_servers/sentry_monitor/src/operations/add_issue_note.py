@@ -9,8 +9,8 @@ from mcp_servers.framework.contracts import SideEffect
 
 from ..base.errors import BadUpstreamResponse, MissingScope, ResponseTooLarge, SentryMonitorError, TransientError
 from ..sentry import models
-from ..sentry.identifiers import issue_ref
 from ..shared.results import Result, text
+from ._issue_scope import read_allowed_issue
 from ._params import IssueIdParams
 from .operation import Operation, OperationContext
 
@@ -31,10 +31,7 @@ class AddedNote(Result):
 
 
 async def add_issue_note(ctx: OperationContext, params: AddIssueNoteParams) -> AddedNote:
-    ref = issue_ref(params.issue_id, ctx.settings)
-    await ctx.api.check_organization(ref.org, "issue_id")
-    issue = models.Issue.model_validate((await ctx.api.issue(ref.issue_id)).json_object("the issue"))
-    ctx.api.check_issue_allowed(issue)
+    issue = await read_allowed_issue(ctx, params.issue_id)
     ident, label = issue.short_id or issue.id, ctx.api.issue_label(issue.short_id, issue.id)
     try:
         response = await ctx.api.add_note(issue.id, params.text)

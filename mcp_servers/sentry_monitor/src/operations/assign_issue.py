@@ -9,10 +9,10 @@ from mcp_servers.framework.contracts import SideEffect
 
 from ..base.errors import TransientError
 from ..sentry import models
-from ..sentry.identifiers import issue_ref
 from ..shared.issues import assignee_label
 from ..shared.results import Result
 from ._assignees import check_assignees_supported, is_assigned, resolve_assignee
+from ._issue_scope import read_allowed_issue
 from ._params import IssueIdParams
 from ._status_change import project_slug_of, warn_maybe_sent
 from .operation import Operation, OperationContext
@@ -35,10 +35,7 @@ class AssignedIssue(Result):
 
 async def assign_issue(ctx: OperationContext, params: AssignIssueParams) -> AssignedIssue:
     await check_assignees_supported(ctx, "assignee")
-    ref = issue_ref(params.issue_id, ctx.settings)
-    await ctx.api.check_organization(ref.org, "issue_id")
-    current = models.Issue.model_validate((await ctx.api.issue(ref.issue_id)).json_object("the issue"))
-    ctx.api.check_issue_allowed(current)
+    current = await read_allowed_issue(ctx, params.issue_id)
     actor = await resolve_assignee(ctx, project_slug_of(current), params.assignee)
     ident = current.short_id or current.id
     before = assignee_label(current.assigned_to)

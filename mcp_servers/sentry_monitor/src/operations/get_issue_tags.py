@@ -11,6 +11,7 @@ from ..analysis.tag_concentration import concentrations
 from ..sentry import models
 from ..sentry.identifiers import issue_ref
 from ..shared.results import Result
+from ._issue_scope import read_within_allowed
 from ._params import IssueIdParams
 from .operation import Count, Operation, OperationContext
 
@@ -41,13 +42,10 @@ async def get_issue_tags(ctx: OperationContext, params: GetIssueTagsParams) -> I
     ref = issue_ref(params.issue_id, ctx.settings)
     await ctx.api.check_organization(ref.org, "issue_id")
     keys = list(dict.fromkeys(params.keys))
-    issue: models.Issue | None = None
-    if ctx.settings.allowed_projects is None:  # the tags alone, in one request
-        response = await ctx.api.issue_tags(ref.issue_id, keys, params.top)
-    else:  # the issue's project is checked before anything else of it is asked for
-        issue = models.Issue.model_validate((await ctx.api.issue(ref.issue_id)).json_object("the issue"))
-        ctx.api.check_issue_allowed(issue)
-        response = await ctx.api.issue_tags(issue.id, keys, params.top)
+    # The tags alone, in one request; under an allow-list the issue is read and checked first.
+    response, issue = await read_within_allowed(
+        ctx, ref.issue_id, lambda: ctx.api.issue_tags(ref.issue_id, keys, params.top)
+    )
     tags = [models.TagSummary.model_validate(row) for row in response.json_list("the issue's tags")]
     if keys:  # GlitchTip takes one key at most and may send every key
         tags = sorted((tag for tag in tags if tag.key in keys), key=lambda tag: keys.index(tag.key))

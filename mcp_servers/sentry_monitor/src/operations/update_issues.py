@@ -18,6 +18,7 @@ from pydantic import Field, field_validator, model_validator
 
 from mcp_servers.framework.contracts import SideEffect
 
+from ..base.concurrency import gather_all
 from ..base.errors import (
     InvalidParameter,
     IssueNotFound,
@@ -44,6 +45,7 @@ from .operation import Count, Operation, OperationContext, Parameters
 
 MAX_ISSUES = 100
 TITLE_CHARS = 80
+SHORT_ID_LOOKUPS = 8  # short ids looked up at once
 NewStatus = Literal["resolved", "ignored", "unresolved"]
 
 
@@ -130,25 +132,30 @@ def _row(issue: models.Issue) -> IssueRow:
 
 
 async def _read_by_ids(ctx: OperationContext, given: list[str]) -> tuple[list[models.Issue], list[str]]:
-    """The issues named, in the order given, and the ids naming none. Numeric ids are read in one request; a short
-    id or URL is looked up on its own first (the list by ids takes numeric ids only)."""
+    """The issues named, in the order given, and the ids naming none. Numeric ids are read in one request; short
+    ids and URLs are looked up first, side by side (the list by ids takes numeric ids only)."""
     refs = [issue_ref(value, ctx.settings, field="issue_ids") for value in dict.fromkeys(given)]
     for ref in refs:
         await ctx.api.check_organization(ref.org, "issue_ids")
+    short = [ref.issue_id for ref in refs if not ref.issue_id.isdigit()]
+    looked_up = dict(
+        zip(short, await gather_all([ctx.api.issue(s) for s in short], limit=SHORT_ID_LOOKUPS), strict=True)
+    )
     found: dict[str, models.Issue] = {}
     order: list[str] = []
     missing: list[str] = []
     for ref in refs:
-        if ref.issue_id.isdigit():
+        answer = looked_up.get(ref.issue_id)
+        if answer is None:  # a numeric id: read with the others below
             order.append(ref.issue_id)
-            continue
-        try:
-            issue = models.Issue.model_validate((await ctx.api.issue(ref.issue_id)).json_object("the issue"))
-        except IssueNotFound:
+        elif isinstance(answer, IssueNotFound):
             missing.append(ref.issue_id)
-            continue
-        found[issue.id] = issue
-        order.append(issue.id)
+        elif isinstance(answer, Exception):
+            raise answer
+        else:
+            issue = models.Issue.model_validate(answer.json_object("the issue"))
+            found[issue.id] = issue
+            order.append(issue.id)
     numeric = [issue_id for issue_id in dict.fromkeys(order) if issue_id not in found]
     if numeric:
         for row in (await ctx.api.issues_by_id(numeric)).json_list("the issues by id"):

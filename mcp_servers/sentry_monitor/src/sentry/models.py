@@ -9,9 +9,9 @@ means.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
 # Older self-hosted Sentry names the archived substatuses without the `archived_` prefix.
@@ -20,6 +20,14 @@ OLDER_SUBSTATUSES = {
     "until_condition_met": "archived_until_condition_met",
     "forever": "archived_forever",
 }
+
+
+def _as_text(value: Any) -> Any:
+    return "" if value is None else str(value)
+
+
+Text = Annotated[str, BeforeValidator(_as_text)]
+"""A text field Sentry may send as a number (ids) or null (read as "")."""
 
 
 class SentryModel(BaseModel):
@@ -52,13 +60,8 @@ class ProjectRef(SentryModel):
 
 
 class TagValue(SentryModel):
-    value: str = ""
+    value: Text = ""
     count: int = 0
-
-    @field_validator("value", mode="before")
-    @classmethod
-    def _text(cls, value: Any) -> str:
-        return "" if value is None else str(value)
 
 
 class TagSummary(SentryModel):
@@ -73,29 +76,19 @@ class IssueOwner(SentryModel):
     """One of an issue's suggested owners (`expand=owners`): how it was found and an actor, `user:<id>` or
     `team:<id>`."""
 
-    type: str = ""
-    owner: str = ""
-
-    @field_validator("type", "owner", mode="before")
-    @classmethod
-    def _text(cls, value: Any) -> str:
-        return "" if value is None else str(value)
+    type: Text = ""
+    owner: Text = ""
 
 
 class Note(SentryModel):
     """A note on an issue: an item of Sentry's issue `activity` of type `note`, or a GlitchTip comment (the same
     shape: `{id, user, type, data: {text}, dateCreated}`; GlitchTip's user has only `id` and `email`)."""
 
-    id: str = ""
+    id: Text = ""
     type: str | None = None
     data: dict[str, Any] = Field(default_factory=dict)
     user: dict[str, Any] | None = None
     date_created: str | None = None
-
-    @field_validator("id", mode="before")
-    @classmethod
-    def _id_as_text(cls, value: Any) -> str:
-        return "" if value is None else str(value)
 
     @field_validator("data", mode="before")
     @classmethod
@@ -205,30 +198,20 @@ class Issue(SentryModel):
 
 
 class UserRef(SentryModel):
-    id: str = ""
-    name: str = ""
-    username: str = ""
-    email: str = ""
-
-    @field_validator("id", "name", "username", "email", mode="before")
-    @classmethod
-    def _text(cls, value: Any) -> str:
-        return "" if value is None else str(value)
+    id: Text = ""
+    name: Text = ""
+    username: Text = ""
+    email: Text = ""
 
 
 class Member(SentryModel):
     """An organization member as a project's member list shows it; an invitation has no `user` and `pending`."""
 
-    id: str = ""
-    email: str = ""
-    name: str = ""
+    id: Text = ""
+    email: Text = ""
+    name: Text = ""
     pending: bool = False
     user: UserRef | None = None
-
-    @field_validator("id", "email", "name", mode="before")
-    @classmethod
-    def _text(cls, value: Any) -> str:
-        return "" if value is None else str(value)
 
     @field_validator("user", mode="before")
     @classmethod
@@ -237,14 +220,9 @@ class Member(SentryModel):
 
 
 class Team(SentryModel):
-    id: str = ""
-    slug: str = ""
-    name: str = ""
-
-    @field_validator("id", "slug", "name", mode="before")
-    @classmethod
-    def _text(cls, value: Any) -> str:
-        return "" if value is None else str(value)
+    id: Text = ""
+    slug: Text = ""
+    name: Text = ""
 
 
 class Event(SentryModel):
