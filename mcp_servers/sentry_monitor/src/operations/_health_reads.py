@@ -62,17 +62,20 @@ async def read_health(
     interval = INTERVALS[period]
     sessions_query = {"field": SESSION_FIELDS, "statsPeriod": period, "interval": interval, "includeSeries": "0"}
     stats_query = {**STATS_QUERY, "statsPeriod": TWICE[period], "interval": interval}
+    sessions: Awaitable[ApiResponse]
+    if (await ctx.api.server_kind()).release_health:
+        sessions = get("sessions", sessions_query, "org:read", "read the crash-free rates")
+    else:
+        sessions = _none(NO_SESSIONS)
+        steps.total = (steps.total or 1) - 1
     requests = [
-        get("sessions", sessions_query, "org:read", "read the crash-free rates"),
+        sessions,
         get("stats_v2", stats_query, "org:read", "read the error volume"),
         *(
             get("issues", _count_query(name, query, period, top), "event:read", f"counted the {name} issues")
             for name, query in COUNTS.items()
         ),
     ]
-    if not (await ctx.api.server_kind()).release_health:
-        requests[0] = _none(NO_SESSIONS)
-        steps.total = (steps.total or 1) - 1
     outcomes = await gather_all(requests)
     return HealthAnswers(outcomes[0], outcomes[1], dict(zip(COUNTS, outcomes[2:], strict=True)))
 

@@ -54,6 +54,11 @@ class Counted(Protocol):
     api_calls: int
 
 
+# Keep every connection the pool may open: with fewer kept, a burst of calls closes and reopens them
+# (64 parallel calls opened 59 connections with 16 kept).
+POOL_SIZE = 32
+
+
 class SentryClient:
     """One Sentry, one connection pool. Use as an async context manager, or call `aclose()`."""
 
@@ -66,7 +71,7 @@ class SentryClient:
                 "Accept": "application/json",
             },
             timeout=httpx.Timeout(settings.timeout, connect=min(10.0, settings.timeout)),
-            limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+            limits=httpx.Limits(max_connections=POOL_SIZE, max_keepalive_connections=POOL_SIZE),
             follow_redirects=False,
             transport=transport,
         )
