@@ -1,4 +1,8 @@
-"""`python -m mcp_servers.sentry_monitor` and the `sentry-error-monitor` command: the stdio MCP server."""
+"""`python -m mcp_servers.sentry_monitor` and the `sentry-error-monitor` command: the MCP server.
+
+stdio by default; `--transport http` serves the team server; `sentry-error-monitor hash-key` prints the
+digest of an API key read on stdin.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +14,17 @@ from collections.abc import Sequence
 
 from mcp_servers.sentry_monitor.src.base.config import OPTIONS
 from mcp_servers.sentry_monitor.src.base.version import __version__
+from mcp_servers.sentry_monitor.src.web.settings import HTTP_OPTIONS
 
 
 def parse_flags(argv: Sequence[str] | None = None) -> dict[str, str | None]:
     """Flag values by option name; values are validated with the environment's in `load_settings`."""
     parser = argparse.ArgumentParser(
         prog="sentry-error-monitor",
-        description="MCP server (stdio) for triaging Sentry errors. The token comes from SENTRY_AUTH_TOKEN only.",
+        description="MCP server for triaging Sentry errors, over stdio or HTTP (--transport http). The token comes "
+        "from SENTRY_AUTH_TOKEN only. `sentry-error-monitor hash-key` reads an API key on stdin and prints its digest.",
     )
-    for option in OPTIONS:
+    for option in (*OPTIONS, *HTTP_OPTIONS):
         if option.flag is None:
             continue
         default = f" (default {option.default})" if option.default else ""
@@ -36,10 +42,11 @@ def parse_flags(argv: Sequence[str] | None = None) -> dict[str, str | None]:
             )
     parser.add_argument(
         "--log-level",
-        default=os.environ.get("SENTRY_MONITOR_LOG_LEVEL", "WARNING"),
+        default=os.environ.get("SENTRY_MONITOR_LOG_LEVEL") or None,
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         type=str.upper,
-        help="Log level for stderr (env SENTRY_MONITOR_LOG_LEVEL, default WARNING).",
+        help="Log level for stderr (env SENTRY_MONITOR_LOG_LEVEL; default WARNING, and INFO over HTTP, which "
+        "logs each request).",
     )
     parser.add_argument(
         "--check",
@@ -53,16 +60,31 @@ def parse_flags(argv: Sequence[str] | None = None) -> dict[str, str | None]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    flags = parse_flags(sys.argv[1:] if argv is None else argv)
-    log_level = str(flags.pop("log_level"))
-    check_only = bool(flags.pop("check"))
-    from mcp_servers.sentry_monitor.src.server import configure_logging, run_stdio
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["hash-key"]:
+        from mcp_servers.sentry_monitor.src.web.keys import hash_key_command
 
-    configure_logging(log_level)
+        sys.exit(hash_key_command())
+    flags = parse_flags(args)
+    log_level = flags.pop("log_level")
+    check_only = bool(flags.pop("check"))
+    from mcp_servers.sentry_monitor.src.base.errors import InvalidConfiguration
+    from mcp_servers.sentry_monitor.src.server import configure_logging, run_stdio
+    from mcp_servers.sentry_monitor.src.web.settings import transport_of
+
+    try:
+        transport = transport_of(flags=flags)
+    except InvalidConfiguration as exc:
+        sys.exit(f"sentry-error-monitor: {exc.message}")
+    configure_logging(log_level or ("INFO" if transport == "http" else "WARNING"))
     if check_only:
         from mcp_servers.sentry_monitor.src.check import main as check
 
         sys.exit(check(flags))
+    if transport == "http":
+        from mcp_servers.sentry_monitor.src.web.serve import run_http
+
+        sys.exit(run_http(flags))
     with contextlib.suppress(KeyboardInterrupt):
         run_stdio(flags)
 

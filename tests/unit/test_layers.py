@@ -17,6 +17,8 @@ PRODUCT = ROOT / "mcp_servers" / "sentry_monitor"
 SRC = "mcp_servers.sentry_monitor.src"
 
 MAY_IMPORT = {
+    "entry": {"entry", "web", "surface", "operations", "analysis", "text", "results", "sentry", "base", "framework"},
+    "web": {"web", "surface", "operations", "analysis", "text", "results", "sentry", "base", "framework"},
     "surface": {"surface", "operations", "analysis", "text", "results", "sentry", "base", "framework"},
     "operations": {"operations", "analysis", "text", "results", "sentry", "base", "framework"},
     "analysis": {"analysis", "results", "sentry", "base", "framework"},
@@ -31,6 +33,8 @@ MAY_IMPORT = {
 def layer_of(module: str) -> str:
     if module.startswith("mcp_servers.framework"):
         return "framework"
+    if module in ("mcp_servers.sentry_monitor.__main__", "mcp_servers.sentry_monitor.demo"):
+        return "entry"
     for prefix, layer in (
         (f"{SRC}.base", "base"),
         (f"{SRC}.sentry", "sentry"),
@@ -38,6 +42,7 @@ def layer_of(module: str) -> str:
         (f"{SRC}.shared", "results"),
         (f"{SRC}.analysis", "analysis"),
         (f"{SRC}.operations", "operations"),
+        (f"{SRC}.web", "web"),
     ):
         if module == prefix or module.startswith(prefix + "."):
             return layer

@@ -33,6 +33,7 @@ from .operations.budget import fit
 from .operations.operation import Operation, OperationContext, Progress, no_progress
 from .operations.registry import OPERATIONS
 from .sentry import SentryApi, SentryClient, models
+from .sentry.client import ResponseHook
 from .shared.results import Result
 from .shared.text import tool_text
 
@@ -63,7 +64,12 @@ class SentryErrorMonitorModule:
             except ConfigurationError as exc:
                 self._settings_error = exc
         self._transport = transport
+        self._on_response: ResponseHook | None = None
         self._client: SentryClient | None = None
+
+    def on_response(self, hook: ResponseHook) -> None:
+        """Hear the status of every answer Sentry gives from now on (the HTTP server's metrics)."""
+        self._on_response = hook
 
     @property
     def settings(self) -> Settings | None:
@@ -83,7 +89,7 @@ class SentryErrorMonitorModule:
 
     async def __aenter__(self) -> SentryErrorMonitorModule:
         if self._settings is not None and self._client is None:
-            self._client = SentryClient(self._settings, transport=self._transport)
+            self._client = SentryClient(self._settings, transport=self._transport, on_response=self._on_response)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -91,10 +97,14 @@ class SentryErrorMonitorModule:
             await self._client.aclose()
             self._client = None
 
-    async def execute(self, module_input: ModuleInput, *, progress: Progress = no_progress) -> ModuleOutput:
+    async def execute(
+        self, module_input: ModuleInput, *, progress: Progress = no_progress, structured: bool | None = None
+    ) -> ModuleOutput:
         """Run one operation; answers a ModuleOutput for every outcome and never raises.
 
-        `progress(done, total, message)` hears how far an operation of several requests has got.
+        `progress(done, total, message)` hears how far an operation of several requests has got. `structured`
+        says whether the caller reads the structured JSON (default: the configured result format), which the
+        result budget measures.
         """
         started = time.perf_counter()
         context: OperationContext | None = None
@@ -114,11 +124,12 @@ class SentryErrorMonitorModule:
             params = _validate(operation, module_input.parameters)
             if self._client is not None:
                 context = OperationContext(api=SentryApi(self._client), progress=progress)
-                data, body = await self._run(operation, context, params)
+                data, body = await self._run(operation, context, params, structured)
             else:
-                async with SentryClient(self._settings, transport=self._transport) as client:
+                client_for_call = SentryClient(self._settings, transport=self._transport, on_response=self._on_response)
+                async with client_for_call as client:
                     context = OperationContext(api=SentryApi(client), progress=progress)
-                    data, body = await self._run(operation, context, params)
+                    data, body = await self._run(operation, context, params, structured)
         except SentryMonitorError as exc:
             return self._failed(name, exc, context, started)
         except Exception as exc:
@@ -142,12 +153,11 @@ class SentryErrorMonitorModule:
         return self._settings.max_result_chars if self._settings else Settings.max_result_chars
 
     async def _fit(
-        self, operation: Operation[Any, Any], context: OperationContext, result: Result
+        self, operation: Operation[Any, Any], context: OperationContext, result: Result, structured: bool
     ) -> tuple[dict[str, Any], str]:
         """Cut `result` to the result budget as the model reads it: the text, and the structured JSON unless the
         server runs text-only. The cut is said in a warning; a moved cursor replaces the old one in next steps.
         Returns the result's data and text body, as measured."""
-        structured = self._settings.structured if self._settings else True
         budget = self._budget
         old_cursor = getattr(result, "next_cursor", None)
         measured: list[tuple[dict[str, Any], str]] = []
@@ -173,14 +183,16 @@ class SentryErrorMonitorModule:
         return result.model_dump(mode="json"), operation.render(result)
 
     async def _run(
-        self, operation: Operation[Any, Any], context: OperationContext, params: Any
+        self, operation: Operation[Any, Any], context: OperationContext, params: Any, structured: bool | None
     ) -> tuple[dict[str, Any], str]:
         assert self._settings is not None
+        if structured is None:
+            structured = self._settings.structured
         timeout = self._settings.timeout
         try:
             with anyio.fail_after(timeout):
                 result = await operation.run(context, params)
-                return await self._fit(operation, context, result)
+                return await self._fit(operation, context, result, structured)
         except ValidationError as exc:
             if exc.title not in models.UPSTREAM_MODELS:
                 raise  # our own result did not validate: a bug, reported as such
@@ -193,6 +205,10 @@ class SentryErrorMonitorModule:
             raise OperationTimeout(
                 f"{operation.name} did not finish within {timeout:g} s (SENTRY_MONITOR_TIMEOUT).", timeout_s=timeout
             ) from None
+
+    def refused(self, name: str, exc: SentryMonitorError) -> ModuleOutput:
+        """The output of a call refused before it ran (a server in front of the module, e.g. a caller's limit)."""
+        return self._failed(name, exc, None, time.perf_counter())
 
     def _failed(
         self, name: str, exc: SentryMonitorError, context: OperationContext | None, started: float

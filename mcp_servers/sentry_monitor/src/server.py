@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import anyio
 from mcp import MCPError
@@ -34,7 +34,7 @@ from mcp.types import (
     ToolAnnotations,
 )
 
-from mcp_servers.framework.contracts import ModuleInput
+from mcp_servers.framework.contracts import ModuleInput, ModuleOutput
 
 from .base.errors import InvalidParameter
 from .base.version import __version__
@@ -75,9 +75,37 @@ def tool_for(operation: Operation[Any, Any], *, structured: bool = True) -> Tool
     )
 
 
+class CallGate(Protocol):
+    """What a transport puts in front of the tools: the HTTP server's caller limits, metrics and result format."""
+
+    def structured(self, default: bool) -> bool:
+        """Whether this request's caller reads structured results (`default`: the configured format)."""
+        ...
+
+    async def admit(
+        self, module: SentryErrorMonitorModule, tool: str, run: Callable[[], Awaitable[ModuleOutput]]
+    ) -> ModuleOutput:
+        """`run()`'s output, or the module's refusal of the call."""
+        ...
+
+
+class OpenGate:
+    """stdio: one user, the configured format, no limits."""
+
+    def structured(self, default: bool) -> bool:
+        return default
+
+    async def admit(
+        self, module: SentryErrorMonitorModule, tool: str, run: Callable[[], Awaitable[ModuleOutput]]
+    ) -> ModuleOutput:
+        return await run()
+
+
 def build_server(
     module_factory: Callable[[], SentryErrorMonitorModule] = SentryErrorMonitorModule,
+    gate: CallGate | None = None,
 ) -> Server[SentryErrorMonitorModule]:
+    calls = gate or OpenGate()
     tools = {
         structured: {name: tool_for(operation, structured=structured) for name, operation in OPERATIONS.items()}
         for structured in (True, False)
@@ -93,7 +121,8 @@ def build_server(
     ) -> ListToolsResult:
         # Read-only mode hides the tools that change Sentry (a call to one still answers READ_ONLY).
         module = ctx.lifespan_context
-        return ListToolsResult(tools=[tools[module.structured][name] for name in module.operations])
+        structured = calls.structured(module.structured)
+        return ListToolsResult(tools=[tools[structured][name] for name in module.operations])
 
     async def call_tool(
         ctx: ServerRequestContext[SentryErrorMonitorModule], params: CallToolRequestParams
@@ -102,16 +131,20 @@ def build_server(
         module_input = ModuleInput(operation=params.name, parameters=params.arguments or {})
         operation = OPERATIONS.get(params.name)
         progress = ctx.session.report_progress  # a no-op unless the client sent a progress token
-        if operation is not None and not operation.read_only:
-            output = await finish_or_report(
-                lambda: module.execute(module_input, progress=progress),
-                f"{params.name}({_arguments(params.arguments)})",
-            )
-        else:
-            output = await module.execute(module_input, progress=progress)
+        structured = calls.structured(module.structured)
+
+        async def run() -> ModuleOutput:
+            if operation is not None and not operation.read_only:
+                return await finish_or_report(
+                    lambda: module.execute(module_input, progress=progress, structured=structured),
+                    f"{params.name}({_arguments(params.arguments)})",
+                )
+            return await module.execute(module_input, progress=progress, structured=structured)
+
+        output = await calls.admit(module, params.name, run)
         return CallToolResult(
             content=[TextContent(type="text", text=module.render(output))],
-            structured_content=structured_content(output) if module.structured else None,
+            structured_content=structured_content(output) if structured else None,
             is_error=not output.ok,
             meta=output.metadata.model_dump(mode="json"),  # for the client, not the model
         )

@@ -23,6 +23,7 @@
     |   +-- OperationTimeout                TIMEOUT                timeout         error
     |   +-- NetworkError                    NETWORK_ERROR          network         error
     |   +-- SentryUnavailable               SENTRY_UNAVAILABLE     upstream        error
+    |   +-- CallerBusy                      TOO_MANY_CALLS         rate_limit      error
     +-- BadUpstreamResponse                 BAD_UPSTREAM_RESPONSE  upstream        error
     +-- ResponseTooLarge                    RESPONSE_TOO_LARGE     upstream        error
 
@@ -235,6 +236,17 @@ class SentryUnavailable(TransientError):
     category = ErrorCategory.UPSTREAM
     default_recovery = (
         "Sentry answered with a server error: call again in a minute; check status.sentry.io for sentry.io."
+    )
+
+
+class CallerBusy(TransientError):
+    """A caller of the HTTP server has as many calls in flight as it may: this server's limit, not Sentry's."""
+
+    code = "TOO_MANY_CALLS"
+    category = ErrorCategory.RATE_LIMIT
+    default_recovery = (
+        "You have as many calls running on this server as it allows one caller (details.limit, "
+        "SENTRY_MONITOR_CALLER_CONCURRENCY): wait for one to finish, then call again; nothing was sent to Sentry."
     )
 
 

@@ -12,7 +12,7 @@ failure leaves as one of the exceptions in `errors`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
 
@@ -57,12 +57,27 @@ class Counted(Protocol):
 # Keep every connection the pool may open: with fewer kept, a burst of calls closes and reopens them
 # (64 parallel calls opened 59 connections with 16 kept).
 POOL_SIZE = 32
+ResponseHook = Callable[[int], None]
+
+
+def _hearing(hook: ResponseHook) -> Callable[[httpx.Response], Awaitable[None]]:
+    async def heard(response: httpx.Response) -> None:
+        hook(response.status_code)
+
+    return heard
 
 
 class SentryClient:
     """One Sentry, one connection pool. Use as an async context manager, or call `aclose()`."""
 
-    def __init__(self, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        on_response: ResponseHook | None = None,
+    ) -> None:
+        """`on_response(status)` hears the status of every answer Sentry gives, retries included (for metrics)."""
         self.settings = settings
         self._http = httpx.AsyncClient(
             headers={
@@ -74,6 +89,7 @@ class SentryClient:
             limits=httpx.Limits(max_connections=POOL_SIZE, max_keepalive_connections=POOL_SIZE),
             follow_redirects=False,
             transport=transport,
+            event_hooks={"response": [_hearing(on_response)]} if on_response else None,
         )
         self._org: str | None = settings.org
         self._region_base: str | None = None if settings.is_saas else settings.api_base

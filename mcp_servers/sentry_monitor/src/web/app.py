@@ -1,0 +1,116 @@
+"""The team server's ASGI app: MCP over streamable HTTP at /mcp, with keys, checks, limits and health.
+
+Made of the SDK's own pieces: the low-level Server (the same registry, tools and prompts as stdio), its
+stateless streamable-HTTP session manager (any process answers any request; 2025-11-25 and 2026-07-28
+clients), TransportSecuritySettings (Host and Origin checks), the request body limit, and `mcp.server.auth`'s
+bearer middleware with our API-key verifier. From the outside in:
+
+    AccessLog -> [CORS] -> AuthenticationMiddleware -> AuthContextMiddleware -> routes
+    /mcp: RequireAuthMiddleware (401) -> Drain.guard (503 when stopping) -> session manager
+    /healthz, /readyz, /metrics: no key
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
+from mcp.server.auth.middleware.bearer_auth import BearerAuthBackend, RequireAuthMiddleware
+from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ..processor import SentryErrorMonitorModule
+from ..server import build_server
+from .gate import HttpGate
+from .keys import ApiKeyVerifier
+from .metrics import CONTENT_TYPE, Metrics
+from .middleware import AccessLog, Drain
+from .settings import HttpSettings
+
+MCP_PATH = "/mcp"
+# What a browser page may send and read, when CORS is on (the streamable-HTTP headers and the key).
+CORS_HEADERS = ["authorization", "content-type", "mcp-protocol-version", "mcp-session-id", "last-event-id"]
+
+
+@dataclass
+class TeamServer:
+    app: Starlette
+    drain: Drain
+    metrics: Metrics
+
+
+def build_app(settings: HttpSettings, module_factory: Callable[[], SentryErrorMonitorModule]) -> TeamServer:
+    metrics = Metrics()
+    drain = Drain()
+
+    def module() -> SentryErrorMonitorModule:
+        built = module_factory()
+        built.on_response(metrics.sentry_answered)
+        return built
+
+    server = build_server(module, gate=HttpGate(metrics, settings.caller_concurrency))
+    manager = StreamableHTTPSessionManager(
+        app=server,
+        stateless=True,
+        security_settings=TransportSecuritySettings(
+            enable_dns_rebinding_protection=True,
+            allowed_hosts=settings.host_patterns(),
+            allowed_origins=settings.origins(),
+        ),
+        max_request_body_size=settings.max_body_bytes,
+    )
+    mcp = RequireAuthMiddleware(drain.guard(StreamableHTTPASGIApp(manager)), required_scopes=[])
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "alive"})
+
+    async def readyz(request: Request) -> Response:
+        # Sentry is not asked: its outage reaches callers as SENTRY_UNAVAILABLE, it must not empty the pool.
+        if drain.draining:
+            return JSONResponse({"status": "draining"}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    async def metrics_page(request: Request) -> Response:
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE)
+
+    middleware = [Middleware(AccessLog, metrics=metrics)]
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+                allow_headers=CORS_HEADERS,
+                expose_headers=["mcp-session-id", "mcp-protocol-version", "www-authenticate"],
+            )
+        )
+    middleware += [
+        Middleware(AuthenticationMiddleware, backend=BearerAuthBackend(ApiKeyVerifier(settings.api_key_digests))),
+        Middleware(AuthContextMiddleware),
+    ]
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        async with manager.run():
+            yield
+
+    app = Starlette(
+        routes=[
+            Route(MCP_PATH, endpoint=mcp),
+            Route("/healthz", endpoint=healthz, methods=["GET"]),
+            Route("/readyz", endpoint=readyz, methods=["GET"]),
+            Route("/metrics", endpoint=metrics_page, methods=["GET"]),
+        ],
+        middleware=middleware,
+        lifespan=lifespan,
+    )
+    return TeamServer(app, drain, metrics)

@@ -1,0 +1,123 @@
+"""ASGI middleware of the HTTP server: the access log (outermost) and the drain of a stopping process."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from urllib.parse import parse_qs
+
+import anyio
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .gate import CURRENT, RequestInfo
+from .metrics import Metrics
+
+access_log = logging.getLogger("sentry_monitor.access")
+FORMATS = {"structured": True, "text": False}
+KNOWN_PATHS = ("/mcp", "/healthz", "/readyz", "/metrics")
+
+
+class AccessLog:
+    """One line on stderr per request: method, path, status, duration, tool and caller (a key id, never a key).
+
+    It also reads the caller's result format from the query (`/mcp?format=text`) for the tool handler.
+    """
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 0
+        info = RequestInfo()
+        chosen = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("format")
+        if chosen:
+            if chosen[-1] not in FORMATS:
+                await _plain(send, 400, "format must be structured or text.")
+                self._log(scope, 400, started, info)
+                return
+            info.structured = FORMATS[chosen[-1]]
+
+        async def sent(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        token = CURRENT.set(info)
+        try:
+            await self.app(scope, receive, sent)
+        finally:
+            CURRENT.reset(token)
+            self._log(scope, status, started, info)
+
+    def _log(self, scope: Scope, status: int, started: float, info: RequestInfo) -> None:
+        path = scope["path"]
+        user = scope.get("user")
+        who = user.access_token.client_id if isinstance(user, AuthenticatedUser) else "-"
+        self.metrics.http.labels(path if path in KNOWN_PATHS else "other", str(status)).inc()
+        access_log.info(
+            "%s %s %d %.1fms tool=%s caller=%s",
+            scope["method"],
+            path,
+            status,
+            (time.perf_counter() - started) * 1000,
+            info.tool or "-",
+            who,
+        )
+
+
+class Drain:
+    """A stopping process: /readyz says 503, new MCP requests are refused, those in flight are waited for."""
+
+    def __init__(self) -> None:
+        self.draining = False
+        self.in_flight = 0
+        self._idle = anyio.Event()
+        self._idle.set()
+
+    def start(self) -> None:
+        self.draining = True
+
+    async def wait_idle(self, seconds: float) -> bool:
+        """Wait up to `seconds` for the requests in flight to end; whether they did."""
+        with anyio.move_on_after(seconds):
+            await self._idle.wait()
+            return True
+        return False
+
+    def guard(self, app: ASGIApp) -> ASGIApp:
+        """`app`, refusing requests once draining and counting those it serves."""
+
+        async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
+            if self.draining:
+                await _json_rpc_error(send, 503, "This server is shutting down: send the request again.")
+                return
+            self.in_flight += 1
+            self._idle = anyio.Event() if self.in_flight == 1 else self._idle
+            try:
+                await app(scope, receive, send)
+            finally:
+                self.in_flight -= 1
+                if not self.in_flight:
+                    self._idle.set()
+
+        return guarded
+
+
+async def _plain(send: Send, status: int, text: str) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": text.encode()})
+
+
+async def _json_rpc_error(send: Send, status: int, message: str) -> None:
+    body = json.dumps({"jsonrpc": "2.0", "id": None, "error": {"code": -32000, "message": message}}).encode()
+    headers = [(b"content-type", b"application/json"), (b"retry-after", b"1"), (b"connection", b"close")]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,109 @@
+"""`sentry-error-monitor --transport http`: the team server under uvicorn, with a drain on SIGTERM.
+
+On SIGTERM (or SIGINT) /readyz turns 503 and new MCP requests are refused at once, while the process still
+listens, so a load balancer sees it leave; calls in flight get the operation timeout (plus a second) to finish;
+then uvicorn stops. A second signal stops it without waiting.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import sys
+from collections.abc import Generator, Mapping
+from contextlib import contextmanager
+
+import anyio
+import uvicorn
+
+from ..base.config import load_settings
+from ..base.errors import ConfigurationError
+from ..processor import SentryErrorMonitorModule
+from .app import MCP_PATH, TeamServer, build_app
+from .settings import HttpSettings, load_http_settings
+
+logger = logging.getLogger("sentry_monitor.http")
+DRAIN_GRACE_S = 1.0
+QUIET_AT_INFO = ("httpx", "mcp.server.streamable_http", "mcp.server.streamable_http_manager")
+
+
+class _Uvicorn(uvicorn.Server):
+    """uvicorn, leaving the signals to us (its own handler stops listening at once, before the drain)."""
+
+    def __init__(self, config: uvicorn.Config, http: HttpSettings) -> None:
+        super().__init__(config)
+        self.http = http
+
+    @contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        """Listen, then say where (with port 0, the port it got)."""
+        await super().startup(sockets)
+        for listener in getattr(self, "servers", []):
+            for sock in listener.sockets:
+                host, port = sock.getsockname()[:2]
+                shown = f"[{host}]" if ":" in host else host
+                logger.info("serving MCP at http://%s:%d%s (pid %d)", shown, port, MCP_PATH, os.getpid())
+        if self.http.public_url:
+            logger.info("clients use %s", self.http.public_url)
+
+
+async def serve_http(flags: Mapping[str, str | None] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    """Serve until a signal; 0 after a clean stop, 2 when the configuration is wrong (said on stderr)."""
+    try:
+        http = load_http_settings(environ, flags)
+        settings = load_settings(environ, flags)  # over HTTP a missing token stops the start
+    except ConfigurationError as exc:
+        sys.stderr.write(f"sentry-error-monitor: {exc.message}\n")
+        return 2
+    if logging.getLogger().level == logging.INFO:
+        for name in QUIET_AT_INFO:  # one line per request is the access log's; these would add three more
+            logging.getLogger(name).setLevel(logging.WARNING)
+    team = build_app(http, lambda: SentryErrorMonitorModule(settings))
+    config = uvicorn.Config(
+        team.app,
+        host=http.host,
+        port=http.port,
+        log_config=None,
+        access_log=False,  # ours says more (tool, caller) and never a secret
+        lifespan="on",
+        timeout_graceful_shutdown=int(settings.timeout) + 5,
+        server_header=False,
+    )
+    server = _Uvicorn(config, http)
+    async with anyio.create_task_group() as group:
+        group.start_soon(_stop_on_signal, server, team, settings.timeout + DRAIN_GRACE_S)
+        await server.serve()
+        group.cancel_scope.cancel()
+    return 0
+
+
+async def _stop_on_signal(server: uvicorn.Server, team: TeamServer, drain_s: float) -> None:
+    async def drain_then_stop() -> None:
+        if not await team.drain.wait_idle(drain_s):
+            logger.error("%d calls still in flight after %.0f s: stopping anyway", team.drain.in_flight, drain_s)
+        server.should_exit = True
+
+    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        async with anyio.create_task_group() as group:
+            async for signum in signals:
+                if team.drain.draining:
+                    logger.warning("second signal: stopping without waiting for %d calls", team.drain.in_flight)
+                    server.force_exit = server.should_exit = True
+                    group.cancel_scope.cancel()
+                    return
+                team.drain.start()
+                logger.warning(
+                    "%s: draining (readyz 503, new calls refused), %d in flight",
+                    signal.Signals(signum).name,
+                    team.drain.in_flight,
+                )
+                group.start_soon(drain_then_stop)
+
+
+def run_http(flags: Mapping[str, str | None] | None = None) -> int:
+    return anyio.run(serve_http, flags)

@@ -1,0 +1,227 @@
+"""The HTTP server's settings: where it listens, who may call it, and its limits.
+
+Like the Sentry settings (`base/config.py`), each has an environment variable and a flag (a flag wins),
+except the API key digests, which come from `SENTRY_MONITOR_API_KEYS` only. Unlike stdio, a bad or
+missing setting stops the server at start: a team server that answers every call NOT_CONFIGURED would
+look healthy to its load balancer.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from ..base.config import Option
+from ..base.errors import InvalidConfiguration
+
+TRANSPORTS = ("stdio", "http")
+AUTH_MODES = ("service",)
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+WITH_PORT = re.compile(r"^(\[[^\]]+\]|[^:\[\]]+):\d+$")  # host:port or [v6]:port
+
+HTTP_OPTIONS: tuple[Option, ...] = (
+    Option("transport", "SENTRY_MONITOR_TRANSPORT", "--transport", "stdio", "stdio, or http (streamable HTTP)."),
+    Option("host", "SENTRY_MONITOR_HOST", "--host", "127.0.0.1", "HTTP: the address to listen on."),
+    Option("port", "SENTRY_MONITOR_PORT", "--port", "8000", "HTTP: the port to listen on (0: any free port)."),
+    Option(
+        "public_url",
+        "SENTRY_MONITOR_PUBLIC_URL",
+        "--public-url",
+        None,
+        "HTTP: the URL clients use, e.g. https://mcp.example.com/mcp behind a TLS proxy; the Host and Origin "
+        "checks accept its host. Required when listening on other than 127.0.0.1/localhost.",
+    ),
+    Option(
+        "auth",
+        "SENTRY_MONITOR_AUTH",
+        "--auth",
+        "service",
+        "HTTP: who the caller is. service: callers present an API key, and every call uses SENTRY_AUTH_TOKEN.",
+    ),
+    Option(
+        "api_keys",
+        "SENTRY_MONITOR_API_KEYS",
+        None,
+        None,
+        "HTTP: comma-separated sha256:<hex> digests of the API keys callers present as 'Authorization: Bearer "
+        "<key>' (make one with `sentry-error-monitor hash-key`). Environment only.",
+    ),
+    Option(
+        "allowed_hosts",
+        "SENTRY_MONITOR_ALLOWED_HOSTS",
+        "--allowed-hosts",
+        None,
+        "HTTP: more Host header values to accept (comma-separated, host or host:port), besides the public URL's.",
+    ),
+    Option(
+        "cors_origins",
+        "SENTRY_MONITOR_CORS_ORIGINS",
+        "--cors-origins",
+        None,
+        "HTTP: comma-separated origins (https://app.example.com) whose browser pages may call /mcp. Off unless set.",
+    ),
+    Option(
+        "max_body_bytes",
+        "SENTRY_MONITOR_MAX_BODY_BYTES",
+        "--max-body-bytes",
+        str(1024 * 1024),
+        "HTTP: the largest request body accepted, in bytes (larger answers 413).",
+    ),
+    Option(
+        "caller_concurrency",
+        "SENTRY_MONITOR_CALLER_CONCURRENCY",
+        "--caller-concurrency",
+        "8",
+        "HTTP: calls one caller may have in flight in one process; more answer TOO_MANY_CALLS.",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str | None = None
+    auth: str = "service"
+    api_key_digests: frozenset[str] = frozenset()
+    allowed_hosts: tuple[str, ...] = ()
+    cors_origins: tuple[str, ...] = ()
+    max_body_bytes: int = 1024 * 1024
+    caller_concurrency: int = 8
+
+    @property
+    def loopback(self) -> bool:
+        return self.host in LOOPBACK
+
+    def host_patterns(self) -> list[str]:
+        """Host header values the server answers (the SDK's TransportSecuritySettings patterns; ':*' any port)."""
+        hosts = [pattern for name in LOOPBACK if self.loopback for pattern in _host_patterns(name)]
+        if self.public_url:
+            parts = urlsplit(self.public_url)
+            hosts.append(parts.netloc)
+            if parts.port is None:  # some clients name the default port
+                hosts.append(f"{parts.netloc}:{443 if parts.scheme == 'https' else 80}")
+        for host in self.allowed_hosts:
+            hosts.extend([host] if WITH_PORT.match(host) else _host_patterns(host))
+        return hosts
+
+    def origins(self) -> list[str]:
+        """Origin header values accepted: the public URL's origin, the CORS origins, and local pages on loopback."""
+        origins = [f"http://{name if name != '::1' else '[::1]'}:*" for name in LOOPBACK if self.loopback]
+        if self.public_url:
+            parts = urlsplit(self.public_url)
+            origins.append(f"{parts.scheme}://{parts.netloc}")
+        return [*origins, *self.cors_origins]
+
+
+def _host_patterns(name: str) -> list[str]:
+    bracketed = f"[{name}]" if ":" in name and not name.startswith("[") else name
+    return [bracketed, f"{bracketed}:*"]
+
+
+def transport_of(environ: Mapping[str, str] | None = None, flags: Mapping[str, str | None] | None = None) -> str:
+    """stdio or http, from --transport or SENTRY_MONITOR_TRANSPORT."""
+    value, source = _raw(HTTP_OPTIONS[0], os.environ if environ is None else environ, flags or {})
+    return _choice(value, source, TRANSPORTS)
+
+
+def load_http_settings(
+    environ: Mapping[str, str] | None = None, flags: Mapping[str, str | None] | None = None
+) -> HttpSettings:
+    """Raises InvalidConfiguration naming the variable for a bad or missing value."""
+    environ = os.environ if environ is None else environ
+    raw = {option.name: _raw(option, environ, flags or {}) for option in HTTP_OPTIONS}
+    host = (raw["host"][0] or "127.0.0.1").strip("[]")
+    public_url = _public_url(*raw["public_url"])
+    if host not in LOOPBACK and public_url is None:
+        raise InvalidConfiguration(
+            f"Listening on {host} needs SENTRY_MONITOR_PUBLIC_URL (--public-url), the URL clients use, so that "
+            "the Host check knows which host is right.",
+            variable="SENTRY_MONITOR_PUBLIC_URL",
+        )
+    digests = _digests(*raw["api_keys"])
+    return HttpSettings(
+        host=host,
+        port=_integer(*raw["port"], low=0, high=65535),
+        public_url=public_url,
+        auth=_choice(raw["auth"][0], raw["auth"][1], AUTH_MODES),
+        api_key_digests=digests,
+        allowed_hosts=_list(raw["allowed_hosts"][0]),
+        cors_origins=tuple(_origin(origin, raw["cors_origins"][1]) for origin in _list(raw["cors_origins"][0])),
+        max_body_bytes=_integer(*raw["max_body_bytes"], low=1024, high=64 * 1024 * 1024),
+        caller_concurrency=_integer(*raw["caller_concurrency"], low=1, high=1000),
+    )
+
+
+def _raw(option: Option, environ: Mapping[str, str], flags: Mapping[str, str | None]) -> tuple[str | None, str]:
+    flag_value = flags.get(option.name)
+    if flag_value is not None:
+        return flag_value, option.flag or option.env
+    env_value = environ.get(option.env, "").strip()
+    return (env_value or option.default), option.env
+
+
+def _choice(value: str | None, source: str, choices: tuple[str, ...]) -> str:
+    lowered = (value or choices[0]).strip().lower()
+    if lowered not in choices:
+        raise InvalidConfiguration(f"{source} must be one of {', '.join(choices)}, got {value!r}.", variable=source)
+    return lowered
+
+
+def _integer(value: str | None, source: str, *, low: int, high: int) -> int:
+    try:
+        number = int(value or "")
+    except ValueError:
+        raise InvalidConfiguration(f"{source} must be a whole number, got {value!r}.", variable=source) from None
+    if not low <= number <= high:
+        raise InvalidConfiguration(f"{source} must be between {low} and {high}, got {number}.", variable=source)
+    return number
+
+
+def _list(value: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+def _digests(value: str | None, source: str) -> frozenset[str]:
+    digests = [part.lower() for part in _list(value)]
+    if not digests:
+        raise InvalidConfiguration(
+            f"{source} is not set: over HTTP every caller needs an API key. Make a key, run "
+            "`sentry-error-monitor hash-key` on it and set the digest it prints (sha256:...).",
+            variable=source,
+        )
+    bad = [digest for digest in digests if not DIGEST.match(digest)]
+    if bad:
+        # A digest is not a secret, but a value in the wrong shape may be a key pasted by mistake: show none of it.
+        raise InvalidConfiguration(
+            f"{source} holds {len(bad)} value(s) that are not sha256:<64 hex digits> digests; set the digests "
+            "`sentry-error-monitor hash-key` prints, never the keys themselves.",
+            variable=source,
+        )
+    return frozenset(digests)
+
+
+def _public_url(value: str | None, source: str) -> str | None:
+    if value is None:
+        return None
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise InvalidConfiguration(
+            f"{source} must be the http(s) URL clients use, such as https://mcp.example.com/mcp, got {value!r}.",
+            variable=source,
+        )
+    return value.strip().rstrip("/")
+
+
+def _origin(value: str, source: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
+        raise InvalidConfiguration(
+            f"{source} must list origins such as https://app.example.com (scheme, host, port), got {value!r}.",
+            variable=source,
+        )
+    return f"{parts.scheme}://{parts.netloc}"
