@@ -40,8 +40,9 @@ class ApiKeyVerifier:
         return AccessToken(token=matches[0], client_id=key_id(matches[0]), scopes=[])
 
 
-def hash_key_command(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr) -> int:
+def hash_key_command(stdin: TextIO | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     """`sentry-error-monitor hash-key`: read a key on stdin (a trailing newline is not part of it), print its digest."""
+    stdin, stdout, stderr = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
     text = stdin.read()
     key = text[:-1] if text.endswith("\n") else text
     key = key[:-1] if text.endswith("\r\n") else key
