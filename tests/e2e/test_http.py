@@ -135,9 +135,13 @@ async def test_each_client_chooses_its_result_format(server: HttpServer, keys: l
     assert bad.status_code == 400 and "structured or text" in bad.text
 
 
-async def test_health_readiness_metrics_and_the_access_log(server: HttpServer, keys: list[str]) -> None:
+async def test_health_readiness_metrics_and_the_access_log(
+    server: HttpServer, keys: list[str], clean_sandbox: SandboxServer
+) -> None:
+    clean_sandbox.add_fault("rate_limit", r"/issues/[^/]+/$", times=1, retry_after=0.2)
     async with mcp_client(server.url, keys[1]) as client:
-        await client.call_tool("get-issue-details", {"issue_id": "BACKEND-2"})
+        throttled_once = await client.call_tool("get-issue-details", {"issue_id": "BACKEND-2"})
+        assert not throttled_once.is_error  # the retry policy waited and asked again
         await client.call_tool("get-issue-details", {"issue_id": "NOPE-404"})
     assert (await fetch("GET", server.base + "/healthz")).json() == {"status": "alive"}
     assert (await fetch("GET", server.base + "/readyz")).json() == {"status": "ready"}
@@ -149,7 +153,8 @@ async def test_health_readiness_metrics_and_the_access_log(server: HttpServer, k
     assert re.search(r'sentry_monitor_tool_call_seconds_bucket\{le="\+Inf",tool="get-issue-details"\} [1-9]', metrics)
     assert re.search(r'sentry_monitor_sentry_requests_total\{status="2xx"\} [1-9]', metrics)
     assert re.search(r'sentry_monitor_http_requests_total\{path="/mcp",status="200"\} [1-9]', metrics)
-    assert "sentry_monitor_sentry_rate_limited_total" in metrics
+    assert re.search(r"sentry_monitor_sentry_rate_limited_total [1-9]", metrics)
+    assert re.search(r'sentry_monitor_sentry_requests_total\{status="4xx"\} [1-9]', metrics)
     await anyio.sleep(0.2)  # the access log line is written once the response has gone
     caller = re.escape(_key_id(keys[1]))
     assert re.search(rf"POST /mcp 200 [\d.]+ms tool=get-issue-details caller={caller}", server.log_text())
