@@ -4,9 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8765
+SERVE_PORT ?= 8000
 FLAVOR ?= sentry
 
-.PHONY: install demo test test-glitchtip lint typecheck pytest reliability run check sandbox node bench clean
+.PHONY: install demo test test-glitchtip lint typecheck pytest reliability run check sandbox serve node bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -62,6 +63,11 @@ check: install
 
 sandbox: install
 	$(BIN)/python -m mcp_servers.sentry_sandbox --port $(PORT) --flavor $(FLAVOR)
+
+# The team server (--transport http) on 127.0.0.1:$(SERVE_PORT)/mcp against the seeded local Sentry, with a new
+# API key for this run; prints the key and a `claude mcp add` line. Ctrl-C drains it and stops both.
+serve: install
+	$(BIN)/python -m mcp_servers.sentry_monitor.serve_sandbox --port $(SERVE_PORT) --flavor $(FLAVOR)
 
 # Speed (issue 5): every figure for our server and, where npm is present, the pinned official one.
 # Writes bench/results.md and bench/results.json; BENCH_ARGS=--quick for fewer repeats.

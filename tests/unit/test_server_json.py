@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import tomllib
 from typing import Any
+from urllib.parse import urlsplit
 
 import jsonschema
 import pytest
 
 from mcp_servers.sentry_monitor.src.base.config import OPTIONS
 from mcp_servers.sentry_monitor.src.base.version import __version__
+from mcp_servers.sentry_monitor.src.web.app import MCP_PATH
 from tests.conftest import REPO
 
 SCHEMA = json.loads((REPO / "tests" / "data" / "server-schema-2025-12-11.json").read_text())
 SERVER = json.loads((REPO / "server.json").read_text())
 VALIDATOR = jsonschema.Draft7Validator(SCHEMA, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
+TEMPLATE_VARIABLE = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)\}")
 
 
 def test_server_json_is_valid_and_matches_the_package() -> None:
@@ -31,6 +35,22 @@ def test_server_json_is_valid_and_matches_the_package() -> None:
     assert f"mcp-name: {SERVER['name']}" in (REPO / "README.md").read_text()
 
 
+def test_the_remote_is_the_team_server_and_its_key_is_a_secret() -> None:
+    VALIDATOR.validate(SERVER)
+    (remote,) = SERVER["remotes"]
+    assert remote["type"] == "streamable-http"
+    url = urlsplit(remote["url"])
+    assert url.scheme == "https" and url.path == MCP_PATH and not url.query  # behind a TLS proxy, at /mcp
+    # Every {variable} of the URL template is declared and required: a client can fill in the whole URL.
+    assert set(TEMPLATE_VARIABLE.findall(remote["url"])) == set(remote["variables"]) == {"host"}
+    assert all(variable["isRequired"] for variable in remote["variables"].values())
+    (header,) = remote["headers"]
+    assert header["name"] == "Authorization" and header["isRequired"] and header["isSecret"]
+    assert header["value"].startswith("Bearer {")  # what the server's bearer middleware reads
+    assert set(TEMPLATE_VARIABLE.findall(header["value"])) == set(header["variables"])
+    assert all(variable["isSecret"] and variable["isRequired"] for variable in header["variables"].values())
+
+
 @pytest.mark.parametrize(
     "breakage",
     [
@@ -40,6 +60,12 @@ def test_server_json_is_valid_and_matches_the_package() -> None:
         lambda s: s["packages"][0].update(version="latest"),
         lambda s: s["packages"][0].pop("transport"),
         lambda s: s["packages"][0]["environmentVariables"].append({"description": "no name"}),
+        lambda s: s["remotes"][0].update(url="mcp.example.com/mcp"),
+        lambda s: s["remotes"][0].update(type="websocket"),
+        lambda s: s["remotes"][0].pop("url"),
+        lambda s: s["remotes"][0]["headers"][0].pop("name"),
+        lambda s: s["remotes"][0]["headers"][0].update(isSecret="yes"),
+        lambda s: s["remotes"][0]["variables"]["host"].update(isRequired="true"),
     ],
 )
 def test_the_schema_rejects_what_the_registry_rejects(breakage: Any) -> None:
