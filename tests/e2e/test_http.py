@@ -133,6 +133,7 @@ async def test_each_client_chooses_its_result_format(server: HttpServer, keys: l
         assert "BACKEND-" in result.content[0].text  # type: ignore[union-attr]
     bad = await post(server, INITIALIZE, {"Authorization": f"Bearer {keys[0]}"}, path="/mcp?format=yaml")
     assert bad.status_code == 400 and "structured or text" in bad.text
+    assert (await post(server, INITIALIZE, path="/mcp?format=yaml")).status_code == 401  # the key comes first
 
 
 async def test_health_readiness_metrics_and_the_access_log(

@@ -6,7 +6,8 @@ clients), TransportSecuritySettings (Host and Origin checks), the request body l
 bearer middleware with our API-key verifier. From the outside in:
 
     AccessLog -> [CORS] -> AuthenticationMiddleware -> AuthContextMiddleware -> routes
-    /mcp: RequireAuthMiddleware (401) -> Drain.guard (503 when stopping) -> session manager
+    /mcp: RequireAuthMiddleware (401) -> format_check (400) -> Drain.guard (503 when stopping)
+          -> session manager (Host 421, Origin 403, body 413; then MCP)
     /healthz, /readyz, /metrics: no key
 """
 
@@ -33,7 +34,7 @@ from ..server import build_server
 from .gate import HttpGate
 from .keys import ApiKeyVerifier
 from .metrics import CONTENT_TYPE, Metrics
-from .middleware import AccessLog, Drain
+from .middleware import AccessLog, Drain, format_check
 from .settings import HttpSettings
 
 MCP_PATH = "/mcp"
@@ -68,7 +69,7 @@ def build_app(settings: HttpSettings, module_factory: Callable[[], SentryErrorMo
         ),
         max_request_body_size=settings.max_body_bytes,
     )
-    mcp = RequireAuthMiddleware(drain.guard(StreamableHTTPASGIApp(manager)), required_scopes=[])
+    mcp = RequireAuthMiddleware(format_check(drain.guard(StreamableHTTPASGIApp(manager))), required_scopes=[])
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "alive"})

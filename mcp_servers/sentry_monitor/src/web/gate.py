@@ -29,6 +29,7 @@ class RequestInfo:
     """One HTTP request as the access log tells it."""
 
     structured: bool | None = None  # the caller's choice of result format (?format=), None: the server's
+    bad_format: bool = False  # ?format= named something else (answered 400 once the key is checked)
     tool: str | None = None
 
 

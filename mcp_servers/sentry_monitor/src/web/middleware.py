@@ -38,11 +38,8 @@ class AccessLog:
         info = RequestInfo()
         chosen = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("format")
         if chosen:
-            if chosen[-1] not in FORMATS:
-                await _plain(send, 400, "format must be structured or text.")
-                self._log(scope, 400, started, info)
-                return
-            info.structured = FORMATS[chosen[-1]]
+            info.structured = FORMATS.get(chosen[-1])
+            info.bad_format = info.structured is None
 
         async def sent(message: Message) -> None:
             nonlocal status
@@ -71,6 +68,19 @@ class AccessLog:
             info.tool or "-",
             who,
         )
+
+
+def format_check(app: ASGIApp) -> ASGIApp:
+    """`app`, answering 400 to a request whose ?format= is neither structured nor text (after the key check)."""
+
+    async def checked(scope: Scope, receive: Receive, send: Send) -> None:
+        info = CURRENT.get()
+        if info is not None and info.bad_format:
+            await _plain(send, 400, "format must be structured or text.")
+            return
+        await app(scope, receive, send)
+
+    return checked
 
 
 class Drain:

@@ -111,7 +111,8 @@ class HttpSettings:
 
     def origins(self) -> list[str]:
         """Origin header values accepted: the public URL's origin, the CORS origins, and local pages on loopback."""
-        origins = [f"http://{name if name != '::1' else '[::1]'}:*" for name in LOOPBACK if self.loopback]
+        local = [name if name != "::1" else "[::1]" for name in LOOPBACK if self.loopback]
+        origins = [f"{scheme}://{name}{port}" for name in local for scheme in ("http", "https") for port in ("", ":*")]
         if self.public_url:
             parts = urlsplit(self.public_url)
             origins.append(f"{parts.scheme}://{parts.netloc}")
