@@ -183,14 +183,15 @@ async def test_read_only_mode_and_the_allow_list_hold_for_every_caller(sandbox: 
             assert not backend.is_error
 
 
+@pytest.mark.parametrize("mode", MODES)
 async def test_a_caller_past_its_limit_gets_too_many_calls_and_others_are_not_held(
-    clean_sandbox: SandboxServer, tmp_path: Path
+    clean_sandbox: SandboxServer, tmp_path: Path, mode: str
 ) -> None:
     busy, other = new_key(), new_key()
     clean_sandbox.add_fault("slow", r"/issues/[^/]+/$", delay=1.5)
     outcomes: dict[str, list[dict[str, Any]]] = {busy: [], other: []}
     with http_server(clean_sandbox, tmp_path / "server.log", [busy, other], SENTRY_MONITOR_CALLER_CONCURRENCY="2") as s:
-        async with mcp_client(s.url, busy) as busy_client, mcp_client(s.url, other) as other_client:
+        async with mcp_client(s.url, busy, mode) as busy_client, mcp_client(s.url, other, mode) as other_client:
 
             async def one(key: str, issue: str) -> None:
                 client = busy_client if key == busy else other_client
