@@ -10,7 +10,6 @@ Sentry stops. The key is for this run only: it is printed, and nothing keeps it.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import secrets
 import signal
@@ -21,18 +20,13 @@ import time
 from pathlib import Path
 from types import FrameType
 
+from mcp_servers.sentry_monitor.src.web.keys import digest_of
 from mcp_servers.sentry_sandbox import SandboxError, SandboxServer
 from mcp_servers.sentry_sandbox.api import FLAVORS
 
 REPO = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
-
-
-def key_digest(key: str) -> str:
-    """What `sentry-error-monitor hash-key` prints for the key (the server's `web.keys.digest_of`), computed here
-    without importing the server, whose import of the MCP SDK takes seconds."""
-    return "sha256:" + hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
 def free_port() -> int:
@@ -79,7 +73,7 @@ def serve(port: int, flavor: str) -> int:
             port = port or free_port()
             url = f"http://{HOST}:{port}/mcp"
             key = secrets.token_urlsafe(32)
-            digest = key_digest(key)
+            digest = digest_of(key)
             print(
                 "\n".join(
                     [

@@ -33,7 +33,7 @@ MAY_IMPORT = {
 def layer_of(module: str) -> str:
     if module.startswith("mcp_servers.framework"):
         return "framework"
-    if module in ("mcp_servers.sentry_monitor.__main__", "mcp_servers.sentry_monitor.demo"):
+    if module in (f"mcp_servers.sentry_monitor.{name}" for name in ("__main__", "demo", "serve_sandbox")):
         return "entry"
     for prefix, layer in (
         (f"{SRC}.base", "base"),
