@@ -6,12 +6,14 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 from mcp_servers.sentry_monitor.src.operations.registry import OPERATIONS
 from tests.conftest import REPO, coverage_env
+from tests.e2e.http_process import http_server, new_key
 
 if TYPE_CHECKING:
     from mcp_servers.sentry_sandbox import SandboxServer
@@ -77,3 +79,23 @@ def test_inspector_calls_a_tool(sandbox: SandboxServer) -> None:
     assert result["isError"] is False
     assert result["structuredContent"]["data"]["totals"]["accepted"] > 0
     assert sandbox.token not in called.stdout
+
+
+@pytest.mark.parametrize("era", ["legacy", "modern"])
+def test_inspector_calls_a_tool_on_the_team_server(sandbox: SandboxServer, tmp_path: Path, era: str) -> None:
+    key = new_key()
+    with http_server(sandbox, tmp_path / "server.log", [key]) as server:
+        common = [server.url, "--transport", "http", "--protocol-era", era]
+
+        def run(*arguments: str) -> subprocess.CompletedProcess[str]:
+            command = ["npx", "--no-install", "@modelcontextprotocol/inspector", "--cli", *common, *arguments]
+            return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
+
+        arguments = ["--method", "tools/call", "--tool-name", "get-recent-issues", "--tool-arg", "project_slug=backend"]
+        called = run("--header", f"Authorization: Bearer {key}", *arguments, "--tool-arg", "limit=1", "-q")
+        refused = run("--header", "Authorization: Bearer not-a-key", "--method", "tools/list")
+    assert called.returncode == 0, called.stderr[-2000:]
+    result = json.loads(called.stdout)
+    assert result["isError"] is False and result["structuredContent"]["data"]["issues"]
+    assert refused.returncode != 0 and "tools" not in refused.stdout
+    assert key not in called.stdout + called.stderr + refused.stdout + refused.stderr
