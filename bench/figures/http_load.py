@@ -14,9 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import statistics
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
+
+import httpx
 
 from ..clients import DirectSentry, ToolAnswer
 from ..harness import Bench
@@ -77,7 +82,7 @@ async def run(bench: Bench) -> Figure:
     name, arguments = recent_issues(bench)
     figure = Figure(
         f"8. HTTP against stdio: get-recent-issues (limit {LIMIT}), {calls} calls per level (ms)",
-        ["transport", "clients", "calls/s", "p50", "p99", "p99 / p50", "errors"],
+        ["transport", "clients", "calls/s", "p50", "p99", "p99 / p50", "errors", "server CPU per call"],
     )
     await sentry.clear_faults()
     direct = DirectSentry(sentry.url, sentry.token)
@@ -91,8 +96,10 @@ async def run(bench: Bench) -> Figure:
             async def replay() -> ToolAnswer:
                 return ToolAnswer({}, await direct.replay(logged))
 
+            figure.data["healthz_p50"] = await _healthz(http.url)
+            pids = {"stdio": stdio.pid, "http_legacy": http.process.pid, "http_modern": http.process.pid}
             for level in LEVELS:
-                figure.data[str(level)] = await _level(bench, level, calls, rounds, http, stdio.call, replay)
+                figure.data[str(level)] = await _level(bench, level, calls, rounds, http, stdio.call, replay, pids)
         figure.data["server_warnings"] = http.warnings  # before the SIGTERM, which logs its drain
     finally:
         await direct.aclose()
@@ -100,7 +107,7 @@ async def run(bench: Bench) -> Figure:
     for level in LEVELS:
         for transport, label in TRANSPORTS.items():
             got = figure.data[str(level)][transport]
-            row = [got["calls_per_s"], got["p50"], got["p99"], got["p99_over_p50"], got["errors"]]
+            row = [got["calls_per_s"], got["p50"], got["p99"], got["p99_over_p50"], got["errors"], got["cpu_ms"]]
             figure.rows.append([label, level, *row])
     _notes(figure, logged)
     return figure
@@ -114,6 +121,7 @@ async def _level(
     http: HttpServer,
     stdio_call: Callable[[str, dict[str, Any]], Awaitable[ToolAnswer]],
     replay: Caller,
+    pids: dict[str, int],
 ) -> dict[str, dict[str, Any]]:
     """One level: `level` clients per transport, `calls` calls each, in `rounds` alternating rounds."""
     sentry = bench.sentry
@@ -132,14 +140,16 @@ async def _level(
             "direct": [replay] * level,
             **{t: [_bind(s, name, arguments) for s in sessions] for t, sessions in clients.items()},
         }
-        walls = {t: 0.0 for t in TRANSPORTS}
+        walls, cpu = {t: 0.0 for t in TRANSPORTS}, {t: 0.0 for t in TRANSPORTS}
         latencies: dict[str, list[float]] = {t: [] for t in TRANSPORTS}
         errors: dict[str, list[str]] = {t: [] for t in TRANSPORTS}
         for index in range(rounds):
             order = list(TRANSPORTS) if index % 2 == 0 else list(reversed(TRANSPORTS))
             for transport in order:
                 share = calls // rounds + (1 if index < calls % rounds else 0)
+                before = cpu_seconds(pids.get(transport))
                 wall, took, failed = await drive(callers[transport], share)
+                cpu[transport] += cpu_seconds(pids.get(transport)) - before
                 walls[transport] += wall
                 latencies[transport] += took
                 errors[transport] += failed
@@ -151,10 +161,31 @@ async def _level(
             "calls_per_s": round(calls / walls[t], 1),
             **tail_ms(latencies[t]),
             "errors": len(errors[t]),
+            "cpu_ms": round(cpu[t] * 1000 / calls, 2) if t in pids else None,
             "error_samples": sorted(set(errors[t]))[:5],
         }
         for t in TRANSPORTS
     }
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """User and system CPU time a process has used (Linux /proc; 0 without it or without a pid)."""
+    stat = Path(f"/proc/{pid}/stat")
+    if pid is None or not stat.is_file():
+        return 0.0
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _healthz(url: str, count: int = 200) -> float:
+    """p50 ms of GET /healthz on one keep-alive connection: an HTTP round trip through the server, no MCP."""
+    took = []
+    async with httpx.AsyncClient() as http:
+        for _ in range(count + 5):
+            started = time.perf_counter()
+            (await http.get(url.removesuffix("/mcp") + "/healthz")).raise_for_status()
+            took.append(time.perf_counter() - started)
+    return round(statistics.median(took[5:]) * 1000, 2)
 
 
 def _bind(session: HttpSession, name: str, arguments: dict[str, Any]) -> Caller:
@@ -183,6 +214,12 @@ def _notes(figure: Figure, logged: list[dict[str, Any]]) -> None:
         + "."
     )
     warnings = figure.data["server_warnings"]
+    figure.notes.append(
+        f"An HTTP round trip with no MCP in it (GET /healthz on one keep-alive connection, p50): "
+        f"{figure.data['healthz_p50']} ms. Server CPU per call (ms): the server process's user + system CPU time "
+        "over a level's calls (/proc), divided by the calls; the stdio process serves one session, the HTTP process "
+        "all the HTTP clients; the clients' own work is the bench's and not in it."
+    )
     figure.notes.append(
         "The HTTP server: one process, `--log-level WARNING`, one API key with SENTRY_MONITOR_CALLER_CONCURRENCY="
         f"1000; it logged {warnings} WARNING or ERROR line(s) during the figure. Each HTTP client has its own httpx "
