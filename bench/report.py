@@ -81,6 +81,23 @@ def targets(figures: dict[str, Figure]) -> list[list[Any]]:
     check("peak RSS after 1,000 calls, MB", "<= 100", peak, None if peak is None else peak <= 100)
     growth = _get(data, "memory", "ours", "growth_mb")
     check("RSS growth call 100 -> 1,000, MB", "~0 (< 2)", growth, None if growth is None else growth < 2)
+    return rows + _http_targets(data)
+
+
+def _http_targets(data: dict[str, Any]) -> list[list[Any]]:
+    """Figure 8: HTTP's cost per call over stdio at one client, errors and the tail at 128 clients."""
+    rows: list[list[Any]] = []
+    modes = {"http_legacy": "2025-11-25", "http_modern": "2026-07-28"}
+    for transport, mode in modes.items():
+        extra = _get(data, "http", f"overhead_{transport}")
+        what = f"HTTP ({mode}) minus stdio, p50 per call at 1 client, ms"
+        rows.append([what, "<= 2", extra, _verdict(extra, None if extra is None else extra <= 2)])
+    for transport, mode in modes.items():
+        errors = _get(data, "http", "128", transport, "errors")
+        rows.append([f"errors at 128 HTTP clients ({mode})", "0", errors, _verdict(errors, errors == 0)])
+    for transport, mode in modes.items():
+        tail = _get(data, "http", "128", transport, "p99_over_p50")
+        rows.append([f"p99 / p50 at 128 HTTP clients ({mode})", "for reference", tail, ""])
     return rows
 
 
@@ -114,6 +131,55 @@ def _context_targets(data: dict[str, Any]) -> list[list[Any]]:
 
 def _verdict(value: Any, ok: bool | None) -> str:
     return "not measured" if value is None or ok is None else ("met" if ok else "**missed**")
+
+
+def _sections(markdown: str) -> list[list[str]]:
+    """The lines before the first `## ` heading, then one list of lines per section (heading first)."""
+    sections: list[list[str]] = [[]]
+    for line in markdown.rstrip("\n").split("\n"):
+        if line.startswith("## "):
+            sections.append([])
+        sections[-1].append(line)
+    return sections
+
+
+def merge(previous: str, note: str, figures: dict[str, Figure]) -> str:
+    """`previous` results.md with only these figures' sections and targets replaced or added; the rest kept.
+
+    A partial run (`--only`) must not turn the other figures' numbers into "not measured": its own target
+    rows (those it measured) replace theirs, its sections replace those of the same number, and `note` (what
+    ran, when) is added to the header, replacing an earlier note about the same sections.
+    """
+    preamble, *sections = _sections(previous)
+    keys = [figure.title.split()[0] for figure in figures.values()]
+    marker = f"- Section(s) {', '.join(key.rstrip('.') for key in keys)} re-run alone"
+    preamble = [line for line in preamble if not line.startswith(marker)]
+    while preamble and not preamble[-1]:
+        preamble.pop()
+    preamble += [f"{marker}: {note}", ""]
+    measured = [row for row in targets(figures) if row[2] is not None]
+    fresh = {row[0]: table(["what", "target", "measured", "verdict"], [row])[2] for row in measured}
+    for section in sections:
+        if section[0].startswith("## Targets"):
+            for index, line in enumerate(section):
+                what = line[2:].split(" | ", 1)[0] if line.startswith("| ") else None
+                if what in fresh:
+                    section[index] = fresh.pop(what)
+            last = max(index for index, line in enumerate(section) if line.startswith("|"))
+            section[last + 1 : last + 1] = list(fresh.values())
+    for figure, key in zip(figures.values(), keys, strict=True):
+        lines = ["## " + figure.title, ""] + (table(figure.columns, figure.rows) if figure.rows else [])
+        for figure_note in figure.notes:
+            lines += ["", figure_note]
+        lines.append("")
+        found = [section for section in sections if section[0].split()[1:2] == [key]]
+        if found:
+            found[0][:] = lines
+        else:
+            if sections and sections[-1][-1]:
+                sections[-1].append("")
+            sections.append(lines)
+    return "\n".join(line for section in [preamble, *sections] for line in section).rstrip("\n") + "\n"
 
 
 def render(header: list[str], figures: dict[str, Figure]) -> str:

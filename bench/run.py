@@ -4,7 +4,9 @@ Starts a seeded local Sentry in its own process, installs the pinned official se
 can (runs ours alone otherwise, and says so), runs the figures in order and writes `bench/results.md`
 and `bench/results.json`. Benchmarks report; a figure that breaks is reported as broken and the
 others still run. `--quick` takes fewer repeats (for trying the bench, not for quoting); `--only context`
-runs only the named figures (`make bench BENCH_ARGS="--only context"`: figure 6 alone, in about a minute).
+runs only the named figures (`make bench BENCH_ARGS="--only context"`: figure 6 alone, in about a minute;
+`--only http`: figure 8, HTTP against stdio) and replaces only their sections and targets in the results,
+keeping the other figures' numbers from the last full run.
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ from importlib import metadata
 from pathlib import Path
 from types import ModuleType
 
-from .figures import Figure, cold_start, context, issue_e2e, memory, overhead, parallel, scale
+from .figures import Figure, cold_start, context, http_load, issue_e2e, memory, overhead, parallel, scale
 from .harness import Bench
-from .report import render
+from .report import merge, render
 from .sandbox import REPO, LocalSentry
 from .servers import OFFICIAL_VERSION, Server, install_official, official, ours
 
@@ -38,7 +40,10 @@ FIGURES: dict[str, ModuleType] = {
     "scale": scale,
     "context": context,
     "memory": memory,
+    "http": http_load,
 }
+OURS_ALONE = {"http"}
+"""Figures that measure our server alone: run by themselves, they need no npm install of the official one."""
 RESULTS_MD = REPO / "bench" / "results.md"
 RESULTS_JSON = REPO / "bench" / "results.json"
 WORK_DIR = REPO / "bench" / ".work"
@@ -92,7 +97,12 @@ def header(args: argparse.Namespace, official_status: str, has_faults: bool, sec
 async def main_async(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     WORK_DIR.mkdir(parents=True, exist_ok=True)
-    ready, official_status = (False, "skipped (--no-official)") if args.no_official else install_official()
+    if args.no_official:
+        ready, official_status = False, "skipped (--no-official)"
+    elif args.only and set(args.only) <= OURS_ALONE:
+        ready, official_status = False, f"not needed (figure(s) {', '.join(args.only)} measure ours alone)"
+    else:
+        ready, official_status = install_official()
     print(f"official server: {official_status}", file=sys.stderr, flush=True)
     sentry = await LocalSentry.start(seed=True, stderr_path=WORK_DIR / "sandbox.stderr.log")
     home = WORK_DIR / "home"
@@ -120,13 +130,22 @@ async def main_async(args: argparse.Namespace) -> int:
     finally:
         await sentry.stop()
     seconds = time.perf_counter() - started
-    RESULTS_MD.write_text(render(header(args, official_status, sentry.has_faults, seconds), figures))
+    lines = header(args, official_status, sentry.has_faults, seconds)
+    partial = bool(args.only) and RESULTS_MD.is_file()
+    RESULTS_MD.write_text(
+        merge(RESULTS_MD.read_text(), lines[0].removeprefix("Command: "), figures)
+        if partial
+        else render(lines, figures)
+    )
     results = {
         "official": {"ready": ready, "status": official_status, "version": OFFICIAL_VERSION},
         "faults": sentry.has_faults,
         "quick": args.quick,
         "figures": {name: {"title": f.title, "data": f.data} for name, f in figures.items()},
     }
+    if args.only and RESULTS_JSON.is_file():
+        previous = json.loads(RESULTS_JSON.read_text())
+        results = {**previous, "figures": {**previous.get("figures", {}), **results["figures"]}}
     RESULTS_JSON.write_text(json.dumps(results, indent=1, default=str) + "\n")
     print(f"wrote {RESULTS_MD.relative_to(REPO)} and {RESULTS_JSON.relative_to(REPO)}", file=sys.stderr)
     return 0

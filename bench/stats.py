@@ -33,3 +33,11 @@ def ratio(ours: float | None, theirs: float | None) -> float | None:
     if ours is None or theirs is None or theirs == 0:
         return None
     return round(ours / theirs, 2)
+
+
+def tail_ms(seconds: Sequence[float]) -> dict[str, Any]:
+    """`{"n", "p50", "p99", "p99_over_p50"}` (milliseconds, rounded to 0.01) of durations in seconds: a load's tail."""
+    if not seconds:
+        return {"n": 0, "p50": None, "p99": None, "p99_over_p50": None}
+    p50, p99 = percentile(seconds, 0.5) * 1000, percentile(seconds, 0.99) * 1000
+    return {"n": len(seconds), "p50": round(p50, 2), "p99": round(p99, 2), "p99_over_p50": ratio(p99, p50)}

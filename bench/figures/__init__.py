@@ -1,4 +1,4 @@
-"""The seven figures of the bench; each `run(bench)` returns a `Figure` (a table plus raw numbers)."""
+"""The eight figures of the bench; each `run(bench)` returns a `Figure` (a table plus raw numbers)."""
 
 from __future__ import annotations
 
