@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import signal
 import socket
@@ -23,16 +22,13 @@ from typing import Any
 
 import httpx
 
+from mcp_servers.sentry_monitor.src.web.keys import digest_of
+
 from .clients import RpcError, ToolAnswer
 
 LEGACY = "2025-11-25"
 MODERN = "2026-07-28"
 CLIENT_INFO = {"name": "bench", "version": "1"}
-
-
-def key_digest(key: str) -> str:
-    """What `sentry-error-monitor hash-key` prints for `key`: SHA-256 of its UTF-8 bytes, in hex."""
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 class HttpSession:
@@ -125,8 +121,7 @@ class HttpServer:
 
     @classmethod
     async def start(cls, env: Mapping[str, str], cwd: Path, stderr_path: Path, key: str) -> HttpServer:
-        # At --log-level WARNING the server does not say which port --port 0 gave it (that line is INFO):
-        # the bench picks a free port itself, then waits for /healthz.
+        # The bench picks a free port itself, then waits for /healthz.
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
@@ -134,7 +129,7 @@ class HttpServer:
         command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "WARNING"]
         env = {
             **env,
-            "SENTRY_MONITOR_API_KEYS": f"sha256:{key_digest(key)}",
+            "SENTRY_MONITOR_API_KEYS": digest_of(key),
             "SENTRY_MONITOR_CALLER_CONCURRENCY": "1000",
         }
         process = await asyncio.create_subprocess_exec(

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from bench.clients import RpcError
-from bench.http_client import _reply, key_digest
+from bench.http_client import _reply
 
 
 def test_answers_in_json_or_in_an_event_stream() -> None:
@@ -16,7 +16,3 @@ def test_answers_in_json_or_in_an_event_stream() -> None:
     assert _reply(httpx.Response(200, text=stream, headers={"content-type": "text/event-stream"}), 4)["id"] == 4
     with pytest.raises(RpcError):
         _reply(httpx.Response(200, text="event: ping\r\n", headers={"content-type": "text/event-stream"}), 5)
-
-
-def test_the_key_digest_is_what_hash_key_prints() -> None:
-    assert key_digest("k") == "8254c329a92850f6d539dd376f4816ee2764517da5e0235514af433164480d7a"

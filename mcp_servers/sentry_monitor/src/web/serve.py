@@ -60,6 +60,7 @@ async def serve_http(flags: Mapping[str, str | None] | None = None, environ: Map
     except ConfigurationError as exc:
         sys.stderr.write(f"sentry-error-monitor: {exc.message}\n")
         return 2
+    logger.setLevel(logging.INFO)  # where it listens and that it drains: said at any log level
     if logging.getLogger().level == logging.INFO:
         for name in QUIET_AT_INFO:  # one line per request is the access log's; these would add three more
             logging.getLogger(name).setLevel(logging.WARNING)
