@@ -149,7 +149,8 @@ def test_the_cases_cover_every_error_code() -> None:
         for cls in vars(errors).values()
         if isinstance(cls, type) and issubclass(cls, errors.SentryMonitorError)
     }
-    assert codes - {case.code for case in CASES} == {errors.SentryMonitorError.code}  # INTERNAL_ERROR: a bug's
+    # INTERNAL_ERROR is a bug's; TOO_MANY_CALLS is the team server's (stdio has one caller): tests/e2e/test_http.py
+    assert codes - {case.code for case in CASES} == {errors.SentryMonitorError.code, errors.CallerBusy.code}
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.code)

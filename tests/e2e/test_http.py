@@ -198,7 +198,8 @@ async def test_a_caller_past_its_limit_gets_too_many_calls_and_others_are_not_he
             async def one(key: str, issue: str) -> None:
                 client = busy_client if key == busy else other_client
                 result = await client.call_tool("get-issue-details", {"issue_id": issue})
-                outcomes[key].append(result.structured_content or {"text": result.content[0].text})  # type: ignore[union-attr]
+                text = result.content[0].text  # type: ignore[union-attr]
+                outcomes[key].append({**(result.structured_content or {}), "text": text})
 
             async with anyio.create_task_group() as group:
                 for index in range(4):
@@ -208,7 +209,9 @@ async def test_a_caller_past_its_limit_gets_too_many_calls_and_others_are_not_he
         metrics = (await fetch("GET", s.base + "/metrics")).text
     refused = [outcome for outcome in outcomes[busy] if "TOO_MANY_CALLS" in json.dumps(outcome)]
     assert len(refused) == 2 and len(outcomes[busy]) == 4, outcomes
-    for outcome in refused:
+    for outcome in refused:  # the text is what Claude Code hands the model on an error
+        assert outcome["text"].startswith("Error TOO_MANY_CALLS: This caller already has 2 calls running")
+        assert "\nNext step: " in outcome["text"] and "\nRetry: " in outcome["text"], outcome["text"]
         error = outcome["error"]
         assert error["retryable"] and error["details"] == {"limit": 2}
         assert "SENTRY_MONITOR_CALLER_CONCURRENCY" in error["recovery_suggestion"]
