@@ -363,3 +363,18 @@ async def test_an_assignee_for_ids_naming_no_issue_looks_no_one_up(clean_sandbox
     data = ok(output)
     assert data["not_found"] == ["999999999"] and not data.get("issue_ids") and data["assignee"] == "ana"
     assert people_requests(clean_sandbox) == [] and sent(clean_sandbox, "PUT") == []
+
+
+async def test_an_empty_answer_to_the_put_says_nothing_was_changed(clean_sandbox: SandboxServer) -> None:
+    """Sentry answers 204, no body, when none of the ids matches any more (deleted or merged since they were read):
+    the client takes any empty answer so; here a fault answers the PUT with an empty body and changes nothing."""
+    issues = project_issues(clean_sandbox, "BACKEND-")[:2]
+    ids = [numeric for numeric, _ in issues]
+    clean_sandbox.add_fault("empty", BULK, method="PUT")
+    output = await run(module(clean_sandbox), "update-issues", issue_ids=ids, status="resolved", dry_run=False)
+    assert output.ok and output.status.value == "partial_success" and output.side_effects == []
+    (warning,) = output.warnings
+    assert warning.startswith("Sentry answered that none of") and "nothing was changed" in warning
+    assert all(short in warning for _, short in issues)
+    assert statuses(clean_sandbox, ids) == ["unresolved", "unresolved"]
+    assert not any(step.startswith("Undo:") for step in output.recommendations)
