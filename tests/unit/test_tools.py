@@ -57,3 +57,13 @@ async def test_in_process_server_lists_and_calls_tools() -> None:
 
 def test_module_and_server_share_one_registry() -> None:
     assert SentryErrorMonitorModule(environ={}).operations is OPERATIONS
+
+
+def test_the_server_hands_the_sdk_each_tools_input_schema() -> None:
+    """On 2026-07-28 the SDK checks a call's Mcp-Param headers against its tool's input schema; given the lookup it
+    does not list every tool for every call to find it."""
+    server = build_server()
+    assert server.get_tool_input_schema is not None
+    for name, operation in OPERATIONS.items():
+        assert server.get_tool_input_schema(name) == tool_for(operation).input_schema
+    assert server.get_tool_input_schema("no-such-tool") is None

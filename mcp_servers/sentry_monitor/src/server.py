@@ -186,6 +186,9 @@ def build_server(
         title="Sentry Error Monitor",
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
+        # On 2026-07-28 a call's Mcp-Param headers are checked against its tool's input schema: without this the
+        # SDK runs a whole tools/list (17 tools, about 30,000 characters of JSON) for every call to find it.
+        get_tool_input_schema=lambda name: tools[True][name].input_schema if name in tools[True] else None,
         on_list_tools=list_tools,
         on_call_tool=call_tool,
         on_list_prompts=list_prompts,
