@@ -89,7 +89,7 @@ class SentryErrorMonitorModule:
 
     async def __aenter__(self) -> SentryErrorMonitorModule:
         if self._settings is not None and self._client is None:
-            self._client = SentryClient(self._settings, transport=self._transport, on_response=self._on_response)
+            self._client = self._new_client(self._settings)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -126,8 +126,7 @@ class SentryErrorMonitorModule:
                 context = OperationContext(api=SentryApi(self._client), progress=progress)
                 data, body = await self._run(operation, context, params, structured)
             else:
-                client_for_call = SentryClient(self._settings, transport=self._transport, on_response=self._on_response)
-                async with client_for_call as client:
+                async with self._new_client(self._settings) as client:
                     context = OperationContext(api=SentryApi(client), progress=progress)
                     data, body = await self._run(operation, context, params, structured)
         except SentryMonitorError as exc:
@@ -139,6 +138,9 @@ class SentryErrorMonitorModule:
         output = _succeeded(name, data, context, started)
         output._body = body
         return output
+
+    def _new_client(self, settings: Settings) -> SentryClient:
+        return SentryClient(settings, transport=self._transport, on_response=self._on_response)
 
     def render(self, module_output: ModuleOutput) -> str:
         """The compact text a model reads for this output, within the result budget."""

@@ -163,18 +163,7 @@ def load_settings(environ: Mapping[str, str] | None = None, flags: Mapping[str, 
 
     Raises NotConfigured when no token is set, InvalidConfiguration naming the variable for a bad value.
     """
-    environ = os.environ if environ is None else environ
-    flags = flags or {}
-    raw: dict[str, tuple[str | None, str]] = {}
-    for option in OPTIONS:
-        flag_value = flags.get(option.name)
-        if flag_value is not None:
-            raw[option.name] = (flag_value, option.flag or option.env)
-        else:
-            env_value = environ.get(option.env)
-            value = env_value.strip() if env_value is not None and env_value.strip() else option.default
-            raw[option.name] = (value, option.env)
-
+    raw = raw_values(OPTIONS, environ, flags)
     token = raw["auth_token"][0]
     if not token:
         raise NotConfigured("SENTRY_AUTH_TOKEN is not set, so no call to Sentry can be made.")
@@ -186,15 +175,33 @@ def load_settings(environ: Mapping[str, str] | None = None, flags: Mapping[str, 
         auth_token=token,
         url=_url(*raw["url"]),
         org=_org(*raw["org"]),
-        timeout=_number(*raw["timeout"], low=1.0, high=600.0),
-        retry_attempts=int(_number(*raw["retry_attempts"], low=0, high=10, integer=True)),
-        max_response_bytes=int(_number(*raw["max_response_bytes"], low=1024, high=1024**3, integer=True)),
+        timeout=number(*raw["timeout"], low=1.0, high=600.0),
+        retry_attempts=int(number(*raw["retry_attempts"], low=0, high=10, integer=True)),
+        max_response_bytes=int(number(*raw["max_response_bytes"], low=1024, high=1024**3, integer=True)),
         read_only=_boolean(*raw["read_only"]),
         allowed_projects=_slugs(*raw["allowed_projects"]),
-        max_result_chars=int(_number(*raw["max_result_chars"], low=2_000, high=1_000_000, integer=True)),
-        result_format=_choice(*raw["result_format"], choices=RESULT_FORMATS),
-        server=_choice(*raw["server"], choices=SERVER_KINDS),
+        max_result_chars=int(number(*raw["max_result_chars"], low=2_000, high=1_000_000, integer=True)),
+        result_format=choice(*raw["result_format"], choices=RESULT_FORMATS),
+        server=choice(*raw["server"], choices=SERVER_KINDS),
     )
+
+
+def raw_values(
+    options: tuple[Option, ...], environ: Mapping[str, str] | None, flags: Mapping[str, str | None] | None
+) -> dict[str, tuple[str | None, str]]:
+    """Each option's raw value (a flag wins over its variable; a blank variable is unset, so the default) and the
+    flag or variable it came from, which an error names."""
+    environ = os.environ if environ is None else environ
+    flags = flags or {}
+    raw: dict[str, tuple[str | None, str]] = {}
+    for option in options:
+        flag_value = flags.get(option.name)
+        if flag_value is not None:
+            raw[option.name] = (flag_value, option.flag or option.env)
+        else:
+            env_value = (environ.get(option.env) or "").strip()
+            raw[option.name] = (env_value or option.default, option.env)
+    return raw
 
 
 def _url(value: str | None, source: str) -> str:
@@ -235,7 +242,7 @@ def _slugs(value: str | None, source: str) -> frozenset[str] | None:
     return slugs
 
 
-def _number(value: str | None, source: str, *, low: float, high: float, integer: bool = False) -> float:
+def number(value: str | None, source: str, *, low: float, high: float, integer: bool = False) -> float:
     try:
         number = int(value or "") if integer else float(value or "")
     except ValueError:
@@ -246,7 +253,7 @@ def _number(value: str | None, source: str, *, low: float, high: float, integer:
     return number
 
 
-def _choice(value: str | None, source: str, *, choices: tuple[str, ...]) -> str:
+def choice(value: str | None, source: str, *, choices: tuple[str, ...]) -> str:
     lowered = (value or choices[0]).lower()
     if lowered not in choices:
         raise InvalidConfiguration(f"{source} must be one of {', '.join(choices)}, got {value!r}.", variable=source)

@@ -44,8 +44,7 @@ def hash_key_command(stdin: TextIO | None = None, stdout: TextIO | None = None, 
     """`sentry-error-monitor hash-key`: read a key on stdin (a trailing newline is not part of it), print its digest."""
     stdin, stdout, stderr = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
     text = stdin.read()
-    key = text[:-1] if text.endswith("\n") else text
-    key = key[:-1] if text.endswith("\r\n") else key
+    key = text.removesuffix("\r\n") if text.endswith("\r\n") else text.removesuffix("\n")
     if not key or key != key.strip():
         stderr.write('hash-key: give the key on stdin, without spaces around it (e.g. `printf %s "$KEY" | ...`).\n')
         return 2

@@ -110,7 +110,8 @@ class Drain:
                 await _json_rpc_error(send, 503, "This server is shutting down: send the request again.")
                 return
             self.in_flight += 1
-            self._idle = anyio.Event() if self.in_flight == 1 else self._idle
+            if self.in_flight == 1:
+                self._idle = anyio.Event()
             try:
                 await app(scope, receive, send)
             finally:

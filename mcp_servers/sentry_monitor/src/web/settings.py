@@ -8,13 +8,12 @@ look healthy to its load balancer.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from ..base.config import Option
+from ..base.config import Option, choice, number, raw_values
 from ..base.errors import InvalidConfiguration
 
 TRANSPORTS = ("stdio", "http")
@@ -126,16 +125,14 @@ def _host_patterns(name: str) -> list[str]:
 
 def transport_of(environ: Mapping[str, str] | None = None, flags: Mapping[str, str | None] | None = None) -> str:
     """stdio or http, from --transport or SENTRY_MONITOR_TRANSPORT."""
-    value, source = _raw(HTTP_OPTIONS[0], os.environ if environ is None else environ, flags or {})
-    return _choice(value, source, TRANSPORTS)
+    return choice(*raw_values(HTTP_OPTIONS[:1], environ, flags)["transport"], choices=TRANSPORTS)
 
 
 def load_http_settings(
     environ: Mapping[str, str] | None = None, flags: Mapping[str, str | None] | None = None
 ) -> HttpSettings:
     """Raises InvalidConfiguration naming the variable for a bad or missing value."""
-    environ = os.environ if environ is None else environ
-    raw = {option.name: _raw(option, environ, flags or {}) for option in HTTP_OPTIONS}
+    raw = raw_values(HTTP_OPTIONS, environ, flags)
     host = (raw["host"][0] or "127.0.0.1").strip("[]")
     public_url = _public_url(*raw["public_url"])
     if host not in LOOPBACK and public_url is None:
@@ -147,40 +144,15 @@ def load_http_settings(
     digests = _digests(*raw["api_keys"])
     return HttpSettings(
         host=host,
-        port=_integer(*raw["port"], low=0, high=65535),
+        port=int(number(*raw["port"], low=0, high=65535, integer=True)),
         public_url=public_url,
-        auth=_choice(raw["auth"][0], raw["auth"][1], AUTH_MODES),
+        auth=choice(*raw["auth"], choices=AUTH_MODES),
         api_key_digests=digests,
         allowed_hosts=_list(raw["allowed_hosts"][0]),
         cors_origins=tuple(_origin(origin, raw["cors_origins"][1]) for origin in _list(raw["cors_origins"][0])),
-        max_body_bytes=_integer(*raw["max_body_bytes"], low=1024, high=64 * 1024 * 1024),
-        caller_concurrency=_integer(*raw["caller_concurrency"], low=1, high=1000),
+        max_body_bytes=int(number(*raw["max_body_bytes"], low=1024, high=64 * 1024 * 1024, integer=True)),
+        caller_concurrency=int(number(*raw["caller_concurrency"], low=1, high=1000, integer=True)),
     )
-
-
-def _raw(option: Option, environ: Mapping[str, str], flags: Mapping[str, str | None]) -> tuple[str | None, str]:
-    flag_value = flags.get(option.name)
-    if flag_value is not None:
-        return flag_value, option.flag or option.env
-    env_value = environ.get(option.env, "").strip()
-    return (env_value or option.default), option.env
-
-
-def _choice(value: str | None, source: str, choices: tuple[str, ...]) -> str:
-    lowered = (value or choices[0]).strip().lower()
-    if lowered not in choices:
-        raise InvalidConfiguration(f"{source} must be one of {', '.join(choices)}, got {value!r}.", variable=source)
-    return lowered
-
-
-def _integer(value: str | None, source: str, *, low: int, high: int) -> int:
-    try:
-        number = int(value or "")
-    except ValueError:
-        raise InvalidConfiguration(f"{source} must be a whole number, got {value!r}.", variable=source) from None
-    if not low <= number <= high:
-        raise InvalidConfiguration(f"{source} must be between {low} and {high}, got {number}.", variable=source)
-    return number
 
 
 def _list(value: str | None) -> tuple[str, ...]:
