@@ -1,7 +1,7 @@
 """`python -m mcp_servers.sentry_monitor` and the `sentry-error-monitor` command: the MCP server.
 
 stdio by default; `--transport http` serves the team server; `sentry-error-monitor hash-key` prints the
-digest of an API key read on stdin.
+digest of an API key read on stdin; `sentry-error-monitor sign-ins` lists and revokes users' sign-ins.
 """
 
 from __future__ import annotations
@@ -65,6 +65,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         from mcp_servers.sentry_monitor.src.web.keys import hash_key_command
 
         sys.exit(hash_key_command())
+    if args[:1] == ["sign-ins"]:
+        from mcp_servers.sentry_monitor.src.web.signin.command import sign_ins_command
+
+        sys.exit(sign_ins_command(args[1:]))
     flags = parse_flags(args)
     log_level = flags.pop("log_level")
     check_only = bool(flags.pop("check"))

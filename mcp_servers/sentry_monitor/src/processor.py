@@ -11,6 +11,7 @@ import json
 import logging
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import anyio
@@ -98,13 +99,19 @@ class SentryErrorMonitorModule:
             self._client = None
 
     async def execute(
-        self, module_input: ModuleInput, *, progress: Progress = no_progress, structured: bool | None = None
+        self,
+        module_input: ModuleInput,
+        *,
+        progress: Progress = no_progress,
+        structured: bool | None = None,
+        client: SentryClient | None = None,
     ) -> ModuleOutput:
         """Run one operation; answers a ModuleOutput for every outcome and never raises.
 
         `progress(done, total, message)` hears how far an operation of several requests has got. `structured`
         says whether the caller reads the structured JSON (default: the configured result format), which the
-        result budget measures.
+        result budget measures. `client` runs the call with another token (a signed-in user's, see
+        `client_for`) instead of the configured one.
         """
         started = time.perf_counter()
         context: OperationContext | None = None
@@ -122,7 +129,10 @@ class SentryErrorMonitorModule:
                     "nothing was sent."
                 )
             params = _validate(operation, module_input.parameters)
-            if self._client is not None:
+            if client is not None:
+                context = OperationContext(api=SentryApi(client), progress=progress)
+                data, body = await self._run(operation, context, params, structured)
+            elif self._client is not None:
                 context = OperationContext(api=SentryApi(self._client), progress=progress)
                 data, body = await self._run(operation, context, params, structured)
             else:
@@ -130,17 +140,24 @@ class SentryErrorMonitorModule:
                     context = OperationContext(api=SentryApi(client), progress=progress)
                     data, body = await self._run(operation, context, params, structured)
         except SentryMonitorError as exc:
-            return self._failed(name, exc, context, started)
+            return self._failed(name, exc, context, started, client)
         except Exception as exc:
             logger.exception("operation %s failed unexpectedly", name)
             bug = SentryMonitorError(f"Unexpected {type(exc).__name__} while running {name}.")
-            return self._failed(name, bug, context, started)
+            return self._failed(name, bug, context, started, client)
         output = _succeeded(name, data, context, started)
         output._body = body
         return output
 
     def _new_client(self, settings: Settings) -> SentryClient:
         return SentryClient(settings, transport=self._transport, on_response=self._on_response)
+
+    def client_for(self, auth_token: str, *, org: str | None = None) -> SentryClient:
+        """A client acting with `auth_token` (a signed-in user's) in `org` (default SENTRY_ORG) under this module's
+        settings, sharing its connection pool; only inside `async with module`."""
+        if self._settings is None or self._client is None:
+            raise RuntimeError("client_for needs a configured module entered with `async with`")
+        return self._client.for_user(replace(self._settings, auth_token=auth_token, org=org or self._settings.org))
 
     def render(self, module_output: ModuleOutput) -> str:
         """The compact text a model reads for this output, within the result budget."""
@@ -213,9 +230,14 @@ class SentryErrorMonitorModule:
         return self._failed(name, exc, None, time.perf_counter())
 
     def _failed(
-        self, name: str, exc: SentryMonitorError, context: OperationContext | None, started: float
+        self,
+        name: str,
+        exc: SentryMonitorError,
+        context: OperationContext | None,
+        started: float,
+        client: SentryClient | None = None,
     ) -> ModuleOutput:
-        secrets = (self._settings.auth_token,) if self._settings else ()
+        secrets = tuple(s.auth_token for s in (self._settings, client.settings if client else None) if s is not None)
         return ModuleOutput(
             status=exc.status,
             error=exc.to_detail(secrets),

@@ -44,6 +44,7 @@ from .operations.registry import OPERATIONS
 from .processor import SentryErrorMonitorModule, structured_content
 from .prompts import PROMPTS
 from .schemas import input_schema, output_schema
+from .sentry import SentryClient
 
 SERVER_NAME = "sentry-error-monitor"
 INSTRUCTIONS = (
@@ -75,30 +76,41 @@ def tool_for(operation: Operation[Any, Any], *, structured: bool = True) -> Tool
     )
 
 
+Run = Callable[[SentryClient | None], Awaitable[ModuleOutput]]
+
+
 class CallGate(Protocol):
-    """What a transport puts in front of the tools: the HTTP server's caller limits, metrics and result format."""
+    """What a transport puts in front of the tools: the HTTP server's callers, limits, metrics and result format."""
 
     def structured(self, default: bool) -> bool:
         """Whether this request's caller reads structured results (`default`: the configured format)."""
         ...
 
+    def read_only(self) -> bool:
+        """Whether this request's caller may only read (a read-only sign-in): the write tools are hidden."""
+        ...
+
     async def admit(
-        self, module: SentryErrorMonitorModule, tool: str, run: Callable[[], Awaitable[ModuleOutput]]
+        self, module: SentryErrorMonitorModule, tool: str, arguments: Mapping[str, Any], run: Run
     ) -> ModuleOutput:
-        """`run()`'s output, or the module's refusal of the call."""
+        """`run(client)`'s output, `client` the caller's own Sentry client (None: the module's), or the module's
+        refusal of the call (`arguments`: the call's, for the audit of writes)."""
         ...
 
 
 class OpenGate:
-    """stdio: one user, the configured format, no limits."""
+    """stdio: one user, the configured token and format, no limits."""
 
     def structured(self, default: bool) -> bool:
         return default
 
+    def read_only(self) -> bool:
+        return False
+
     async def admit(
-        self, module: SentryErrorMonitorModule, tool: str, run: Callable[[], Awaitable[ModuleOutput]]
+        self, module: SentryErrorMonitorModule, tool: str, arguments: Mapping[str, Any], run: Run
     ) -> ModuleOutput:
-        return await run()
+        return await run(None)
 
 
 def build_server(
@@ -122,7 +134,8 @@ def build_server(
         # Read-only mode hides the tools that change Sentry (a call to one still answers READ_ONLY).
         module = ctx.lifespan_context
         structured = calls.structured(module.structured)
-        return ListToolsResult(tools=[tools[structured][name] for name in module.operations])
+        names = [name for name, op in module.operations.items() if op.read_only or not calls.read_only()]
+        return ListToolsResult(tools=[tools[structured][name] for name in names])
 
     async def call_tool(
         ctx: ServerRequestContext[SentryErrorMonitorModule], params: CallToolRequestParams
@@ -133,15 +146,15 @@ def build_server(
         progress = ctx.session.report_progress  # a no-op unless the client sent a progress token
         structured = calls.structured(module.structured)
 
-        async def run() -> ModuleOutput:
+        async def run(client: SentryClient | None) -> ModuleOutput:
             if operation is not None and not operation.read_only:
                 return await finish_or_report(
-                    lambda: module.execute(module_input, progress=progress, structured=structured),
+                    lambda: module.execute(module_input, progress=progress, structured=structured, client=client),
                     f"{params.name}({_arguments(params.arguments)})",
                 )
-            return await module.execute(module_input, progress=progress, structured=structured)
+            return await module.execute(module_input, progress=progress, structured=structured, client=client)
 
-        output = await calls.admit(module, params.name, run)
+        output = await calls.admit(module, params.name, params.arguments or {}, run)
         return CallToolResult(
             content=[TextContent(type="text", text=module.render(output))],
             structured_content=structured_content(output) if structured else None,

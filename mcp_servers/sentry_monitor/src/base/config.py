@@ -158,14 +158,20 @@ class Settings:
         return urlsplit(self.url).hostname or ""
 
 
-def load_settings(environ: Mapping[str, str] | None = None, flags: Mapping[str, str | None] | None = None) -> Settings:
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    flags: Mapping[str, str | None] | None = None,
+    *,
+    service_token: bool = True,
+) -> Settings:
     """Build settings from `environ` (default: the process environment) and flag values by option name.
 
     Raises NotConfigured when no token is set, InvalidConfiguration naming the variable for a bad value.
+    `service_token=False` (a team server whose users sign in): SENTRY_AUTH_TOKEN is neither needed nor used.
     """
     raw = raw_values(OPTIONS, environ, flags)
-    token = raw["auth_token"][0]
-    if not token:
+    token = (raw["auth_token"][0] or "") if service_token else ""
+    if not token and service_token:
         raise NotConfigured("SENTRY_AUTH_TOKEN is not set, so no call to Sentry can be made.")
     if any(ch.isspace() for ch in token) or not token.isprintable():
         raise InvalidConfiguration(

@@ -14,6 +14,7 @@
     +-- ReadOnly                            READ_ONLY              authorization   failure
     +-- UnsupportedByServer                 UNSUPPORTED_BY_SERVER  upstream        failure
     +-- AuthFailed                          AUTH_FAILED            authentication  error
+    +-- NotAuthenticated                    NOT_AUTHENTICATED      authentication  error
     +-- ConfigurationError
     |   +-- NotConfigured                   NOT_CONFIGURED         configuration   error
     |   +-- InvalidConfiguration            INVALID_CONFIGURATION  configuration   error
@@ -180,6 +181,17 @@ class AuthFailed(SentryMonitorError):
     default_recovery = (
         "Sentry rejected the token: check SENTRY_AUTH_TOKEN is a current user auth token (sntryu_...) or an "
         "internal-integration token for SENTRY_URL; org auth tokens (sntrys_...) cannot read issues."
+    )
+
+
+class NotAuthenticated(SentryMonitorError):
+    """A signed-in user of the team server whose Sentry sign-in has ended (expired, revoked, not renewable)."""
+
+    code = "NOT_AUTHENTICATED"
+    category = ErrorCategory.AUTHENTICATION
+    default_recovery = (
+        "Your Sentry sign-in on this server has ended and was removed: sign in again (details.sign_in). Your MCP "
+        "client asks you to on its next request, or reconnect it; nothing was sent to Sentry."
     )
 
 

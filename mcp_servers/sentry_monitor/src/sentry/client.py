@@ -68,7 +68,11 @@ def _hearing(hook: ResponseHook) -> Callable[[httpx.Response], Awaitable[None]]:
 
 
 class SentryClient:
-    """One Sentry, one connection pool. Use as an async context manager, or call `aclose()`."""
+    """One Sentry, one connection pool. Use as an async context manager, or call `aclose()`.
+
+    `for_user(settings)` makes a client for another token (a signed-in user of the team server) that shares
+    this one's connection pool but learns its own organization, projects and rate limits.
+    """
 
     def __init__(
         self,
@@ -76,15 +80,13 @@ class SentryClient:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         on_response: ResponseHook | None = None,
+        pool: httpx.AsyncClient | None = None,
     ) -> None:
         """`on_response(status)` hears the status of every answer Sentry gives, retries included (for metrics)."""
         self.settings = settings
-        self._http = httpx.AsyncClient(
-            headers={
-                "Authorization": f"Bearer {settings.auth_token}",
-                "User-Agent": USER_AGENT,
-                "Accept": "application/json",
-            },
+        self._owns_pool = pool is None
+        self._http = pool or httpx.AsyncClient(
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
             timeout=httpx.Timeout(settings.timeout, connect=min(10.0, settings.timeout)),
             limits=httpx.Limits(max_connections=POOL_SIZE, max_keepalive_connections=POOL_SIZE),
             follow_redirects=False,
@@ -98,6 +100,11 @@ class SentryClient:
         self._gate = RateGate()
         self.capabilities = capabilities.for_server(settings.api_base)
 
+    def for_user(self, settings: Settings) -> SentryClient:
+        """A client acting with `settings.auth_token` over this client's connection pool (closing it leaves the
+        pool open)."""
+        return SentryClient(settings, pool=self._http)
+
     async def __aenter__(self) -> SentryClient:
         return self
 
@@ -105,7 +112,8 @@ class SentryClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        if self._owns_pool:
+            await self._http.aclose()
 
     # -- one request, with retries -------------------------------------------------------------
 
@@ -147,7 +155,9 @@ class SentryClient:
         expect: Expectations,
     ) -> ApiResponse:
         try:
-            async with self._http.stream(method, url, params=params, json=body) as response:
+            # The token goes with each request, not the pool: users' clients share one pool (`for_user`).
+            headers = {"Authorization": f"Bearer {self.settings.auth_token}"}
+            async with self._http.stream(method, url, params=params, json=body, headers=headers) as response:
                 raw = await self._read_capped(response)
         except httpx.TimeoutException:
             raise OperationTimeout(

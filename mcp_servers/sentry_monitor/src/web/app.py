@@ -21,6 +21,7 @@ from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
 from mcp.server.auth.middleware.bearer_auth import BearerAuthBackend, RequireAuthMiddleware
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
+from pydantic import AnyHttpUrl
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
@@ -36,6 +37,7 @@ from .keys import ApiKeyVerifier
 from .metrics import CONTENT_TYPE, Metrics
 from .middleware import AccessLog, Drain, format_check
 from .settings import HttpSettings
+from .signin.setup import SignIn
 
 MCP_PATH = "/mcp"
 # What a browser page may send and read, when CORS is on (the streamable-HTTP headers and the key).
@@ -49,7 +51,12 @@ class TeamServer:
     metrics: Metrics
 
 
-def build_app(settings: HttpSettings, module_factory: Callable[[], SentryErrorMonitorModule]) -> TeamServer:
+def build_app(
+    settings: HttpSettings,
+    module_factory: Callable[[], SentryErrorMonitorModule],
+    sign_in: SignIn | None = None,
+) -> TeamServer:
+    """`sign_in`: users sign in (SENTRY_MONITOR_AUTH=oauth or user-token); None: API keys (service)."""
     metrics = Metrics()
     drain = Drain()
 
@@ -58,7 +65,9 @@ def build_app(settings: HttpSettings, module_factory: Callable[[], SentryErrorMo
         built.on_response(metrics.sentry_answered)
         return built
 
-    server = build_server(module, gate=HttpGate(metrics, settings.caller_concurrency))
+    server = build_server(
+        module, gate=HttpGate(metrics, settings.caller_concurrency, sign_in.callers if sign_in else None)
+    )
     manager = StreamableHTTPSessionManager(
         app=server,
         stateless=True,
@@ -69,7 +78,11 @@ def build_app(settings: HttpSettings, module_factory: Callable[[], SentryErrorMo
         ),
         max_request_body_size=settings.max_body_bytes,
     )
-    mcp = RequireAuthMiddleware(format_check(drain.guard(StreamableHTTPASGIApp(manager))), required_scopes=[])
+    mcp = RequireAuthMiddleware(
+        format_check(drain.guard(StreamableHTTPASGIApp(manager))),
+        required_scopes=[],
+        resource_metadata_url=sign_in.resource_metadata_url if sign_in else None,  # where a 401 says to sign in
+    )
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "alive"})
@@ -94,15 +107,20 @@ def build_app(settings: HttpSettings, module_factory: Callable[[], SentryErrorMo
                 expose_headers=["mcp-session-id", "mcp-protocol-version", "www-authenticate"],
             )
         )
-    middleware += [
-        Middleware(AuthenticationMiddleware, backend=BearerAuthBackend(ApiKeyVerifier(settings.api_key_digests))),
-        Middleware(AuthContextMiddleware),
-    ]
+    if sign_in is not None:  # our tokens, and only those issued for this server's MCP URL
+        backend = BearerAuthBackend(sign_in.verifier, resource_server_url=AnyHttpUrl(sign_in.resource))
+    else:
+        backend = BearerAuthBackend(ApiKeyVerifier(settings.api_key_digests))
+    middleware += [Middleware(AuthenticationMiddleware, backend=backend), Middleware(AuthContextMiddleware)]
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        async with manager.run():
-            yield
+        try:
+            async with manager.run():
+                yield
+        finally:
+            if sign_in is not None:
+                await sign_in.aclose()
 
     app = Starlette(
         routes=[
@@ -110,6 +128,7 @@ def build_app(settings: HttpSettings, module_factory: Callable[[], SentryErrorMo
             Route("/healthz", endpoint=healthz, methods=["GET"]),
             Route("/readyz", endpoint=readyz, methods=["GET"]),
             Route("/metrics", endpoint=metrics_page, methods=["GET"]),
+            *(sign_in.routes if sign_in else []),
         ],
         middleware=middleware,
         lifespan=lifespan,

@@ -13,6 +13,8 @@ from typing import TextIO
 
 from mcp.server.auth.provider import AccessToken
 
+from .signin.provider import SCOPES
+
 KEY_ID_DIGITS = 12
 
 
@@ -37,7 +39,7 @@ class ApiKeyVerifier:
         matches = [digest for digest in self._digests if hmac.compare_digest(presented, digest)]
         if not matches:
             return None
-        return AccessToken(token=matches[0], client_id=key_id(matches[0]), scopes=[])
+        return AccessToken(token=matches[0], client_id=key_id(matches[0]), scopes=list(SCOPES))
 
 
 def hash_key_command(stdin: TextIO | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:

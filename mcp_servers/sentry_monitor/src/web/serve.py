@@ -22,7 +22,8 @@ from ..base.config import load_settings
 from ..base.errors import ConfigurationError
 from ..processor import SentryErrorMonitorModule
 from .app import MCP_PATH, TeamServer, build_app
-from .settings import HttpSettings, load_http_settings
+from .settings import SIGN_IN_MODES, HttpSettings, load_http_settings
+from .signin.setup import build_sign_in
 
 logger = logging.getLogger("sentry_monitor.http")
 DRAIN_GRACE_S = 1.0
@@ -56,7 +57,9 @@ async def serve_http(flags: Mapping[str, str | None] | None = None, environ: Map
     """Serve until a signal; 0 after a clean stop, 2 when the configuration is wrong (said on stderr)."""
     try:
         http = load_http_settings(environ, flags)
-        settings = load_settings(environ, flags)  # over HTTP a missing token stops the start
+        # With API keys a missing token stops the start; with sign-ins the users' own tokens are used, never it.
+        settings = load_settings(environ, flags, service_token=http.auth == "service")
+        sign_in = build_sign_in(http, settings) if http.auth in SIGN_IN_MODES else None
     except ConfigurationError as exc:
         sys.stderr.write(f"sentry-error-monitor: {exc.message}\n")
         return 2
@@ -64,7 +67,7 @@ async def serve_http(flags: Mapping[str, str | None] | None = None, environ: Map
     if logging.getLogger().level == logging.INFO:
         for name in QUIET_AT_INFO:  # one line per request is the access log's; these would add three more
             logging.getLogger(name).setLevel(logging.WARNING)
-    team = build_app(http, lambda: SentryErrorMonitorModule(settings))
+    team = build_app(http, lambda: SentryErrorMonitorModule(settings), sign_in)
     config = uvicorn.Config(
         team.app,
         host=http.host,

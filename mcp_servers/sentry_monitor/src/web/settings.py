@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from ..base.config import Option, choice, number, raw_values
 from ..base.errors import InvalidConfiguration
 
 TRANSPORTS = ("stdio", "http")
-AUTH_MODES = ("service",)
+AUTH_MODES = ("service", "oauth", "user-token")
+SIGN_IN_MODES = ("oauth", "user-token")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 WITH_PORT = re.compile(r"^(\[[^\]]+\]|[^:\[\]]+):\d+$")  # host:port or [v6]:port
@@ -38,8 +39,41 @@ HTTP_OPTIONS: tuple[Option, ...] = (
         "auth",
         "SENTRY_MONITOR_AUTH",
         "--auth",
-        "service",
-        "HTTP: who the caller is. service: callers present an API key, and every call uses SENTRY_AUTH_TOKEN.",
+        None,
+        "HTTP: who the caller is. service: callers present an API key and every call uses SENTRY_AUTH_TOKEN; "
+        "oauth: each user signs in with Sentry (OAuth) and acts as themself; user-token: each user signs in with "
+        "their own API token (GlitchTip). Default: oauth when SENTRY_OAUTH_CLIENT_ID is set, else service.",
+    ),
+    Option("oauth_client_id", "SENTRY_OAUTH_CLIENT_ID", None, None, "HTTP, oauth: the Sentry OAuth application's id."),
+    Option(
+        "oauth_client_secret",
+        "SENTRY_OAUTH_CLIENT_SECRET",
+        None,
+        None,
+        "HTTP, oauth: the Sentry OAuth application's secret. Environment only.",
+    ),
+    Option(
+        "secret_key",
+        "SENTRY_MONITOR_SECRET_KEY",
+        None,
+        None,
+        "HTTP, sign-ins: comma-separated Fernet keys that encrypt users' Sentry tokens at rest; the first encrypts, "
+        "all decrypt (rotation). Make one with `sentry-error-monitor sign-ins new-key`. Environment only.",
+    ),
+    Option(
+        "allowed_orgs",
+        "SENTRY_MONITOR_ALLOWED_ORGS",
+        "--allowed-orgs",
+        None,
+        "HTTP, sign-ins: comma-separated organization slugs whose members may sign in (default SENTRY_ORG).",
+    ),
+    Option(
+        "state_file",
+        "SENTRY_MONITOR_STATE_FILE",
+        "--state-file",
+        None,
+        "HTTP, sign-ins: the SQLite file of sign-ins and tokens (default "
+        "$XDG_STATE_HOME/sentry-error-monitor/sign-ins.sqlite3).",
     ),
     Option(
         "api_keys",
@@ -87,6 +121,11 @@ class HttpSettings:
     public_url: str | None = None
     auth: str = "service"
     api_key_digests: frozenset[str] = frozenset()
+    oauth_client_id: str | None = None
+    oauth_client_secret: str | None = field(default=None, repr=False)
+    secret_key: str | None = field(default=None, repr=False)
+    allowed_orgs: tuple[str, ...] = ()
+    state_file: str | None = None
     allowed_hosts: tuple[str, ...] = ()
     cors_origins: tuple[str, ...] = ()
     max_body_bytes: int = 1024 * 1024
@@ -141,18 +180,62 @@ def load_http_settings(
             "the Host check knows which host is right.",
             variable="SENTRY_MONITOR_PUBLIC_URL",
         )
-    digests = _digests(*raw["api_keys"])
+    client_id, client_secret = raw["oauth_client_id"][0], raw["oauth_client_secret"][0]
+    auth = choice(raw["auth"][0] or ("oauth" if client_id else "service"), raw["auth"][1], choices=AUTH_MODES)
+    if auth == "service":
+        digests = _digests(*raw["api_keys"])
+    else:
+        digests = frozenset()
+        _sign_in_needs(auth, public_url, raw)
     return HttpSettings(
         host=host,
         port=int(number(*raw["port"], low=0, high=65535, integer=True)),
         public_url=public_url,
-        auth=choice(*raw["auth"], choices=AUTH_MODES),
+        auth=auth,
         api_key_digests=digests,
+        oauth_client_id=client_id,
+        oauth_client_secret=client_secret,
+        secret_key=raw["secret_key"][0],
+        allowed_orgs=tuple(org.lower() for org in _list(raw["allowed_orgs"][0])),
+        state_file=raw["state_file"][0],
         allowed_hosts=_list(raw["allowed_hosts"][0]),
         cors_origins=tuple(_origin(origin, raw["cors_origins"][1]) for origin in _list(raw["cors_origins"][0])),
         max_body_bytes=int(number(*raw["max_body_bytes"], low=1024, high=64 * 1024 * 1024, integer=True)),
         caller_concurrency=int(number(*raw["caller_concurrency"], low=1, high=1000, integer=True)),
     )
+
+
+def _sign_in_needs(auth: str, public_url: str | None, raw: dict[str, tuple[str | None, str]]) -> None:
+    """What signing in needs at start: the public URL (the OAuth issuer and the token's resource), the key that
+    encrypts users' tokens, and for Sentry's OAuth the application's id and secret."""
+    needed = [("public_url", public_url), ("secret_key", raw["secret_key"][0])]
+    if auth == "oauth":
+        needed += [
+            ("oauth_client_id", raw["oauth_client_id"][0]),
+            ("oauth_client_secret", raw["oauth_client_secret"][0]),
+        ]
+    for name, value in needed:
+        if not value:
+            variable = raw[name][1]
+            raise InvalidConfiguration(
+                f"SENTRY_MONITOR_AUTH={auth} needs {variable}: " + SIGN_IN_NEEDS[name], variable=variable
+            )
+    assert public_url is not None
+    parts = urlsplit(public_url)
+    if parts.scheme != "https" and parts.hostname not in LOOPBACK:
+        raise InvalidConfiguration(
+            f"SENTRY_MONITOR_AUTH={auth} needs an https SENTRY_MONITOR_PUBLIC_URL (OAuth allows http on loopback "
+            f"only), got {public_url!r}.",
+            variable="SENTRY_MONITOR_PUBLIC_URL",
+        )
+
+
+SIGN_IN_NEEDS = {
+    "public_url": "the URL clients use (the sign-in pages and tokens are made for it).",
+    "secret_key": "Fernet keys that encrypt users' Sentry tokens (`sentry-error-monitor sign-ins new-key` makes one).",
+    "oauth_client_id": "the id of the OAuth application registered in Sentry (docs/deploy.md).",
+    "oauth_client_secret": "the secret of the OAuth application registered in Sentry (docs/deploy.md).",
+}
 
 
 def _list(value: str | None) -> tuple[str, ...]:

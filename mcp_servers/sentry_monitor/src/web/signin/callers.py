@@ -1,0 +1,131 @@
+"""Each signed-in user's calls run with their own Sentry token: one Sentry client per sign-in, over the server's
+one connection pool, renewed with Sentry's refresh token before it expires.
+
+Sentry may rotate the refresh token on each use, so two refreshes of one grant at once would lose it (the second
+sends a refresh token the first made stale): refreshing is serialized per sign-in, and a call that waited uses
+the grant the first one got. A grant Sentry no longer honours ends the sign-in, and the call answers
+NOT_AUTHENTICATED with where to sign in again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
+
+import anyio
+from mcp.server.auth.provider import AccessToken
+
+from ...base.errors import NotAuthenticated, SentryUnavailable
+from ...processor import SentryErrorMonitorModule
+from ...sentry import SentryClient
+from .sentry_oauth import SentryGrant, SentryOAuth, SignInFailed
+from .signins import SignIn, SignIns
+
+logger = logging.getLogger("sentry_monitor.signin")
+MAX_CLIENTS = 512  # users' clients kept (their organization, project ids and rate limits learned); LRU beyond
+TOUCH_EVERY_S = 60.0
+
+
+class SignedInCallers:
+    def __init__(self, signins: SignIns, sentry: SentryOAuth, sign_in_url: str) -> None:
+        self.signins = signins
+        self.sentry = sentry
+        self.sign_in_url = sign_in_url
+        self._clients: OrderedDict[str, SentryClient] = OrderedDict()
+        self._locks: dict[str, tuple[anyio.Lock, list[int]]] = {}
+        self._touched: dict[str, float] = {}
+        self.refreshes = 0  # Sentry refreshes made by this process (for tests and logs)
+
+    def sign_in(self, token: AccessToken) -> SignIn:
+        signin = self.signins.get(token.subject or "")
+        if signin is None:
+            raise self._ended("it was signed out or revoked")
+        return signin
+
+    async def client(self, module: SentryErrorMonitorModule, token: AccessToken) -> SentryClient:
+        """The caller's Sentry client, its token renewed first when it is about to expire."""
+        signin = self.sign_in(token)
+        grant = self.signins.grant(signin.id)
+        if grant is None:
+            self.signins.remove(signin.id)
+            raise self._ended("its Sentry token can no longer be decrypted (SENTRY_MONITOR_SECRET_KEY changed)")
+        if grant.expiring(time.time()):
+            grant = await self._refresh(signin, grant.access_token)
+        self._touch(signin.id)
+        return self._client_of(module, signin, grant)
+
+    async def renewed(self, module: SentryErrorMonitorModule, token: AccessToken, rejected: str) -> SentryClient:
+        """After Sentry rejected the access token `rejected` (401): a refreshed client, or NotAuthenticated."""
+        signin = self.sign_in(token)
+        return self._client_of(module, signin, await self._refresh(signin, rejected, force=True))
+
+    def _client_of(self, module: SentryErrorMonitorModule, signin: SignIn, grant: SentryGrant) -> SentryClient:
+        client = self._clients.pop(signin.id, None)
+        if client is None:
+            client = module.client_for(grant.access_token, org=signin.org)
+        elif client.settings.auth_token != grant.access_token:
+            client.settings = replace(client.settings, auth_token=grant.access_token)
+        self._clients[signin.id] = client
+        while len(self._clients) > MAX_CLIENTS:
+            self._clients.popitem(last=False)
+        return client
+
+    async def _refresh(self, signin: SignIn, stale: str, *, force: bool = False) -> SentryGrant:
+        async with self._locked(signin.id):
+            current = self.signins.grant(signin.id)
+            if current is None:
+                raise self._ended("it was signed out or revoked")
+            if current.access_token != stale and not current.expiring(time.time()):
+                return current  # another call renewed it while this one waited
+            if not force and not current.expiring(time.time()):
+                return current
+            if current.refresh_token is None:
+                self._end(signin, "Sentry gave no refresh token")
+                raise self._ended("its Sentry token expired and Sentry gave no refresh token to renew it")
+            try:
+                fresh = await self.sentry.refresh(current.refresh_token)
+            except SignInFailed as exc:
+                if not exc.refused:
+                    raise SentryUnavailable(f"Your Sentry token needs renewing and {exc.message}") from None
+                self._end(signin, exc.message)
+                raise self._ended("Sentry refused to renew it (the app's access was revoked, or it expired)") from None
+            self.refreshes += 1
+            if fresh.refresh_token is None:  # no new one given: the old one stays good
+                fresh = replace(fresh, refresh_token=current.refresh_token)
+            if not self.signins.save_grant(signin.id, fresh):
+                raise self._ended("it was signed out while being renewed")
+            logger.info("renewed the Sentry token of %s (%s)", signin.user.label, signin.id)
+            return fresh
+
+    def _end(self, signin: SignIn, why: str) -> None:
+        self.signins.remove(signin.id)
+        self._clients.pop(signin.id, None)
+        logger.warning("sign-in %s of %s ended: %s", signin.id, signin.user.label, why)
+
+    def _ended(self, why: str) -> NotAuthenticated:
+        return NotAuthenticated(
+            f"Your Sentry sign-in on this server has ended: {why}. Sign in again at {self.sign_in_url}.",
+            sign_in=self.sign_in_url,
+        )
+
+    def _touch(self, signin_id: str) -> None:
+        now = time.monotonic()
+        if now - self._touched.get(signin_id, -TOUCH_EVERY_S) >= TOUCH_EVERY_S:
+            self._touched[signin_id] = now
+            self.signins.touch(signin_id)
+
+    @asynccontextmanager
+    async def _locked(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.setdefault(key, (anyio.Lock(), [0]))
+        users[0] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            users[0] -= 1
+            if not users[0]:
+                del self._locks[key]

@@ -1,0 +1,91 @@
+"""Putting sign-ins together for the app: the store, the vault, Sentry's OAuth, the provider, pages and callers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import httpx
+from mcp.server.auth.provider import ProviderTokenVerifier
+from mcp.server.auth.routes import build_resource_metadata_url, create_auth_routes, create_protected_resource_routes
+from mcp.server.auth.settings import ClientRegistrationOptions, RevocationOptions
+from pydantic import AnyHttpUrl
+from starlette.routing import Route
+
+from ...base.config import Settings
+from ...base.errors import InvalidConfiguration
+from ..settings import HttpSettings
+from .callers import SignedInCallers
+from .pages import SignInPages, SignInPolicy
+from .provider import SCOPES, SignInProvider
+from .sentry_oauth import SentryOAuth
+from .signins import SignIns
+from .store import SignInStore, default_path
+from .vault import Vault
+
+CALLBACK_PATH = "/signin/callback"
+
+
+@dataclass
+class SignIn:
+    routes: list[Route]
+    verifier: ProviderTokenVerifier
+    callers: SignedInCallers
+    resource: str
+    resource_metadata_url: AnyHttpUrl
+    sentry: SentryOAuth
+    store: SignInStore
+
+    async def aclose(self) -> None:
+        await self.sentry.aclose()
+        self.store.close()
+
+
+def build_sign_in(http: HttpSettings, settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> SignIn:
+    """Raises InvalidConfiguration (a bad secret key, no organization to allow)."""
+    assert http.public_url is not None
+    parts = urlsplit(http.public_url)
+    base = f"{parts.scheme}://{parts.netloc}"
+    allowed = http.allowed_orgs or ((settings.org.lower(),) if settings.org else ())
+    if not allowed:
+        raise InvalidConfiguration(
+            "Sign-ins need the organizations whose members may sign in: set SENTRY_MONITOR_ALLOWED_ORGS or SENTRY_ORG.",
+            variable="SENTRY_MONITOR_ALLOWED_ORGS",
+        )
+    store = SignInStore(http.state_file or default_path())
+    signins = SignIns(store, Vault(http.secret_key))
+    sentry = SentryOAuth(
+        settings, http.oauth_client_id or "", http.oauth_client_secret or "", base + CALLBACK_PATH, transport
+    )
+    provider = SignInProvider(signins, base, http.public_url)
+    policy = SignInPolicy(
+        mode=http.auth,
+        allowed_orgs=allowed,
+        server=http.public_url,
+        sentry=settings.host,
+        secure_cookies=parts.scheme == "https",
+    )
+    resource = AnyHttpUrl(http.public_url)
+    routes = [
+        *create_auth_routes(
+            provider,
+            issuer_url=AnyHttpUrl(base),
+            client_registration_options=ClientRegistrationOptions(
+                enabled=True, valid_scopes=SCOPES, default_scopes=SCOPES
+            ),
+            revocation_options=RevocationOptions(enabled=True),
+        ),
+        *create_protected_resource_routes(
+            resource, [AnyHttpUrl(base)], scopes_supported=SCOPES, resource_name="Sentry Error Monitor"
+        ),
+        *SignInPages(provider, sentry, policy).routes(),
+    ]
+    return SignIn(
+        routes=routes,
+        verifier=ProviderTokenVerifier(provider),
+        callers=SignedInCallers(signins, sentry, http.public_url),
+        resource=http.public_url,
+        resource_metadata_url=build_resource_metadata_url(resource),
+        sentry=sentry,
+        store=store,
+    )

@@ -1,0 +1,135 @@
+"""Sign-ins: one per user and MCP client that signed in, holding the user's Sentry grant (encrypted).
+
+A sign-in owns the server's tokens issued for it (`provider.py`), so removing it (sign-out, revocation, a grant
+Sentry no longer honours) ends them all. It lives as long as its last refresh token: 30 days after the last
+refresh.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.fernet import InvalidToken
+
+from .sentry_oauth import SentryGrant, SentryUser
+from .store import SignInStore
+from .vault import Vault
+
+SIGNIN = "signin"
+OWNED = ("access", "refresh", "code")  # the server's tokens and codes of a sign-in
+REFRESH_TTL_S = 30 * 24 * 3600
+SENTRY_OAUTH, API_TOKEN = "sentry-oauth", "api-token"  # how the user signed in
+
+
+@dataclass(frozen=True)
+class SignIn:
+    id: str
+    user: SentryUser
+    client_id: str
+    client_name: str
+    read_only: bool
+    kind: str
+    org: str  # the organization its calls use
+    created_at: float
+    last_used_at: float
+
+    @classmethod
+    def from_record(cls, key: str, data: dict[str, Any]) -> SignIn:
+        user = SentryUser(**data["user"])
+        return cls(
+            key, user, data["client_id"], data["client_name"], data["read_only"], data["kind"], data["org"],
+            data["created_at"], data["last_used_at"],
+        )  # fmt: skip
+
+
+class SignIns:
+    def __init__(self, store: SignInStore, vault: Vault) -> None:
+        self.store = store
+        self.vault = vault
+
+    def create(
+        self,
+        user: SentryUser,
+        client: tuple[str, str],
+        read_only: bool,
+        kind: str,
+        org: str,
+        grant: SentryGrant,
+    ) -> SignIn:
+        """A new sign-in of `user` through `client` (its id and name)."""
+        now = time.time()
+        signin_id = "si_" + secrets.token_hex(12)
+        record = {
+            "user": user.as_dict(),
+            "client_id": client[0],
+            "client_name": client[1],
+            "read_only": read_only,
+            "kind": kind,
+            "org": org,
+            "created_at": now,
+            "last_used_at": now,
+            "grant": self.vault.seal(grant.as_dict()),
+        }
+        self.store.put(SIGNIN, signin_id, record, ttl=REFRESH_TTL_S, owner=signin_id)
+        return SignIn.from_record(signin_id, record)
+
+    def get(self, signin_id: str) -> SignIn | None:
+        record = self.store.get(SIGNIN, signin_id)
+        return SignIn.from_record(signin_id, record) if record else None
+
+    def grant(self, signin_id: str) -> SentryGrant | None:
+        """The sign-in's Sentry grant, None when the sign-in is gone or no key decrypts its grant."""
+        record = self.store.get(SIGNIN, signin_id)
+        opened = self.vault.open(record["grant"]) if record else None
+        return SentryGrant.from_dict(opened) if opened else None
+
+    def save_grant(self, signin_id: str, grant: SentryGrant, *, renewed: bool = False) -> bool:
+        """Store a new grant (after a refresh); `renewed` extends the sign-in's life. False when it is gone."""
+        record = self.store.get(SIGNIN, signin_id)
+        if record is None:
+            return False
+        record["grant"] = self.vault.seal(grant.as_dict())
+        if renewed:
+            self.store.put(SIGNIN, signin_id, record, ttl=REFRESH_TTL_S, owner=signin_id)
+            return True
+        return self.store.update(SIGNIN, signin_id, record)
+
+    def extend(self, signin_id: str) -> None:
+        """Another 30 days (a new refresh token was issued for it)."""
+        record = self.store.get(SIGNIN, signin_id)
+        if record is not None:
+            self.store.put(SIGNIN, signin_id, record, ttl=REFRESH_TTL_S, owner=signin_id)
+
+    def touch(self, signin_id: str) -> None:
+        record = self.store.get(SIGNIN, signin_id)
+        if record is not None:
+            record["last_used_at"] = time.time()
+            self.store.update(SIGNIN, signin_id, record)
+
+    def remove(self, signin_id: str) -> bool:
+        """End a sign-in: its grant and every token and code of it."""
+        self.store.delete_owned(signin_id, OWNED)
+        return self.store.delete(SIGNIN, signin_id)
+
+    def all(self) -> list[SignIn]:
+        return [SignIn.from_record(key, data) for key, data in self.store.all(SIGNIN)]
+
+    def of_user(self, who: str) -> list[SignIn]:
+        """The sign-ins of a user named by Sentry user id or email (case-insensitive), or the one of a sign-in id."""
+        lowered = who.strip().lower()
+        return [s for s in self.all() if lowered in (s.id, s.user.id, s.user.email.lower())]
+
+    def rotate_keys(self) -> tuple[int, int]:
+        """Re-encrypt every grant with the first key; returns (re-encrypted, unreadable)."""
+        done = failed = 0
+        for key, record in self.store.all(SIGNIN):
+            try:
+                record["grant"] = self.vault.rotate(record["grant"])
+            except InvalidToken:
+                failed += 1
+                continue
+            done += self.store.update(SIGNIN, key, record)
+        return done, failed

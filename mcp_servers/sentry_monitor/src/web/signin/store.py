@@ -1,0 +1,133 @@
+"""Where the team server keeps sign-ins: an SQLite file, so sign-ins outlive a restart and the `sign-ins` command sees
+them.
+
+Records are JSON values by (kind, key) with an expiry and an owner (the sign-in they belong to, so that signing out
+deletes everything of it at once). Nothing secret is kept in the clear: our tokens and codes are stored under their
+SHA-256 (`hashed`), and Sentry's tokens only encrypted (`vault.py`). Each call is one short statement, run in the
+caller's thread; the file is in WAL mode so the command can read while the server writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    owner TEXT,
+    value TEXT NOT NULL,
+    expires_at REAL,
+    PRIMARY KEY (kind, key)
+);
+CREATE INDEX IF NOT EXISTS records_owner ON records (owner);
+"""
+
+
+def hashed(secret: str) -> str:
+    """The key a token or code is stored under: nobody who reads the file can present it."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def default_path(environ: dict[str, str] | None = None) -> Path:
+    """`$XDG_STATE_HOME/sentry-error-monitor/sign-ins.sqlite3` (default ~/.local/state)."""
+    env = os.environ if environ is None else environ
+    base = Path(env.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+    return base / "sentry-error-monitor" / "sign-ins.sqlite3"
+
+
+class SignInStore:
+    """Records with expiry in one SQLite file (`":memory:"` for a store of this process only)."""
+
+    def __init__(self, path: str | Path, clock: Callable[[], float] = time.time) -> None:
+        self.path = str(path)
+        self._clock = clock
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            Path(self.path).touch(mode=0o600, exist_ok=True)
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=5.0)
+        self._lock = threading.Lock()
+        with self._lock:
+            if self.path != ":memory:":
+                self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def put(
+        self, kind: str, key: str, value: dict[str, Any], *, ttl: float | None = None, owner: str | None = None
+    ) -> None:
+        expires = self._clock() + ttl if ttl is not None else None
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO records (kind, key, owner, value, expires_at) VALUES (?, ?, ?, ?, ?)",
+                (kind, key, owner, json.dumps(value), expires),
+            )
+
+    def update(self, kind: str, key: str, value: dict[str, Any]) -> bool:
+        """Replace a live record's value, keeping its expiry and owner; False when there is none."""
+        with self._lock:
+            return (
+                self._db.execute(
+                    "UPDATE records SET value = ? WHERE kind = ? AND key = ? "
+                    "AND (expires_at IS NULL OR expires_at > ?)",
+                    (json.dumps(value), kind, key, self._clock()),
+                ).rowcount
+                > 0
+            )
+
+    def get(self, kind: str, key: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT value FROM records WHERE kind = ? AND key = ? AND (expires_at IS NULL OR expires_at > ?)",
+                (kind, key, self._clock()),
+            ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def take(self, kind: str, key: str) -> dict[str, Any] | None:
+        """Get and delete in one step: of two callers taking the same record, one gets it (single-use codes)."""
+        with self._lock:
+            row = self._db.execute(
+                "DELETE FROM records WHERE kind = ? AND key = ? RETURNING value, expires_at", (kind, key)
+            ).fetchone()
+        if row is None or (row[1] is not None and row[1] <= self._clock()):
+            return None
+        return dict(json.loads(row[0]))
+
+    def delete(self, kind: str, key: str) -> bool:
+        with self._lock:
+            return self._db.execute("DELETE FROM records WHERE kind = ? AND key = ?", (kind, key)).rowcount > 0
+
+    def delete_owned(self, owner: str, kinds: tuple[str, ...]) -> int:
+        """Delete the records of `kinds` that belong to `owner`; returns how many."""
+        marks = ",".join("?" * len(kinds))
+        with self._lock:
+            cursor = self._db.execute(f"DELETE FROM records WHERE owner = ? AND kind IN ({marks})", (owner, *kinds))
+            return cursor.rowcount
+
+    def all(self, kind: str) -> list[tuple[str, dict[str, Any]]]:
+        """Every live record of `kind`, as (key, value), oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT key, value FROM records WHERE kind = ? AND (expires_at IS NULL OR expires_at > ?) "
+                "ORDER BY rowid",
+                (kind, self._clock()),
+            ).fetchall()
+        return [(key, json.loads(value)) for key, value in rows]
+
+    def purge(self) -> int:
+        """Delete expired records; returns how many."""
+        with self._lock:
+            return self._db.execute(
+                "DELETE FROM records WHERE expires_at IS NOT NULL AND expires_at <= ?", (self._clock(),)
+            ).rowcount
