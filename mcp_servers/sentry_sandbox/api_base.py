@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .access import Access, access_for
-from .auth import INVALID_TOKEN, NO_PERMISSION, ApiToken, TokenRegistry
+from .auth import INVALID_TOKEN, NO_PERMISSION, TOKEN_EXPIRED, ApiToken, TokenRegistry
 from .fault_plan import FaultPlan
 from .models import Issue, Project
 from .pagination import CursorError
@@ -126,6 +126,8 @@ def guarded(scopes: tuple[str, ...]) -> Callable[[Handler], Callable[[Request], 
             token = state.tokens.from_request(request)
             if token is None:
                 return JSONResponse(INVALID_TOKEN, status_code=401)
+            if token.expired(utcnow()):
+                return JSONResponse(TOKEN_EXPIRED, status_code=401)
             access = access_for(token, state.store.directory, state.store.projects)
             if not access.allows(scopes):
                 return JSONResponse(NO_PERMISSION, status_code=403)
