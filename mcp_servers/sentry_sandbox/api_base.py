@@ -16,6 +16,7 @@ from .access import Access, access_for
 from .auth import INVALID_TOKEN, NO_PERMISSION, TOKEN_EXPIRED, ApiToken, TokenRegistry
 from .fault_plan import FaultPlan
 from .models import Issue, Project
+from .oauth import OAuthRegistry
 from .pagination import CursorError
 from .search import SearchError
 from .stats import StatsError
@@ -65,7 +66,8 @@ class RequestLog:
 class SandboxState:
     """What every route needs; stored on `app.state.sandbox`.
 
-    `closing` is set when the server stops, so that requests held by a `hang` fault give up.
+    `closing` is set when the server stops, so that requests held by a `hang` fault give up. `oauth` holds the
+    OAuth applications, grants and the tokens issued through them (see `oauth.py`).
     """
 
     store: SandboxStore
@@ -75,6 +77,7 @@ class SandboxState:
     faults: FaultPlan = field(default_factory=FaultPlan)
     closing: threading.Event = field(default_factory=threading.Event)
     flavor: str = "sentry"
+    oauth: OAuthRegistry = field(default_factory=OAuthRegistry)
 
 
 @dataclass
