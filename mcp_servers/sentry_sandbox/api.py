@@ -17,6 +17,7 @@ from . import (
     routes_issues,
     routes_mutate,
     routes_notes,
+    routes_oauth,
     routes_orgs,
     routes_people,
     routes_tags,
@@ -30,7 +31,9 @@ ORG = "/api/0/organizations/{org}"
 PROJECT = "/api/0/projects/{org}/{project}"
 ISSUE = f"{ORG}/issues/{{issue_id}}"
 LEGACY_ISSUE = "/api/0/issues/{issue_id}"
-SENTRY_PUBLIC_ROUTES = (Route("/api/0/", routes_people.api_root, methods=["GET"]),)
+# Sentry's routes that need no API token: `GET /api/0/` and its OAuth 2 routes (GlitchTip serves its own
+# `/api/0/` and no OAuth).
+SENTRY_PUBLIC_ROUTES = (Route("/api/0/", routes_people.api_root, methods=["GET"]), *routes_oauth.ROUTES)
 
 # How each flavor changes the sentry flavor's API routes (see flavor_glitchtip.py, flavor_legacy.py).
 FLAVORS: dict[str, Flavor] = {

@@ -13,9 +13,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .access import Access, access_for
-from .auth import INVALID_TOKEN, NO_PERMISSION, ApiToken, TokenRegistry
+from .auth import INVALID_TOKEN, NO_PERMISSION, TOKEN_EXPIRED, ApiToken, TokenRegistry
 from .fault_plan import FaultPlan
 from .models import Issue, Project
+from .oauth import OAuthRegistry
 from .pagination import CursorError
 from .search import SearchError
 from .stats import StatsError
@@ -65,7 +66,8 @@ class RequestLog:
 class SandboxState:
     """What every route needs; stored on `app.state.sandbox`.
 
-    `closing` is set when the server stops, so that requests held by a `hang` fault give up.
+    `closing` is set when the server stops, so that requests held by a `hang` fault give up. `oauth` holds the
+    OAuth applications, grants and the tokens issued through them (see `oauth.py`).
     """
 
     store: SandboxStore
@@ -75,6 +77,7 @@ class SandboxState:
     faults: FaultPlan = field(default_factory=FaultPlan)
     closing: threading.Event = field(default_factory=threading.Event)
     flavor: str = "sentry"
+    oauth: OAuthRegistry = field(default_factory=OAuthRegistry)
 
 
 @dataclass
@@ -126,6 +129,8 @@ def guarded(scopes: tuple[str, ...]) -> Callable[[Handler], Callable[[Request], 
             token = state.tokens.from_request(request)
             if token is None:
                 return JSONResponse(INVALID_TOKEN, status_code=401)
+            if token.expired(utcnow()):
+                return JSONResponse(TOKEN_EXPIRED, status_code=401)
             access = access_for(token, state.store.directory, state.store.projects)
             if not access.allows(scopes):
                 return JSONResponse(NO_PERMISSION, status_code=403)

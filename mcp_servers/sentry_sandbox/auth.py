@@ -1,7 +1,9 @@
 """API tokens and scope checks (REFERENCE §8), and the DSN key check of the ingest endpoint.
 
 A token acts as a user (`user_id`), as Sentry's user auth tokens do, or as no user (`user_id` None), like an
-organization-bound integration token; what it may then read is worked out in `access.py`.
+organization-bound integration token; what it may then read is worked out in `access.py`. A token issued through
+OAuth (`oauth.py`) has an `expires_at`: Sentry's `TokenAuthentication` refuses it once passed (401 "Token expired");
+the other tokens never expire. A revoked token is forgotten, so it is an unknown one (401 "Invalid token").
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import secrets
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from starlette.requests import Request
 
@@ -26,6 +29,7 @@ EVENT_WRITE = ("event:write", "event:admin")
 EVENT_ADMIN = ("event:admin",)
 
 INVALID_TOKEN = {"detail": "Invalid token"}
+TOKEN_EXPIRED = {"detail": "Token expired"}
 NO_PERMISSION = {"detail": "You do not have permission to perform this action."}
 
 
@@ -40,9 +44,13 @@ class ApiToken:
     scopes: frozenset[str]
     user_id: str | None = OWNER_USER_ID
     label: str = ""
+    expires_at: datetime | None = None  # None: never expires
 
     def allows(self, any_of: tuple[str, ...]) -> bool:
         return any(scope in self.scopes for scope in any_of)
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and now >= self.expires_at
 
 
 class TokenRegistry:
@@ -54,12 +62,32 @@ class TokenRegistry:
         self._issued: list[ApiToken] = []
         self._lock = threading.Lock()
 
-    def issue(self, user_id: str | None, scopes: Iterable[str], label: str = "") -> ApiToken:
-        """A new token acting as `user_id` (None: no user, like an integration token) with `scopes`."""
-        token = ApiToken(new_user_token(), frozenset(scopes), user_id, label)
+    def issue(
+        self,
+        user_id: str | None,
+        scopes: Iterable[str],
+        label: str = "",
+        *,
+        value: str | None = None,
+        expires_at: datetime | None = None,
+    ) -> ApiToken:
+        """A new token acting as `user_id` (None: no user, like an integration token) with `scopes`.
+
+        `value` is the token's text (default: a user auth token's, see `new_user_token`); with `expires_at` None
+        it never expires.
+        """
+        token = ApiToken(value or new_user_token(), frozenset(scopes), user_id, label, expires_at)
         with self._lock:
             self._issued.append(token)
         return token
+
+    def revoke(self, value: str) -> bool:
+        """Forget the issued token whose value is `value`; False when there was none."""
+        with self._lock:
+            kept = [token for token in self._issued if not secrets.compare_digest(token.token, value)]
+            revoked = len(kept) < len(self._issued)
+            self._issued = kept
+        return revoked
 
     def all(self) -> list[ApiToken]:
         """Every token, in the order made (full, read-only, then the issued ones)."""

@@ -22,11 +22,12 @@ from starlette.responses import JSONResponse, Response
 
 from .access import ROLE_SCOPES
 from .api_base import ApiError, Ctx, find_project, int_param, state_of
-from .auth import INVALID_TOKEN
+from .auth import INVALID_TOKEN, TOKEN_EXPIRED
 from .directory import Directory, Member, Team
 from .pagination import link_header, paginate, parse_cursor
 from .query_tokens import tokenize_query
 from .serialize_people import serialize_member, serialize_team, serialize_user
+from .times import utcnow
 
 MAX_PER_PAGE = 100
 
@@ -122,6 +123,8 @@ async def api_root(request: Request) -> Response:
     token = state.tokens.find(value.strip()) if scheme.lower() in ("bearer", "token") else None
     if token is None:
         return JSONResponse(INVALID_TOKEN, status_code=401)
+    if token.expired(utcnow()):
+        return JSONResponse(TOKEN_EXPIRED, status_code=401)
     user = state.store.directory.user_by_id(token.user_id)
     return JSONResponse(
         {

@@ -21,6 +21,7 @@ from .api_base import SandboxState
 from .auth import FULL_SCOPES, TokenRegistry
 from .control import dsn_for
 from .fault_plan import FaultPlan, parse_fault
+from .oauth import DEFAULT_APP_NAME, OAuthApp, OAuthRegistry, OAuthStats
 from .store import SandboxStore
 
 HOST = "127.0.0.1"
@@ -44,6 +45,9 @@ class SandboxServer:
     the result so that `reset()` can return to it. `add_fault()` makes API requests fail over real HTTP
     (see `faults.py`). Its organization has users, teams and members (`store.directory`, see `directory.py`):
     `token` and `read_only_token` act as its owner, `token_for()` makes a token acting as another user.
+    The `sentry` and `sentry-legacy` flavors speak Sentry's OAuth 2 authorization-code grant (`routes_oauth.py`)
+    for the applications `add_oauth_app()` registers; `oauth_token_lifetime`, `oauth_refresh_tokens`,
+    `revoke_oauth_tokens()` and `oauth_stats` are its test hooks.
     """
 
     def __init__(self, port: int = 0, flavor: str = "sentry") -> None:
@@ -54,6 +58,7 @@ class SandboxServer:
         self.store.group_by_title = flavor.startswith("glitchtip")
         self.tokens = TokenRegistry()
         self.faults = FaultPlan()
+        self.oauth = OAuthRegistry()
         self._requested_port = port
         self._socket: socket.socket | None = None
         self._server: uvicorn.Server | None = None
@@ -79,7 +84,9 @@ class SandboxServer:
             raise SandboxError(f"cannot bind {HOST}:{self._requested_port}: {exc}") from exc
         self._socket = sock
         self.port = int(sock.getsockname()[1])
-        self._state = SandboxState(self.store, self.tokens, self.url, faults=self.faults, flavor=self.flavor)
+        self._state = SandboxState(
+            self.store, self.tokens, self.url, faults=self.faults, flavor=self.flavor, oauth=self.oauth
+        )
         config = uvicorn.Config(
             create_app(self._state),
             log_config=None,
@@ -165,6 +172,49 @@ class SandboxServer:
         label = f"sandbox ({found.email})" if found is not None else "sandbox integration"
         chosen = frozenset(scopes) if scopes is not None else FULL_SCOPES
         return self.tokens.issue(found.id if found else None, chosen, label).token
+
+    # -- OAuth -----------------------------------------------------------------------------------
+
+    def add_oauth_app(self, redirect_uris: list[str], name: str = DEFAULT_APP_NAME) -> OAuthApp:
+        """Register an OAuth application (its `client_id` and `client_secret` are 64 hex characters each).
+
+        Its redirect URIs must match exactly; the first is the one used when a request names none.
+        Raises ValueError without a redirect URI.
+        """
+        return self.oauth.add_app(redirect_uris, name)
+
+    @property
+    def oauth_token_lifetime(self) -> float:
+        """Seconds an access token issued through OAuth lives (Sentry's 30 days); a change applies to tokens
+        issued after it. An expired token answers 401 `{"detail": "Token expired"}` on every API route."""
+        return self.oauth.token_lifetime_s
+
+    @oauth_token_lifetime.setter
+    def oauth_token_lifetime(self, seconds: float) -> None:
+        self.oauth.token_lifetime_s = float(seconds)
+
+    @property
+    def oauth_refresh_tokens(self) -> bool:
+        """False: the token endpoint issues no refresh token (its answer has no `refresh_token`)."""
+        return self.oauth.refresh_tokens
+
+    @oauth_refresh_tokens.setter
+    def oauth_refresh_tokens(self, issued: bool) -> None:
+        self.oauth.refresh_tokens = issued
+
+    def revoke_oauth_tokens(self, user: str) -> int:
+        """Revoke the access and refresh tokens issued through OAuth to `user` (id, email or username); they then
+        answer 401 `{"detail": "Invalid token"}` / `invalid_grant`. Returns how many access tokens were revoked;
+        raises KeyError for a name no user has."""
+        found = self.store.directory.user(user)
+        if found is None:
+            raise KeyError(user)
+        return self.oauth.revoke_user(self.tokens, found.id)
+
+    @property
+    def oauth_stats(self) -> OAuthStats:
+        """A copy of the token endpoint's counters: `code_exchanges`, `refreshes`, `refused` (4xx answers)."""
+        return self.oauth.stats()
 
     @property
     def org_slug(self) -> str:
