@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import httpx
 from mcp.server.auth.provider import ProviderTokenVerifier
 from mcp.server.auth.routes import build_resource_metadata_url, create_auth_routes, create_protected_resource_routes
-from mcp.server.auth.settings import ClientRegistrationOptions, RevocationOptions
+from mcp.server.auth.settings import AuthSettings, ClientRegistrationOptions, RevocationOptions
 from pydantic import AnyHttpUrl
 from starlette.routing import Route
 
@@ -65,18 +65,21 @@ def build_sign_in(http: HttpSettings, settings: Settings, transport: httpx.Async
         sentry=settings.host,
         secure_cookies=parts.scheme == "https",
     )
-    resource = AnyHttpUrl(http.public_url)
+    # The SDK's settings model keeps a path-less issuer without a trailing slash (RFC 8414 compares it exactly).
+    urls = AuthSettings(issuer_url=base, resource_server_url=http.public_url, validate_token_resource=True)
+    issuer, resource = urls.issuer_url, urls.resource_server_url
+    assert resource is not None
     routes = [
         *create_auth_routes(
             provider,
-            issuer_url=AnyHttpUrl(base),
+            issuer_url=issuer,
             client_registration_options=ClientRegistrationOptions(
                 enabled=True, valid_scopes=SCOPES, default_scopes=SCOPES
             ),
             revocation_options=RevocationOptions(enabled=True),
         ),
         *create_protected_resource_routes(
-            resource, [AnyHttpUrl(base)], scopes_supported=SCOPES, resource_name="Sentry Error Monitor"
+            resource, [issuer], scopes_supported=SCOPES, resource_name="Sentry Error Monitor"
         ),
         *SignInPages(provider, sentry, policy).routes(),
     ]

@@ -1,0 +1,201 @@
+"""A team server whose users sign in (`SENTRY_MONITOR_AUTH=oauth` or `user-token`), and a browser that signs in.
+
+`Browser` does what a person does in their browser when the MCP SDK's OAuth client opens the sign-in: our consent
+page (approve, full or read-only), then the local Sentry's own consent page as one of its users, back to our
+callback, which sends the browser to the client's redirect URI with our code.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import socket
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import httpx
+import httpx2
+from cryptography.fernet import Fernet
+from mcp import Client
+from mcp.client.auth import OAuthClientProvider
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
+from pydantic import AnyUrl
+
+from tests.e2e.http_process import HttpServer, fetch, http_server
+from tests.ledger import LEDGER
+
+if TYPE_CHECKING:
+    from mcp_servers.sentry_sandbox import SandboxServer
+
+CLIENT_REDIRECT = "http://127.0.0.1:33418/callback"  # where the MCP client listens (never reached: read from the 302)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def signin_server(
+    sandbox: SandboxServer, log: Path, state: Path, *args: str, mode: str = "oauth", **env: str
+) -> Iterator[HttpServer]:
+    """A team server on a known port (its public URL must be known before it starts) whose users sign in."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    settings = {
+        "SENTRY_URL": sandbox.url,
+        "SENTRY_ORG": sandbox.org_slug,
+        "SENTRY_MONITOR_AUTH": mode,
+        "SENTRY_MONITOR_PUBLIC_URL": f"{base}/mcp",
+        "SENTRY_MONITOR_SECRET_KEY": Fernet.generate_key().decode(),
+        "SENTRY_MONITOR_STATE_FILE": str(state),
+        **env,
+    }
+    if mode == "oauth":
+        app = sandbox.add_oauth_app([f"{base}/signin/callback"], name="Team MCP")
+        settings.update(SENTRY_OAUTH_CLIENT_ID=app.client_id, SENTRY_OAUTH_CLIENT_SECRET=app.client_secret)
+        LEDGER.secrets.add(app.client_secret)
+    LEDGER.secrets.add(settings["SENTRY_MONITOR_SECRET_KEY"])
+    with http_server(None, log, [], "--port", str(port), *args, **settings) as running:
+        yield running
+
+
+class MemoryStorage:
+    """The MCP client's token storage; every token it is given joins the ledger (no log may show one)."""
+
+    def __init__(self) -> None:
+        self.tokens: OAuthToken | None = None
+        self.client: OAuthClientInformationFull | None = None
+
+    async def get_tokens(self) -> OAuthToken | None:
+        return self.tokens
+
+    async def set_tokens(self, tokens: OAuthToken) -> None:
+        LEDGER.secrets.update(t for t in (tokens.access_token, tokens.refresh_token) if t)
+        self.tokens = tokens
+
+    async def get_client_info(self) -> OAuthClientInformationFull | None:
+        return self.client
+
+    async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
+        if client_info.client_secret:
+            LEDGER.secrets.add(client_info.client_secret)
+        self.client = client_info
+
+
+class Browser:
+    """The user's browser: `user` is who is signed in to Sentry, `access` what they pick on our consent page."""
+
+    def __init__(self, user: str | None = "ana", access: str = "full", token: str | None = None) -> None:
+        self.user = user
+        self.access = access
+        self.token = token  # user-token mode: the API token pasted on our page
+        self.http = httpx.AsyncClient(timeout=30)  # keeps cookies, as a browser does
+        self.pages: list[httpx.Response] = []
+        self.landed: str | None = None
+
+    async def open(self, authorize_url: str) -> None:
+        """The SDK's redirect handler: from our /authorize to the client's redirect URI."""
+        consent = await self._get(authorize_url)
+        request_id = parse_qs(urlsplit(str(consent.url)).query)["request"][0]
+        form = {"request": request_id, "action": "approve", "access": self.access}
+        if self.token is not None:
+            form["token"] = self.token
+        answer = await self._post(str(consent.url).split("?")[0], form)
+        if answer.status_code == 303:  # on to Sentry's consent page, as `user`
+            sentry_page = await self._get(answer.headers["location"])
+            query = {key: values[0] for key, values in parse_qs(urlsplit(str(sentry_page.url)).query).items()}
+            answer = await self._post(
+                str(sentry_page.url).split("?")[0], {**query, "user": self.user or "", "op": "approve"}
+            )
+            if answer.status_code == 302 and "/signin/callback" in answer.headers["location"]:
+                answer = await self._get(answer.headers["location"], follow=False)
+        if answer.status_code == 302 and answer.headers["location"].startswith(CLIENT_REDIRECT):
+            self.landed = answer.headers["location"]
+
+    async def code(self) -> AuthorizationCodeResult:
+        """The SDK's callback handler: the code our server sent the browser back with."""
+        assert self.landed is not None, f"the sign-in did not come back: {[p.status_code for p in self.pages]}"
+        query = parse_qs(urlsplit(self.landed).query)
+        return AuthorizationCodeResult(code=query["code"][0], state=query.get("state", [None])[0])
+
+    async def _get(self, url: str, follow: bool = True) -> httpx.Response:
+        response = await self.http.get(url, follow_redirects=False)
+        while (
+            follow
+            and response.status_code in (302, 303)
+            and not response.headers["location"].startswith(CLIENT_REDIRECT)
+            and "/oauth/authorize/" not in response.headers["location"]
+        ):
+            response = await self.http.get(response.headers["location"], follow_redirects=False)
+        self.pages.append(response)
+        return response
+
+    async def _post(self, url: str, form: dict[str, str]) -> httpx.Response:
+        response = await self.http.post(url, data=form, follow_redirects=False)
+        self.pages.append(response)
+        return response
+
+    def last_page(self) -> httpx.Response:
+        return self.pages[-1]
+
+
+def client_metadata(name: str = "Test Agent") -> OAuthClientMetadata:
+    return OAuthClientMetadata(
+        client_name=name,
+        redirect_uris=[AnyUrl(CLIENT_REDIRECT)],
+        grant_types=["authorization_code", "refresh_token"],
+        response_types=["code"],
+    )
+
+
+@asynccontextmanager
+async def signed_in(
+    server: HttpServer, browser: Browser, mode: str = "legacy", storage: MemoryStorage | None = None
+) -> AsyncIterator[Client]:
+    """The SDK's streamable-HTTP client with its OAuth client provider, signing in through `browser`."""
+    auth = OAuthClientProvider(server.url, client_metadata(), storage or MemoryStorage(), browser.open, browser.code)
+    async with (
+        httpx2.AsyncClient(auth=auth, timeout=60) as http,
+        Client(streamable_http_client(server.url, http_client=http), mode=mode) as client,
+    ):
+        yield client
+
+
+async def register(server: HttpServer, name: str = "Hand-made client") -> dict[str, Any]:
+    """Dynamic client registration (RFC 7591), by hand."""
+    answer = await fetch("POST", f"{server.base}/register", json={**client_metadata(name).model_dump(mode="json")})
+    assert answer.status_code == 201, answer.text
+    registered = dict(answer.json())
+    LEDGER.secrets.add(registered["client_secret"])
+    return registered
+
+
+def pkce() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return verifier, challenge
+
+
+def authorize_url(server: HttpServer, client_id: str, challenge: str, redirect: str = CLIENT_REDIRECT) -> str:
+    query = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": redirect,
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        "state": "s1",
+        "resource": server.url,
+    }
+    return f"{server.base}/authorize?{urlencode(query)}"
+
+
+async def token_request(server: HttpServer, client: dict[str, Any], **form: str) -> httpx.Response:
+    credentials = {"client_id": client["client_id"], "client_secret": client["client_secret"]}
+    return await fetch("POST", f"{server.base}/token", data={**credentials, **form})

@@ -1,0 +1,225 @@
+"""Sign-in to the team server through Sentry: real processes, the SDK's streamable-HTTP client and its OAuth client.
+
+The MCP client registers, signs in with PKCE through our consent page and the local Sentry's (as one of its users),
+and calls tools as that user; Sentry's token is refreshed, revoked, and the sign-in ended.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import pytest
+
+from tests.e2e.http_process import HttpServer, fetch
+from tests.e2e.signin_flow import (
+    CLIENT_REDIRECT,
+    Browser,
+    MemoryStorage,
+    authorize_url,
+    pkce,
+    register,
+    signed_in,
+    signin_server,
+    token_request,
+)
+from tests.e2e.test_stdio import WRITE_TOOLS
+from tests.ledger import LEDGER
+
+if TYPE_CHECKING:
+    from mcp_servers.sentry_sandbox import SandboxServer
+
+pytestmark = pytest.mark.anyio
+MODES = ["legacy", "2026-07-28"]
+
+
+@pytest.fixture(scope="module")
+def server(sandbox: SandboxServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpServer]:
+    folder = tmp_path_factory.mktemp("signin")
+    with signin_server(sandbox, folder / "server.log", folder / "state.sqlite3") as running:
+        yield running
+    LEDGER.secrets.update(token.token for token in sandbox.tokens.all())  # Sentry's tokens too, refreshed ones included
+    LEDGER.scan_file(running.log)
+
+
+def data_of(result: Any) -> dict[str, Any]:
+    assert result.structured_content is not None, result
+    return dict(result.structured_content)
+
+
+def projects_seen(result: Any) -> dict[str, bool]:
+    return {p["slug"]: p.get("has_access", True) for p in data_of(result)["data"]["projects"]}
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_a_user_signs_in_through_sentry_and_calls_tools_as_themself(server: HttpServer, mode: str) -> None:
+    browser = Browser("ana")
+    async with signed_in(server, browser, mode) as client:
+        tools = await client.list_tools()
+        assert {tool.name for tool in tools.tools} >= set(WRITE_TOOLS)
+        result = await client.call_tool("get-recent-issues", {"project_slug": "worker", "limit": 2})
+        assert not result.is_error, result
+    # Our consent page named the client; Sentry's consent page was shown; the client got our code, never Sentry's.
+    consent = next(page for page in browser.pages if "Test Agent" in page.text)
+    assert "wants to use Sentry Error Monitor" in consent.text and "127.0.0.1:33418" in consent.text
+    assert consent.headers["x-frame-options"] == "DENY"
+    log = server.log_text()
+    assert "signed in: ana@example.com (Sentry user 2) with Test Agent (full" in log
+
+
+async def test_each_user_sees_only_what_sentry_lets_them_see(server: HttpServer) -> None:
+    async with signed_in(server, Browser("ben@example.com")) as client:
+        refused = await client.call_tool("get-recent-issues", {"project_slug": "worker", "limit": 2})
+        allowed = await client.call_tool("get-recent-issues", {"project_slug": "backend", "limit": 2})
+    assert refused.is_error and data_of(refused)["error"]["code"] == "PROJECT_NOT_ALLOWED", refused  # Sentry: 403
+    assert not allowed.is_error
+
+
+async def test_a_read_only_sign_in_cannot_write(server: HttpServer, sandbox: SandboxServer) -> None:
+    async with signed_in(server, Browser("ana", access="read")) as client:
+        names = {tool.name for tool in (await client.list_tools()).tools}
+        assert not names & set(WRITE_TOOLS)
+        result = await client.call_tool("resolve-issue", {"issue_id": "BACKEND-1"})
+    error = data_of(result)["error"]
+    assert (error["code"], result.is_error) == ("READ_ONLY", True)
+    assert "signed in read-only" in error["message"] and "nothing was sent" in error["message"]
+    assert "audit: ana@example.com (Sentry user 2) ran resolve-issue on BACKEND-1: failure READ_ONLY" in (
+        server.log_text()
+    )
+
+
+async def test_a_user_outside_the_organization_cannot_sign_in(server: HttpServer) -> None:
+    browser = Browser("omar@partner.example")
+    with pytest.raises(Exception):  # noqa: B017 - the SDK's flow fails: no code came back
+        async with signed_in(server, browser) as client:
+            await client.list_tools()
+    page = browser.last_page()
+    assert page.status_code == 403 and "not a member of the organization this server serves (sandbox)" in page.text
+
+
+async def test_writes_are_audited_with_the_user(server: HttpServer, sandbox: SandboxServer) -> None:
+    async with signed_in(server, Browser("ana")) as client:
+        result = await client.call_tool("add-issue-note", {"issue_id": "BACKEND-2", "text": "seen by the sign-in test"})
+    assert not result.is_error, result
+    line = next(line for line in server.log_text().splitlines() if "ran add-issue-note" in line)
+    assert "ana@example.com (Sentry user 2) ran add-issue-note on BACKEND-2: success; changed: issue:" in line
+
+
+async def test_sentry_token_refreshed_once_for_concurrent_calls(server: HttpServer, sandbox: SandboxServer) -> None:
+    lifetime = sandbox.oauth_token_lifetime
+    sandbox.oauth_token_lifetime = 61.0  # within the server's 60 s margin a second later: renewed before use
+    try:
+        async with signed_in(server, Browser("chloe@example.com")) as client:
+            await anyio.sleep(1.2)
+            before = sandbox.oauth_stats.refreshes
+            results: list[Any] = []
+
+            async def one() -> None:
+                results.append(await client.call_tool("get-recent-issues", {"project_slug": "worker", "limit": 1}))
+
+            async with anyio.create_task_group() as group:
+                for _ in range(8):
+                    group.start_soon(one)
+            refreshes = sandbox.oauth_stats.refreshes - before
+    finally:
+        sandbox.oauth_token_lifetime = lifetime
+    assert [result.is_error for result in results] == [False] * 8
+    # Sentry rotates the refresh token: a second refresh with the old one would have been refused and the grant lost.
+    assert refreshes == 1
+    assert server.log_text().count("renewed the Sentry token of chloe@example.com") >= 1
+
+
+async def test_a_revoked_sentry_token_ends_the_sign_in_and_the_client_signs_in_again(
+    server: HttpServer, sandbox: SandboxServer
+) -> None:
+    browser = Browser("chloe@example.com")
+    async with signed_in(server, browser) as client:
+        assert not (await client.call_tool("list-projects", {})).is_error
+        sandbox.revoke_oauth_tokens("chloe@example.com")
+        ended = await client.call_tool("list-projects", {})
+        first_landing = browser.landed
+        again = await client.call_tool("list-projects", {})  # 401 now: the SDK signs in again through the browser
+    error = data_of(ended)["error"]
+    assert error["code"] == "NOT_AUTHENTICATED" and error["details"]["sign_in"] == server.url
+    assert "Sentry refused to renew it" in error["message"] and not error["retryable"]
+    assert not again.is_error and browser.landed != first_landing
+
+
+async def test_our_refresh_token_rotates_and_revoking_signs_out(server: HttpServer) -> None:
+    storage = MemoryStorage()
+    async with signed_in(server, Browser("ana"), storage=storage) as client:
+        await client.list_tools()
+    assert storage.tokens is not None and storage.client is not None and storage.tokens.refresh_token
+    client_info = storage.client.model_dump(mode="json")
+    old_access, old_refresh = storage.tokens.access_token, storage.tokens.refresh_token
+    renewed = await token_request(server, client_info, grant_type="refresh_token", refresh_token=old_refresh)
+    assert renewed.status_code == 200, renewed.text
+    fresh = renewed.json()
+    LEDGER.secrets.update([fresh["access_token"], fresh["refresh_token"]])
+    assert fresh["expires_in"] == 3600 and fresh["refresh_token"] != old_refresh
+    reused = await token_request(server, client_info, grant_type="refresh_token", refresh_token=old_refresh)
+    assert (reused.status_code, reused.json()["error"]) == (400, "invalid_grant")
+    assert (await mcp_ping(server, old_access)).status_code == 401
+    assert (await mcp_ping(server, fresh["access_token"])).status_code == 200
+    # Sign-out: revoking the refresh token ends the sign-in, its access token with it.
+    credentials = {"client_id": client_info["client_id"], "client_secret": client_info["client_secret"]}
+    revoked = await fetch("POST", f"{server.base}/revoke", data={**credentials, "token": fresh["refresh_token"]})
+    assert revoked.status_code == 200
+    assert (await mcp_ping(server, fresh["access_token"])).status_code == 401
+
+
+async def test_wrong_redirect_pkce_reused_code_and_unknown_token_are_refused(server: HttpServer) -> None:
+    client = await register(server)
+    verifier, challenge = pkce()
+    wrong = await fetch("GET", authorize_url(server, client["client_id"], challenge, "http://127.0.0.1:9/evil"))
+    assert wrong.status_code == 400 and "location" not in wrong.headers  # never sent anywhere
+    browser = Browser("ana")
+    await browser.open(authorize_url(server, client["client_id"], challenge))
+    code = (await browser.code()).code
+    common = {"grant_type": "authorization_code", "code": code, "redirect_uri": CLIENT_REDIRECT}
+    missing = await token_request(server, client, **common)
+    bad = await token_request(server, client, **common, code_verifier=pkce()[0])
+    assert (missing.status_code, bad.status_code, bad.json()["error"]) == (400, 400, "invalid_grant")
+    good = await token_request(server, client, **common, code_verifier=verifier)
+    assert good.status_code == 200, good.text
+    LEDGER.secrets.update([good.json()["access_token"], good.json()["refresh_token"]])
+    reused = await token_request(server, client, **common, code_verifier=verifier)
+    assert (reused.status_code, reused.json()["error"]) == (400, "invalid_grant")
+    unknown = await mcp_ping(server, "sem_at_" + "x" * 43)
+    assert unknown.status_code == 401
+    assert (
+        f'resource_metadata="{server.base}/.well-known/oauth-protected-resource/mcp"'
+        in unknown.headers["www-authenticate"]
+    )
+
+
+async def test_the_consent_must_come_from_the_browser_that_opened_it(server: HttpServer) -> None:
+    client = await register(server)
+    _, challenge = pkce()
+    opened = await fetch("GET", authorize_url(server, client["client_id"], challenge))
+    consent = opened.headers["location"]
+    request_id = consent.split("request=")[1]
+    forged = await fetch("POST", f"{server.base}/signin/consent", data={"request": request_id, "action": "approve"})
+    assert forged.status_code == 403 and "started in another browser" in forged.text
+
+
+async def test_metadata_points_clients_at_the_sign_in(server: HttpServer) -> None:
+    resource = (await fetch("GET", f"{server.base}/.well-known/oauth-protected-resource/mcp")).json()
+    assert resource["resource"] == server.url and resource["authorization_servers"] == [server.base]
+    issuer = (await fetch("GET", f"{server.base}/.well-known/oauth-authorization-server")).json()
+    assert issuer["code_challenge_methods_supported"] == ["S256"]
+    assert issuer["registration_endpoint"] == f"{server.base}/register"
+    assert issuer["revocation_endpoint"] == f"{server.base}/revoke"
+
+
+async def mcp_ping(server: HttpServer, token: str) -> Any:
+    body = {"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {}}
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Accept": "application/json, text/event-stream",
+        "Content-Type": "application/json",
+        "MCP-Protocol-Version": "2025-11-25",
+    }
+    return await fetch("POST", server.url, content=json.dumps(body).encode(), headers=headers)
