@@ -7,12 +7,16 @@ and calls tools as that user; Sentry's token is refreshed, revoked, and the sign
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
 import pytest
 
+from tests.conftest import REPO
 from tests.e2e.http_process import HttpServer, fetch
 from tests.e2e.signin_flow import (
     CLIENT_REDIRECT,
@@ -36,9 +40,13 @@ MODES = ["legacy", "2026-07-28"]
 
 
 @pytest.fixture(scope="module")
-def server(sandbox: SandboxServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpServer]:
-    folder = tmp_path_factory.mktemp("signin")
-    with signin_server(sandbox, folder / "server.log", folder / "state.sqlite3") as running:
+def state_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("signin") / "state.sqlite3"
+
+
+@pytest.fixture(scope="module")
+def server(sandbox: SandboxServer, state_file: Path) -> Iterator[HttpServer]:
+    with signin_server(sandbox, state_file.with_name("server.log"), state_file) as running:
         yield running
     LEDGER.secrets.update(token.token for token in sandbox.tokens.all())  # Sentry's tokens too, refreshed ones included
     LEDGER.scan_file(running.log)
@@ -223,3 +231,49 @@ async def mcp_ping(server: HttpServer, token: str) -> Any:
         "MCP-Protocol-Version": "2025-11-25",
     }
     return await fetch("POST", server.url, content=json.dumps(body).encode(), headers=headers)
+
+
+async def test_without_a_refresh_token_an_expired_sentry_token_asks_to_sign_in_again(
+    server: HttpServer, sandbox: SandboxServer
+) -> None:
+    lifetime = sandbox.oauth_token_lifetime
+    sandbox.oauth_token_lifetime, sandbox.oauth_refresh_tokens = 61.0, False
+    try:
+        async with signed_in(server, Browser("ana")) as client:
+            await anyio.sleep(1.2)
+            ended = await client.call_tool("list-projects", {})
+    finally:
+        sandbox.oauth_token_lifetime, sandbox.oauth_refresh_tokens = lifetime, True
+    error = data_of(ended)["error"]
+    assert error["code"] == "NOT_AUTHENTICATED" and "Sentry gave no refresh token" in error["message"]
+
+
+async def test_the_sign_ins_command_lists_and_revokes(server: HttpServer, state_file: Path) -> None:
+    storage = MemoryStorage()
+    async with signed_in(server, Browser("chloe@example.com"), storage=storage) as client:
+        await client.list_tools()
+    assert storage.tokens is not None
+    listed = sign_ins("list", state_file)
+    assert listed.returncode == 0 and "chloe@example.com (Sentry user 4)  client 'Test Agent'  read and change" in (
+        listed.stdout
+    )
+    assert (await mcp_ping(server, storage.tokens.access_token)).status_code == 200
+    revoked = sign_ins("revoke", state_file, "CHLOE@example.com")
+    assert revoked.returncode == 0 and revoked.stdout.count("revoked si_") >= 1
+    assert (await mcp_ping(server, storage.tokens.access_token)).status_code == 401
+    assert "chloe@example.com" not in sign_ins("list", state_file).stdout
+    assert sign_ins("revoke", state_file, "nobody@example.com").returncode == 1
+
+
+def sign_ins(action: str, state: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [
+        sys.executable,
+        "-m",
+        "mcp_servers.sentry_monitor",
+        "sign-ins",
+        action,
+        *args,
+        "--state-file",
+        str(state),
+    ]
+    return subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=REPO, check=False)

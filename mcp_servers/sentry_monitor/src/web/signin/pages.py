@@ -169,7 +169,14 @@ class SignInPages:
         except SignInFailed as exc:
             return _failed(exc)
         if user is None:
-            return _html(html.message("Not a user's token", "This token acts as no user; use your own."), 400)
+            return _html(
+                html.message(
+                    "Not a user's token",
+                    f"{self.policy.sentry} did not recognise this as a user's own API token.",
+                    "Check it, or make one under your profile's API tokens, and try again.",
+                ),
+                400,
+            )
         allowed = [org for org in self.policy.allowed_orgs if org in orgs]
         if not allowed:
             logger.warning("sign-in refused: %s is in none of %s", user.label, ", ".join(self.policy.allowed_orgs))
