@@ -11,7 +11,7 @@ import base64
 import hashlib
 import secrets
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,26 +41,44 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# Registers the server's callback URL as an OAuth application of the Sentry it signs in with: (client id, secret).
+OAuthApp = Callable[[str], tuple[str, str]]
+
+
+def sandbox_app(sandbox: SandboxServer) -> OAuthApp:
+    def register(callback: str) -> tuple[str, str]:
+        app = sandbox.add_oauth_app([callback], name="Team MCP")
+        return app.client_id, app.client_secret
+
+    return register
+
+
 @contextmanager
 def signin_server(
-    sandbox: SandboxServer, log: Path, state: Path, *args: str, mode: str = "oauth", **env: str
+    sentry: tuple[str, str],
+    log: Path,
+    state: Path,
+    *args: str,
+    oauth_app: OAuthApp | None = None,
+    **env: str,
 ) -> Iterator[HttpServer]:
-    """A team server on a known port (its public URL must be known before it starts) whose users sign in."""
+    """A team server for the Sentry at `sentry` (URL, organization) whose users sign in: through its OAuth
+    application (`oauth_app`), else with their own API tokens. On a known port: its public URL is needed first."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     settings = {
-        "SENTRY_URL": sandbox.url,
-        "SENTRY_ORG": sandbox.org_slug,
-        "SENTRY_MONITOR_AUTH": mode,
+        "SENTRY_URL": sentry[0],
+        "SENTRY_ORG": sentry[1],
+        "SENTRY_MONITOR_AUTH": "oauth" if oauth_app else "user-token",
         "SENTRY_MONITOR_PUBLIC_URL": f"{base}/mcp",
         "SENTRY_MONITOR_SECRET_KEY": Fernet.generate_key().decode(),
         "SENTRY_MONITOR_STATE_FILE": str(state),
         **env,
     }
-    if mode == "oauth":
-        app = sandbox.add_oauth_app([f"{base}/signin/callback"], name="Team MCP")
-        settings.update(SENTRY_OAUTH_CLIENT_ID=app.client_id, SENTRY_OAUTH_CLIENT_SECRET=app.client_secret)
-        LEDGER.secrets.add(app.client_secret)
+    if oauth_app is not None:
+        client_id, secret = oauth_app(f"{base}/signin/callback")
+        settings.update(SENTRY_OAUTH_CLIENT_ID=client_id, SENTRY_OAUTH_CLIENT_SECRET=secret)
+        LEDGER.secrets.add(secret)
     LEDGER.secrets.add(settings["SENTRY_MONITOR_SECRET_KEY"])
     with http_server(None, log, [], "--port", str(port), *args, **settings) as running:
         yield running

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
 
 import anyio
 import pytest
@@ -25,6 +26,7 @@ from tests.e2e.signin_flow import (
     authorize_url,
     pkce,
     register,
+    sandbox_app,
     signed_in,
     signin_server,
     token_request,
@@ -46,7 +48,8 @@ def state_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(sandbox: SandboxServer, state_file: Path) -> Iterator[HttpServer]:
-    with signin_server(sandbox, state_file.with_name("server.log"), state_file) as running:
+    log = state_file.with_name("server.log")
+    with signin_server((sandbox.url, sandbox.org_slug), log, state_file, oauth_app=sandbox_app(sandbox)) as running:
         yield running
     LEDGER.secrets.update(token.token for token in sandbox.tokens.all())  # Sentry's tokens too, refreshed ones included
     LEDGER.scan_file(running.log)
@@ -277,3 +280,23 @@ def sign_ins(action: str, state: Path, *args: str) -> subprocess.CompletedProces
         str(state),
     ]
     return subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=REPO, check=False)
+
+
+async def test_the_sign_out_page_ends_every_sign_in_of_the_user_sentry_confirms(server: HttpServer) -> None:
+    storage = MemoryStorage()
+    async with signed_in(server, Browser("ben@example.com"), storage=storage) as client:
+        await client.list_tools()
+    assert storage.tokens is not None
+    browser = Browser("ben@example.com")
+    form = await browser.http.get(f"{server.base}/signin/signout")
+    assert form.status_code == 200 and "Sign out everywhere" in form.text
+    to_sentry = await browser.http.post(f"{server.base}/signin/signout")
+    assert to_sentry.status_code == 303 and "/oauth/authorize/" in to_sentry.headers["location"]
+    sentry_page = await browser.http.get(to_sentry.headers["location"])
+    query = {key: values[0] for key, values in parse_qs(urlsplit(str(sentry_page.url)).query).items()}
+    back = await browser.http.post(
+        str(sentry_page.url).split("?")[0], data={**query, "user": "ben@example.com", "op": "approve"}
+    )
+    done = await browser.http.get(back.headers["location"])
+    assert done.status_code == 200 and "sign-in(s) of ben@example.com removed" in done.text
+    assert (await mcp_ping(server, storage.tokens.access_token)).status_code == 401

@@ -26,7 +26,8 @@ def glitchtip(sandbox_pool: SandboxPool) -> SandboxServer:
 @pytest.fixture(scope="module")
 def server(glitchtip: SandboxServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpServer]:
     folder = tmp_path_factory.mktemp("token-signin")
-    with signin_server(glitchtip, folder / "server.log", folder / "state.sqlite3", mode="user-token") as running:
+    sentry = (glitchtip.url, glitchtip.org_slug)
+    with signin_server(sentry, folder / "server.log", folder / "state.sqlite3") as running:
         yield running
     LEDGER.scan_file(running.log)
 

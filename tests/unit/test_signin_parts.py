@@ -13,6 +13,7 @@ from mcp_servers.sentry_monitor.src.base.config import Settings
 from mcp_servers.sentry_monitor.src.base.errors import InvalidConfiguration
 from mcp_servers.sentry_monitor.src.web.settings import load_http_settings
 from mcp_servers.sentry_monitor.src.web.signin.command import sign_ins_command
+from mcp_servers.sentry_monitor.src.web.signin.provider import ACCESS_TTL_S, SCOPES, SignInProvider
 from mcp_servers.sentry_monitor.src.web.signin.sentry_oauth import SentryGrant, SentryOAuth, SentryUser, SignInFailed
 from mcp_servers.sentry_monitor.src.web.signin.signins import SignIns
 from mcp_servers.sentry_monitor.src.web.signin.store import SignInStore
@@ -166,3 +167,16 @@ def test_the_command_makes_keys_rotates_and_says_when_nobody_signed_in(tmp_path:
     listed = io.StringIO()
     assert sign_ins_command([], env, listed) == 0 and "read-only" in listed.getvalue()
     assert sign_ins_command(["rotate-key"], {"SENTRY_MONITOR_STATE_FILE": str(state)}, io.StringIO()) == 2
+
+
+async def test_our_tokens_expire_an_hour_after_they_are_issued(tmp_path: Path) -> None:
+    now = [1_000_000.0]
+    store = SignInStore(tmp_path / "s.sqlite3", clock=lambda: now[0])
+    signins = SignIns(store, Vault(Fernet.generate_key().decode()))
+    signin = signins.create(ANA, ("client-1", "Claude"), False, "sentry-oauth", "sandbox", GRANT)
+    provider = SignInProvider(signins, "https://m", "https://m/mcp")
+    issued = provider._issue(signin.id, "client-1", list(SCOPES))
+    token = await provider.load_access_token(issued.access_token)
+    assert token is not None and (token.subject, token.resource) == (signin.id, "https://m/mcp")
+    now[0] += ACCESS_TTL_S + 1
+    assert await provider.load_access_token(issued.access_token) is None

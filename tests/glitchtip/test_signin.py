@@ -1,0 +1,34 @@
+"""A real GlitchTip has no OAuth: its users sign in to the team server with their own API token, checked there."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.signin_flow import Browser, signed_in, signin_server
+from tests.ledger import LEDGER
+
+from .glitchtip import GlitchTip
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_a_glitchtip_user_signs_in_with_their_token_and_reads_their_issues(
+    glitchtip: GlitchTip, tmp_path: Path
+) -> None:
+    log = tmp_path / "server.log"
+    with signin_server((glitchtip.url, glitchtip.org), log, tmp_path / "state.sqlite3") as server:
+        browser = Browser(None, token=glitchtip.token)
+        async with signed_in(server, browser) as client:
+            result = await client.call_tool("get-recent-issues", {"project_slug": glitchtip.project, "limit": 3})
+        wrong = Browser(None, token="0" * 64)
+        with pytest.raises(Exception):  # noqa: B017 - no code came back: GlitchTip did not know the token
+            async with signed_in(server, wrong) as client:
+                await client.list_tools()
+    assert not result.is_error, result
+    assert "signed in: " in log.read_text() and "with Test Agent (full" in log.read_text()
+    assert wrong.last_page().status_code == 400 and "did not recognise this as a user's own API token" in (
+        wrong.last_page().text
+    )
+    LEDGER.scan_file(log)
