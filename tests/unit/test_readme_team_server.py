@@ -37,6 +37,7 @@ def test_every_metric_and_the_busy_error_are_documented() -> None:
 def test_the_sign_in_error_is_documented_as_the_code_raises_it() -> None:
     error = NotAuthenticated
     retryable = "yes" if error.retryable else "no"
-    row = rf"^\| `{error.code}` \| {error.category.value} \| {error.status.value} \| {retryable} \| .*`details\.sign_in`"
+    columns = f"`{error.code}` \\| {error.category.value} \\| {error.status.value} \\| {retryable}"
+    row = rf"^\| {columns} \| .*`details\.sign_in`"
     assert re.search(row, README, flags=re.MULTILINE)
     assert f"`{error.code}`" in TEAM_SERVER
