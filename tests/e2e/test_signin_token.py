@@ -61,3 +61,16 @@ async def test_a_wrong_token_or_an_outsider_cannot_sign_in(server: HttpServer, g
         async with signed_in(server, outsider) as client:
             await client.list_tools()
     assert outsider.last_page().status_code == 403 and "not a member" in outsider.last_page().text
+
+
+async def test_a_revoked_api_token_ends_the_sign_in(server: HttpServer, glitchtip: SandboxServer) -> None:
+    token = glitchtip.token_for("ana")
+    LEDGER.secrets.add(token)
+    async with signed_in(server, Browser(None, token=token)) as client:
+        assert not (await client.call_tool("list-projects", {})).is_error
+        assert glitchtip.tokens.revoke(token)
+        ended = await client.call_tool("list-projects", {})
+    error = dict(ended.structured_content or {})["error"]
+    assert error["code"] == "NOT_AUTHENTICATED"
+    assert "no longer accepts the API token you signed in with" in error["message"]
+    assert "caller=si_" in server.log_text()  # the access log names the sign-in, never a token

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+import anyio
 from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
 from mcp.server.auth.middleware.bearer_auth import BearerAuthBackend, RequireAuthMiddleware
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
@@ -116,8 +117,12 @@ def build_app(
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         try:
-            async with manager.run():
-                yield
+            async with anyio.create_task_group() as group:
+                if sign_in is not None:
+                    group.start_soon(sign_in.sweep)
+                async with manager.run():
+                    yield
+                group.cancel_scope.cancel()
         finally:
             if sign_in is not None:
                 await sign_in.aclose()

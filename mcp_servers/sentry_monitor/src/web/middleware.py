@@ -11,16 +11,21 @@ import anyio
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .gate import CURRENT, RequestInfo
+from .gate import CURRENT, RequestInfo, caller_of
 from .metrics import Metrics
 
 access_log = logging.getLogger("sentry_monitor.access")
 FORMATS = {"structured": True, "text": False}
-KNOWN_PATHS = ("/mcp", "/healthz", "/readyz", "/metrics")
+KNOWN_PATHS = (
+    *("/mcp", "/healthz", "/readyz", "/metrics"),
+    *("/authorize", "/token", "/register", "/revoke", "/signin/consent", "/signin/callback", "/signin/signout"),
+    *("/.well-known/oauth-authorization-server", "/.well-known/oauth-protected-resource/mcp"),
+)
 
 
 class AccessLog:
-    """One line on stderr per request: method, path, status, duration, tool and caller (a key id, never a key).
+    """One line on stderr per request: method, path, status, duration, tool and caller (a key id or a sign-in id,
+    never a key or token).
 
     It also reads the caller's result format from the query (`/mcp?format=text`) for the tool handler.
     """
@@ -57,7 +62,7 @@ class AccessLog:
     def _log(self, scope: Scope, status: int, started: float, info: RequestInfo) -> None:
         path = scope["path"]
         user = scope.get("user")
-        who = user.access_token.client_id if isinstance(user, AuthenticatedUser) else "-"
+        who = caller_of(user.access_token) if isinstance(user, AuthenticatedUser) else "-"
         self.metrics.http.labels(path if path in KNOWN_PATHS else "other", str(status)).inc()
         access_log.info(
             "%s %s %d %.1fms tool=%s caller=%s",

@@ -23,7 +23,7 @@ from ...base.errors import NotAuthenticated, SentryUnavailable
 from ...processor import SentryErrorMonitorModule
 from ...sentry import SentryClient
 from .sentry_oauth import SentryGrant, SentryOAuth, SignInFailed
-from .signins import SignIn, SignIns
+from .signins import API_TOKEN, SignIn, SignIns
 
 logger = logging.getLogger("sentry_monitor.signin")
 MAX_CLIENTS = 512  # users' clients kept (their organization, project ids and rate limits learned); LRU beyond
@@ -83,6 +83,9 @@ class SignedInCallers:
                 return current  # another call renewed it while this one waited
             if not force and not current.expiring(time.time()):
                 return current
+            if signin.kind == API_TOKEN:
+                self._end(signin, "the API token was refused")
+                raise self._ended("Sentry no longer accepts the API token you signed in with")
             if current.refresh_token is None:
                 self._end(signin, "Sentry gave no refresh token")
                 raise self._ended("its Sentry token expired and Sentry gave no refresh token to renew it")

@@ -48,7 +48,7 @@ def sign_ins_command(
     except InvalidConfiguration as exc:
         sys.stderr.write(f"sign-ins: {exc.message}\n")
         return 2
-    signins = SignIns(store, vault)  # type: ignore[arg-type]  # list and revoke never decrypt
+    signins = SignIns(store, vault)  # list and revoke never decrypt: no key needed
     try:
         if args.action == "list":
             _list(signins.all(), out)

@@ -38,8 +38,8 @@ SIGNOUT = "signout"
 HEADERS = {
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' *; "
-    "frame-ancestors 'none'",
+    # No form-action: browsers apply it to the redirects after a form (on to Sentry, back to any client's URI).
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
     "Referrer-Policy": "no-referrer",
 }
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import anyio
 import httpx
 from mcp.server.auth.provider import ProviderTokenVerifier
 from mcp.server.auth.routes import build_resource_metadata_url, create_auth_routes, create_protected_resource_routes
@@ -24,6 +26,8 @@ from .store import SignInStore, default_path
 from .vault import Vault
 
 CALLBACK_PATH = "/signin/callback"
+SWEEP_EVERY_S = 600.0
+logger = logging.getLogger("sentry_monitor.signin")
 
 
 @dataclass
@@ -35,6 +39,14 @@ class SignIn:
     resource_metadata_url: AnyHttpUrl
     sentry: SentryOAuth
     store: SignInStore
+
+    async def sweep(self, every_s: float = SWEEP_EVERY_S) -> None:
+        """Delete expired tokens, codes, sign-ins and abandoned sign-in attempts, now and every `every_s`."""
+        while True:
+            swept = self.store.purge()
+            if swept:
+                logger.debug("swept %d expired sign-in record(s)", swept)
+            await anyio.sleep(every_s)
 
     async def aclose(self) -> None:
         await self.sentry.aclose()

@@ -46,9 +46,16 @@ class SignIn:
 
 
 class SignIns:
-    def __init__(self, store: SignInStore, vault: Vault) -> None:
+    def __init__(self, store: SignInStore, vault: Vault | None) -> None:
+        """`vault` None: a reader that lists and removes sign-ins and never needs their grants (the command)."""
         self.store = store
-        self.vault = vault
+        self._vault = vault
+
+    @property
+    def vault(self) -> Vault:
+        if self._vault is None:
+            raise RuntimeError("this SignIns has no vault: it cannot read or write grants")
+        return self._vault
 
     def create(
         self,
