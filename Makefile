@@ -6,6 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8765
 SERVE_PORT ?= 8000
 FLAVOR ?= sentry
+AUTH   ?= service
 
 .PHONY: install demo test test-glitchtip lint typecheck pytest reliability run check sandbox serve node bench clean
 
@@ -65,9 +66,10 @@ sandbox: install
 	$(BIN)/python -m mcp_servers.sentry_sandbox --port $(PORT) --flavor $(FLAVOR)
 
 # The team server (--transport http) on 127.0.0.1:$(SERVE_PORT)/mcp against the seeded local Sentry, with a new
-# API key for this run; prints the key and a `claude mcp add` line. Ctrl-C drains it and stops both.
+# API key for this run; prints the key and a `claude mcp add` line. Ctrl-C drains it and stops both. AUTH=oauth: no
+# key; users sign in through the local Sentry's OAuth (its consent page asks who you are: ana, ben@example.com...).
 serve: install
-	$(BIN)/python -m mcp_servers.sentry_monitor.serve_sandbox --port $(SERVE_PORT) --flavor $(FLAVOR)
+	$(BIN)/python -m mcp_servers.sentry_monitor.serve_sandbox --port $(SERVE_PORT) --flavor $(FLAVOR) --auth $(AUTH)
 
 # Speed (issue 5): every figure for our server and, where npm is present, the pinned official one.
 # Writes bench/results.md and bench/results.json; BENCH_ARGS=--quick for fewer repeats.

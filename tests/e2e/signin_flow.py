@@ -175,13 +175,15 @@ def client_metadata(name: str = "Test Agent") -> OAuthClientMetadata:
 
 @asynccontextmanager
 async def signed_in(
-    server: HttpServer, browser: Browser, mode: str = "legacy", storage: MemoryStorage | None = None
+    server: HttpServer | str, browser: Browser, mode: str = "legacy", storage: MemoryStorage | None = None
 ) -> AsyncIterator[Client]:
-    """The SDK's streamable-HTTP client with its OAuth client provider, signing in through `browser`."""
-    auth = OAuthClientProvider(server.url, client_metadata(), storage or MemoryStorage(), browser.open, browser.code)
+    """The SDK's streamable-HTTP client with its OAuth client provider, signing in through `browser` to `server`
+    (a server of the tests, or an MCP URL)."""
+    url = server if isinstance(server, str) else server.url
+    auth = OAuthClientProvider(url, client_metadata(), storage or MemoryStorage(), browser.open, browser.code)
     async with (
         httpx2.AsyncClient(auth=auth, timeout=60) as http,
-        Client(streamable_http_client(server.url, http_client=http), mode=mode) as client,
+        Client(streamable_http_client(url, http_client=http), mode=mode) as client,
     ):
         yield client
 

@@ -19,6 +19,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp_servers.sentry_monitor.src.shared.results import records
 from mcp_servers.sentry_monitor.src.web.keys import digest_of
 from tests.conftest import REPO, coverage_env
+from tests.e2e.signin_flow import Browser, signed_in
 
 pytestmark = pytest.mark.anyio
 START_TIMEOUT_S = 60  # seeding and two Python starts on a shared 2-core machine
@@ -112,3 +113,32 @@ async def test_make_serve_runs_the_team_server_against_the_local_sentry(tmp_path
     assert not [line for line in server_lines if key in line]  # the server logs a key id, never the key
     assert any("SIGTERM: draining" in line for line in server_lines)
     assert output.lines[-1] == "Team server exited with 0; local Sentry stopped."
+
+
+async def test_make_serve_with_sign_in_lets_a_user_of_the_local_sentry_sign_in(tmp_path: Path) -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("SENTRY_", "COVERAGE_"))}
+    env |= {"PYTHONPATH": str(REPO), **coverage_env()}
+    command = [sys.executable, "-m", "mcp_servers.sentry_monitor.serve_sandbox", "--port", "0", "--auth", "oauth"]
+    async with await anyio.open_process(
+        command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    ) as process:
+        assert process.stdout is not None
+        output = Output(process.stdout)
+        try:
+            with anyio.fail_after(START_TIMEOUT_S):
+                claude = (await output.wait_for(r"^  (claude mcp add .*)$"))[1]
+                url = (await output.wait_for(r"serving MCP at (http://\S+/mcp) "))[1]
+            assert claude == f"claude mcp add --transport http sentry {url}"  # no key: the client signs in
+            async with signed_in(url, Browser("ben@example.com")) as client:
+                result = await client.call_tool("get-recent-issues", {"project_slug": "backend", "limit": 2})
+            assert not result.is_error, result
+            process.send_signal(signal.SIGTERM)
+            with anyio.fail_after(STOP_TIMEOUT_S):
+                await output.read_to_end()
+                code = await process.wait()
+        finally:
+            if process.returncode is None:
+                process.kill()
+    (tmp_path / "serve.log").write_text(output.text)
+    assert code == 0, output.text
+    assert any("signed in: ben@example.com (Sentry user 3)" in line for line in output.lines)
