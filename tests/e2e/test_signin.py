@@ -9,13 +9,18 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 import anyio
+import httpx2
 import pytest
+from mcp import Client
+from mcp.client.auth import OAuthClientProvider
+from mcp.client.streamable_http import streamable_http_client
 
 from tests.conftest import REPO
 from tests.e2e.http_process import HttpServer, fetch
@@ -24,6 +29,7 @@ from tests.e2e.signin_flow import (
     Browser,
     MemoryStorage,
     authorize_url,
+    client_metadata,
     pkce,
     register,
     sandbox_app,
@@ -300,3 +306,20 @@ async def test_the_sign_out_page_ends_every_sign_in_of_the_user_sentry_confirms(
     done = await browser.http.get(back.headers["location"])
     assert done.status_code == 200 and "sign-in(s) of ben@example.com removed" in done.text
     assert (await mcp_ping(server, storage.tokens.access_token)).status_code == 401
+
+
+async def test_the_sdk_renews_our_expired_access_token_without_a_new_sign_in(server: HttpServer) -> None:
+    storage, browser = MemoryStorage(), Browser("ana")
+    auth = OAuthClientProvider(server.url, client_metadata(), storage, browser.open, browser.code)
+    async with (
+        httpx2.AsyncClient(auth=auth, timeout=60) as http,
+        Client(streamable_http_client(server.url, http_client=http)) as client,
+    ):
+        await client.list_tools()
+        first, pages = storage.tokens, len(browser.pages)
+        assert first is not None
+        auth.context.token_expiry_time = time.time() - 1  # the client's clock, an hour later
+        result = await client.call_tool("list-projects", {})
+    assert not result.is_error and len(browser.pages) == pages  # renewed with our refresh token, no new sign-in
+    assert storage.tokens is not None and storage.tokens.refresh_token != first.refresh_token
+    assert (await mcp_ping(server, first.access_token)).status_code == 401
