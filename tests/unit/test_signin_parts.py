@@ -110,7 +110,7 @@ async def test_an_unreachable_sentry_is_not_a_refusal() -> None:
         raise httpx.ConnectError("refused")
 
     with pytest.raises(SignInFailed) as raised:
-        await oauth(httpx.MockTransport(down)).organizations("t")
+        await oauth(httpx.MockTransport(down)).member_of("t", ("acme",))
     assert not raised.value.refused and "ConnectError" in raised.value.message
 
 

@@ -165,7 +165,7 @@ class SignInPages:
         assert grant is not None
         try:
             user = user or await self.sentry.whoami(grant.access_token)
-            orgs = await self.sentry.organizations(grant.access_token)
+            allowed = await self.sentry.member_of(grant.access_token, self.policy.allowed_orgs) if user else []
         except SignInFailed as exc:
             return _failed(exc)
         if user is None:
@@ -177,7 +177,6 @@ class SignInPages:
                 ),
                 400,
             )
-        allowed = [org for org in self.policy.allowed_orgs if org in orgs]
         if not allowed:
             logger.warning("sign-in refused: %s is in none of %s", user.label, ", ".join(self.policy.allowed_orgs))
             return _html(
@@ -185,7 +184,8 @@ class SignInPages:
                     "Not a member",
                     f"{user.email or user.name} is not a member of the organization this server serves "
                     f"({', '.join(self.policy.allowed_orgs)}), so you cannot sign in here.",
-                    "Ask an owner of the organization to invite you, then try again.",
+                    "Ask an owner of the organization to invite you, then try again."
+                    + (" Or your token lacks the org:read scope: make one with it." if self.policy.asks_token else ""),
                 ),
                 403,
             )

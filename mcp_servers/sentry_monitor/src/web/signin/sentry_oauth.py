@@ -5,8 +5,8 @@ and later a refresh token, for an access token). On sentry.io, regional API host
 https://sentry.io; on a self-hosted Sentry, under SENTRY_URL. A token answer carries the user it acts as; Sentry
 may rotate the refresh token on each use, so the answer's refresh token replaces the one sent.
 
-Who the user is and which organizations they belong to is asked of the API with their new token: `GET /api/0/`
-(`user`) and `GET /api/0/organizations/` (the organizations the token's user is a member of).
+Who the user is and whether they belong to an allowed organization is asked of the API with their new token:
+`GET /api/0/` (`user`) and `GET /api/0/organizations/{org}/` for each allowed organization.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import httpx
 
@@ -144,20 +144,24 @@ class SentryOAuth:
         body = await self._api(token, "")
         return _user(body.get("user")) if isinstance(body, dict) else None
 
-    async def organizations(self, token: str) -> list[str]:
-        """The slugs of the organizations the token's user is a member of."""
-        body = await self._api(token, "organizations/")
-        return (
-            sorted(str(org["slug"]) for org in body if isinstance(org, dict) and org.get("slug"))
-            if isinstance(body, list)
-            else []
-        )
+    async def member_of(self, token: str, orgs: tuple[str, ...]) -> list[str]:
+        """Which of `orgs` the token's user is a member of: `GET /api/0/organizations/{org}/` answers 200 to a
+        member and 403 or 404 to anyone else. Asked of each organization, not read from the organization list,
+        which on sentry.io covers one region only."""
+        member = []
+        for org in orgs:
+            if await self._api(token, f"organizations/{quote(org, safe='')}/", absent_ok=True) is not None:
+                member.append(org)
+        return member
 
-    async def _api(self, token: str, path: str) -> Any:
+    async def _api(self, token: str, path: str, *, absent_ok: bool = False) -> Any:
+        """The JSON answer; with `absent_ok`, None for a 403 or 404 (not this user's)."""
         try:
             response = await self._http.get(self.settings.api_base + path, headers={"Authorization": f"Bearer {token}"})
         except httpx.HTTPError as exc:
             raise SignInFailed(f"Sentry could not be reached: {type(exc).__name__}.", refused=False) from None
+        if absent_ok and response.status_code in (403, 404):
+            return None
         if response.status_code in (401, 403):
             raise SignInFailed(f"Sentry did not accept the token ({response.status_code}).", refused=True)
         if response.status_code != 200:
