@@ -19,7 +19,7 @@ from mcp.server.auth.provider import AccessToken
 
 from mcp_servers.framework.contracts import ModuleOutput
 
-from ..base.errors import CallerBusy, NotAuthenticated, ReadOnly, SentryUnavailable
+from ..base.errors import AuthFailed, CallerBusy, NotAuthenticated, ReadOnly, SentryUnavailable
 from ..operations.registry import OPERATIONS
 from ..processor import SentryErrorMonitorModule
 from ..server import Run
@@ -85,11 +85,11 @@ class HttpGate:
         operation = OPERATIONS.get(tool)
         writes = operation is not None and not operation.read_only
         if writes and self.read_only():
-            output = module.refused(
-                tool, ReadOnly(f"{tool} changes Sentry, and you signed in read-only: nothing was sent.",
-                               recovery="Sign out (or revoke this sign-in) and sign in again with read and change "
-                               "access to change issues.")
-            )  # fmt: skip
+            refusal = ReadOnly(
+                f"{tool} changes Sentry, and you signed in read-only: nothing was sent.",
+                recovery="Sign out (or revoke this sign-in) and sign in again with read and change access.",
+            )
+            output = module.refused(tool, refusal)
         elif self._in_flight[who] >= self.limit:
             output = module.refused(
                 tool,
@@ -116,12 +116,14 @@ class HttpGate:
 
     async def _run(self, module: SentryErrorMonitorModule, tool: str, run: Run) -> ModuleOutput:
         token = get_access_token()
-        if self.callers is None or token is None:
-            return await run(None)
+        if self.callers is None:
+            return await run(None)  # API keys: the service token
         try:
+            if token is None:  # not over HTTP, where /mcp needs a token; never the module's (empty) token
+                raise NotAuthenticated("No one is signed in for this call.", sign_in=self.callers.sign_in_url)
             client = await self.callers.client(module, token)
             output = await run(client)
-            if output.error is not None and output.error.code == "AUTH_FAILED" and not output.side_effects:
+            if output.error is not None and output.error.code == AuthFailed.code and not output.side_effects:
                 # Sentry refused the user's token (revoked, or expired early): renew it once and call again.
                 output = await run(await self.callers.renewed(module, token, client.settings.auth_token))
         except (NotAuthenticated, SentryUnavailable) as exc:
@@ -137,7 +139,7 @@ class HttpGate:
             if self.callers is not None and token.subject:
                 signin = self.callers.signins.get(token.subject)
                 who = signin.user.label if signin is not None else token.subject
-        asked = [str(arguments[key]) for key in AUDITED_ARGUMENTS if arguments.get(key) not in (None, "", [])]
+        asked = [_shown(arguments[key]) for key in AUDITED_ARGUMENTS if arguments.get(key) not in (None, "", [])]
         changed = [effect.target for effect in output.side_effects]
         outcome = output.status.value + (f" {output.error.code}" if output.error is not None else "")
         audit_log.info(
@@ -151,3 +153,7 @@ class HttpGate:
         self.metrics.latency.labels(tool).observe(seconds)
         if output.error is not None:
             self.metrics.errors.labels(tool, output.error.code).inc()
+
+
+def _shown(value: Any) -> str:
+    return ", ".join(str(item) for item in value) if isinstance(value, list) else str(value)
