@@ -35,9 +35,12 @@ def test_server_json_is_valid_and_matches_the_package() -> None:
     assert f"mcp-name: {SERVER['name']}" in (REPO / "README.md").read_text()
 
 
-def test_the_remote_is_the_team_server_and_its_key_is_a_secret() -> None:
+def test_the_remotes_are_the_team_server_with_a_key_or_with_sign_in() -> None:
     VALIDATOR.validate(SERVER)
-    (remote,) = SERVER["remotes"]
+    remote, signing_in = SERVER["remotes"]
+    # With sign-in (SENTRY_MONITOR_AUTH=oauth), the same URL and no header: the client gets a 401 and signs in.
+    assert signing_in["url"] == remote["url"] and "headers" not in signing_in
+    assert set(signing_in["variables"]) == {"host"} and "sign in" in signing_in["variables"]["host"]["description"]
     assert remote["type"] == "streamable-http"
     url = urlsplit(remote["url"])
     assert url.scheme == "https" and url.path == MCP_PATH and not url.query  # behind a TLS proxy, at /mcp
