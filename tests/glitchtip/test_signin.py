@@ -28,7 +28,6 @@ async def test_a_glitchtip_user_signs_in_with_their_token_and_reads_their_issues
                 await client.list_tools()
     assert not result.is_error, result
     assert "signed in: " in log.read_text() and "with Test Agent (full" in log.read_text()
-    assert wrong.last_page().status_code == 400 and "did not recognise this as a user's own API token" in (
-        wrong.last_page().text
-    )
+    page = wrong.last_page()
+    assert page.status_code == 400 and "did not recognise this as a user&#x27;s own API token" in page.text, page.text
     LEDGER.scan_file(log)
