@@ -7,6 +7,7 @@ and calls tools as that user; Sentry's token is refreshed, revoked, and the sign
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -323,3 +324,30 @@ async def test_the_sdk_renews_our_expired_access_token_without_a_new_sign_in(ser
     assert not result.is_error and len(browser.pages) == pages  # renewed with our refresh token, no new sign-in
     assert storage.tokens is not None and storage.tokens.refresh_token != first.refresh_token
     assert (await mcp_ping(server, first.access_token)).status_code == 401
+
+
+async def test_metrics_count_sign_ins_and_renewals(server: HttpServer, sandbox: SandboxServer) -> None:
+    before = await sign_in_metrics(server)
+    lifetime = sandbox.oauth_token_lifetime
+    sandbox.oauth_token_lifetime = 61.0
+    try:
+        async with signed_in(server, Browser("ana")) as client:
+            await anyio.sleep(1.2)
+            assert not (await client.call_tool("list-projects", {})).is_error
+    finally:
+        sandbox.oauth_token_lifetime = lifetime
+    with pytest.raises(Exception):  # noqa: B017 - Omar is refused: no code comes back
+        async with signed_in(server, Browser("omar@partner.example")) as client:
+            await client.list_tools()
+    after = await sign_in_metrics(server)
+    assert after["signed_in"] - before.get("signed_in", 0) == 1
+    assert after["not_member"] - before.get("not_member", 0) == 1
+    assert after["renewed"] - before.get("renewed", 0) == 1
+
+
+async def sign_in_metrics(server: HttpServer) -> dict[str, float]:
+    text = (await fetch("GET", f"{server.base}/metrics")).text
+    found = re.findall(
+        r'^sentry_monitor_(?:sign_ins|sentry_token_renewals)_total\{outcome="(\w+)"\} (\S+)$', text, re.MULTILINE
+    )
+    return {outcome: float(value) for outcome, value in found}

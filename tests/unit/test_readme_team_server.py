@@ -26,7 +26,7 @@ def test_the_settings_table_has_every_http_setting_with_its_flag_and_default() -
 
 def test_every_metric_and_the_busy_error_are_documented() -> None:
     metrics = list(Metrics().registry.collect())
-    assert len(metrics) == 7
+    assert len(metrics) == 9
     for metric in metrics:
         exposed = f"{metric.name}_total" if metric.type == "counter" else metric.name  # as /metrics names it
         assert re.search(rf"`{exposed}[`{{]", TEAM_SERVER), exposed

@@ -8,12 +8,14 @@ from pathlib import Path
 import httpx
 import pytest
 from cryptography.fernet import Fernet
+from mcp.shared.auth import OAuthClientInformationFull
+from pydantic import AnyUrl
 
 from mcp_servers.sentry_monitor.src.base.config import Settings
 from mcp_servers.sentry_monitor.src.base.errors import InvalidConfiguration
 from mcp_servers.sentry_monitor.src.web.settings import load_http_settings
 from mcp_servers.sentry_monitor.src.web.signin.command import sign_ins_command
-from mcp_servers.sentry_monitor.src.web.signin.provider import ACCESS_TTL_S, SCOPES, SignInProvider
+from mcp_servers.sentry_monitor.src.web.signin.provider import ACCESS_TTL_S, CLIENT_UNUSED_TTL_S, SCOPES, SignInProvider
 from mcp_servers.sentry_monitor.src.web.signin.sentry_oauth import SentryGrant, SentryOAuth, SentryUser, SignInFailed
 from mcp_servers.sentry_monitor.src.web.signin.signins import SignIns
 from mcp_servers.sentry_monitor.src.web.signin.store import SignInStore
@@ -180,3 +182,19 @@ async def test_our_tokens_expire_an_hour_after_they_are_issued(tmp_path: Path) -
     assert token is not None and (token.subject, token.resource) == (signin.id, "https://m/mcp")
     now[0] += ACCESS_TTL_S + 1
     assert await provider.load_access_token(issued.access_token) is None
+
+
+async def test_a_registration_nobody_signs_in_with_is_gone_after_a_day(tmp_path: Path) -> None:
+    now = [1_000_000.0]
+    store = SignInStore(tmp_path / "s.sqlite3", clock=lambda: now[0])
+    signins = SignIns(store, Vault(Fernet.generate_key().decode()))
+    provider = SignInProvider(signins, "https://m", "https://m/mcp")
+    for client_id in ("unused", "used"):
+        await provider.register_client(
+            OAuthClientInformationFull(client_id=client_id, redirect_uris=[AnyUrl("http://127.0.0.1:9/cb")])
+        )
+    signin = signins.create(ANA, ("used", "Claude"), False, "sentry-oauth", "sandbox", GRANT)
+    provider._issue(signin.id, "used", list(SCOPES))
+    now[0] += CLIENT_UNUSED_TTL_S + 1
+    assert await provider.get_client("unused") is None
+    assert await provider.get_client("used") is not None  # a year after its last tokens

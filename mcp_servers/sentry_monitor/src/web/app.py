@@ -60,6 +60,8 @@ def build_app(
     """`sign_in`: users sign in (SENTRY_MONITOR_AUTH=oauth or user-token); None: API keys (service)."""
     metrics = Metrics()
     drain = Drain()
+    if sign_in is not None:
+        sign_in.report_to(metrics)
 
     def module() -> SentryErrorMonitorModule:
         built = module_factory()

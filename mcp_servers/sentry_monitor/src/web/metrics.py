@@ -1,7 +1,7 @@
 """Prometheus metrics at /metrics: tool calls, their errors and latency, HTTP requests, and Sentry's answers.
 
 Each app has its own registry, so two servers in one process (tests) count apart. No label carries a
-secret: callers appear as key ids, never as keys.
+secret: callers appear as key ids, never as keys, and no label names a user.
 """
 
 from __future__ import annotations
@@ -49,11 +49,31 @@ class Metrics:
             ["status"],
             registry=self.registry,
         )
+        self.sign_ins = Counter(
+            "sentry_monitor_sign_ins",
+            "Sign-ins on the sign-in pages, by outcome (signed_in, denied, not_member, refused, unavailable, "
+            "signed_out).",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.renewals = Counter(
+            "sentry_monitor_sentry_token_renewals",
+            "Renewals of users' Sentry tokens with Sentry's refresh token, by outcome (renewed, refused: the sign-in "
+            "ended, unavailable: Sentry could not be asked).",
+            ["outcome"],
+            registry=self.registry,
+        )
         self.sentry_429 = Counter(
             "sentry_monitor_sentry_rate_limited",
             "Answers from Sentry that were 429 (its rate limit).",
             registry=self.registry,
         )
+
+    def signed_in(self, outcome: str) -> None:
+        self.sign_ins.labels(outcome).inc()
+
+    def renewed(self, outcome: str) -> None:
+        self.renewals.labels(outcome).inc()
 
     def sentry_answered(self, status: int) -> None:
         self.sentry.labels(f"{status // 100}xx").inc()

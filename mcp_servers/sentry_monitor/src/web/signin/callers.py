@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 
@@ -38,7 +38,7 @@ class SignedInCallers:
         self._clients: OrderedDict[str, SentryClient] = OrderedDict()
         self._locks: dict[str, tuple[anyio.Lock, list[int]]] = {}
         self._touched: dict[str, float] = {}
-        self.refreshes = 0  # Sentry refreshes made by this process (for tests and logs)
+        self.count: Callable[[str], None] = lambda outcome: None  # the metrics' renewals (`report_to`)
 
     def sign_in(self, token: AccessToken) -> SignIn:
         signin = self.signins.get(token.subject or "")
@@ -92,11 +92,12 @@ class SignedInCallers:
             try:
                 fresh = await self.sentry.refresh(current.refresh_token)
             except SignInFailed as exc:
+                self.count("refused" if exc.refused else "unavailable")
                 if not exc.refused:
                     raise SentryUnavailable(f"Your Sentry token needs renewing and {exc.message}") from None
                 self._end(signin, exc.message)
                 raise self._ended("Sentry refused to renew it (the app's access was revoked, or it expired)") from None
-            self.refreshes += 1
+            self.count("renewed")
             if fresh.refresh_token is None:  # no new one given: the old one stays good
                 fresh = replace(fresh, refresh_token=current.refresh_token)
             if not self.signins.save_grant(signin.id, fresh):

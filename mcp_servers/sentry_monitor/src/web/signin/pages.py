@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -59,6 +60,7 @@ class SignInPolicy:
 
 class SignInPages:
     def __init__(self, provider: SignInProvider, sentry: SentryOAuth, policy: SignInPolicy) -> None:
+        self.count: Callable[[str], None] = lambda outcome: None  # the metrics' sign_ins (`report_to`)
         self.provider = provider
         self.sentry = sentry
         self.policy = policy
@@ -116,6 +118,7 @@ class SignInPages:
         params = AuthorizationParams.model_validate(record["params"])
         if form.get("action") != "approve":
             self.store.delete(PENDING, request_id)
+            self.count("denied")
             return _back(params, error="access_denied", error_description="The user denied access.")
         read_only = form.get("access") != "full" or _asks_read_only(params)
         if self.policy.asks_token:
@@ -140,11 +143,12 @@ class SignInPages:
         params = AuthorizationParams.model_validate(record["params"])
         if not code:
             self.store.delete(PENDING, request_id)
+            self.count("denied")
             return _back(params, error="access_denied", error_description="Sentry did not approve the sign-in.")
         try:
             grant, user = await self.sentry.exchange(code)
         except SignInFailed as exc:
-            return _failed(exc)
+            return self._failed(exc)
         return await self._finish(request_id, record, params, bool(record.get("read_only")), grant=grant, user=user)
 
     # -- the end of a sign-in --------------------------------------------------------------------
@@ -167,8 +171,9 @@ class SignInPages:
             user = user or await self.sentry.whoami(grant.access_token)
             allowed = await self.sentry.member_of(grant.access_token, self.policy.allowed_orgs) if user else []
         except SignInFailed as exc:
-            return _failed(exc)
+            return self._failed(exc)
         if user is None:
+            self.count("refused")
             return _html(
                 html.message(
                     "Not a user's token",
@@ -178,6 +183,7 @@ class SignInPages:
                 400,
             )
         if not allowed:
+            self.count("not_member")
             logger.warning("sign-in refused: %s is in none of %s", user.label, ", ".join(self.policy.allowed_orgs))
             return _html(
                 html.message(
@@ -196,6 +202,7 @@ class SignInPages:
         kind = API_TOKEN if token is not None else SENTRY_OAUTH
         signin = self.signins.create(user, (record["client_id"], name), read_only, kind, allowed[0], grant)
         logger.info("signed in: %s with %s (%s, %s)", user.label, name, "read-only" if read_only else "full", signin.id)
+        self.count("signed_in")
         response = _back(params, code=self.provider.issue_code(signin, params))
         response.delete_cookie(_cookie(request_id), path="/signin")
         return response
@@ -212,7 +219,7 @@ class SignInPages:
             try:
                 user = await self.sentry.whoami(token) if token else None
             except SignInFailed as exc:
-                return _failed(exc)
+                return self._failed(exc)
             return self._signed_out(user)
         request_id = secrets.token_urlsafe(32)
         nonce = secrets.token_urlsafe(32)
@@ -232,7 +239,7 @@ class SignInPages:
             grant, user = await self.sentry.exchange(code)
             user = user or await self.sentry.whoami(grant.access_token)
         except SignInFailed as exc:
-            return _failed(exc)
+            return self._failed(exc)
         return self._signed_out(user)
 
     def _signed_out(self, user: SentryUser | None) -> Response:
@@ -242,7 +249,12 @@ class SignInPages:
         for signin in mine:
             self.signins.remove(signin.id)
         logger.info("signed out: %s, %d sign-in(s) removed", user.label, len(mine))
+        self.count("signed_out")
         return _html(html.message("Signed out", f"{len(mine)} sign-in(s) of {user.email or user.name} removed."))
+
+    def _failed(self, exc: SignInFailed) -> Response:
+        self.count("refused" if exc.refused else "unavailable")
+        return _failed(exc)
 
     # -- checks ----------------------------------------------------------------------------------
 

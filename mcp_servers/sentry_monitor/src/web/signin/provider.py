@@ -37,6 +37,10 @@ ACCESS_TTL_S = 3600
 REFRESH_TTL_S = 30 * 24 * 3600
 CODE_TTL_S = 300
 PENDING_TTL_S = 600
+# A registration nobody signs in with is gone after a day (a flood of registrations cannot pile up); one that
+# gets tokens lives a year after the last ones.
+CLIENT_UNUSED_TTL_S = 24 * 3600
+CLIENT_TTL_S = 365 * 24 * 3600
 CLIENT, PENDING, CODE, ACCESS, REFRESH = "client", "pending", "code", "access", "refresh"
 CONSENT_PATH = "/signin/consent"
 
@@ -58,7 +62,8 @@ class SignInProvider(OAuthAuthorizationServerProvider[AuthorizationCode, Refresh
 
     async def register_client(self, client_info: OAuthClientInformationFull) -> None:
         assert client_info.client_id is not None
-        self.store.put(CLIENT, client_info.client_id, client_info.model_dump(mode="json", exclude_none=True))
+        data = client_info.model_dump(mode="json", exclude_none=True)
+        self.store.put(CLIENT, client_info.client_id, data, ttl=CLIENT_UNUSED_TTL_S)
 
     # -- /authorize: on to our consent page ------------------------------------------------------
 
@@ -153,6 +158,9 @@ class SignInProvider(OAuthAuthorizationServerProvider[AuthorizationCode, Refresh
             REFRESH, hashed(refresh), {**common, "expires_at": now + REFRESH_TTL_S}, ttl=REFRESH_TTL_S, owner=signin_id
         )
         self.signins.extend(signin_id)  # a sign-in lives as long as its newest refresh token
+        client = self.store.get(CLIENT, client_id)
+        if client is not None:
+            self.store.put(CLIENT, client_id, client, ttl=CLIENT_TTL_S)
         return OAuthToken(
             access_token=access,
             token_type="Bearer",

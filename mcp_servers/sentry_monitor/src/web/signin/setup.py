@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from ...base.config import Settings
 from ...base.errors import InvalidConfiguration
+from ..metrics import Metrics
 from ..settings import HttpSettings
 from .callers import SignedInCallers
 from .pages import SignInPages, SignInPolicy
@@ -39,6 +40,12 @@ class SignIn:
     resource_metadata_url: AnyHttpUrl
     sentry: SentryOAuth
     store: SignInStore
+    pages: SignInPages
+
+    def report_to(self, metrics: Metrics) -> None:
+        """Count sign-ins and renewals of users' Sentry tokens in `metrics`."""
+        self.pages.count = metrics.signed_in
+        self.callers.count = metrics.renewed
 
     async def sweep(self, every_s: float = SWEEP_EVERY_S) -> None:
         """Delete expired tokens, codes, sign-ins and abandoned sign-in attempts, now and every `every_s`."""
@@ -77,6 +84,7 @@ def build_sign_in(http: HttpSettings, settings: Settings, transport: httpx.Async
         sentry=settings.host,
         secure_cookies=parts.scheme == "https",
     )
+    pages = SignInPages(provider, sentry, policy)
     # The SDK's settings model keeps a path-less issuer without a trailing slash (RFC 8414 compares it exactly).
     urls = AuthSettings(issuer_url=base, resource_server_url=http.public_url, validate_token_resource=True)
     issuer, resource = urls.issuer_url, urls.resource_server_url
@@ -93,7 +101,7 @@ def build_sign_in(http: HttpSettings, settings: Settings, transport: httpx.Async
         *create_protected_resource_routes(
             resource, [issuer], scopes_supported=SCOPES, resource_name="Sentry Error Monitor"
         ),
-        *SignInPages(provider, sentry, policy).routes(),
+        *pages.routes(),
     ]
     return SignIn(
         routes=routes,
@@ -103,4 +111,5 @@ def build_sign_in(http: HttpSettings, settings: Settings, transport: httpx.Async
         resource_metadata_url=build_resource_metadata_url(resource),
         sentry=sentry,
         store=store,
+        pages=pages,
     )
