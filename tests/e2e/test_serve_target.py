@@ -7,12 +7,14 @@ import re
 import signal
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio
 import httpx2
 import pytest
-from anyio.abc import ByteReceiveStream
+from anyio.abc import ByteReceiveStream, Process
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
@@ -65,46 +67,56 @@ class Output:
         return "\n".join([*self.lines, self.partial])
 
 
-async def test_make_serve_runs_the_team_server_against_the_local_sentry(tmp_path: Path) -> None:
+@asynccontextmanager
+async def make_serve(*args: str) -> AsyncIterator[tuple[Process, Output]]:
+    """`serve_sandbox --port 0 *args`, as `make serve` runs it, and its output; killed at the end if still running."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(("SENTRY_", "COVERAGE_"))}
     env |= {"PYTHONPATH": str(REPO), **coverage_env()}
-    command = [sys.executable, "-m", "mcp_servers.sentry_monitor.serve_sandbox", "--port", "0"]
+    command = [sys.executable, "-m", "mcp_servers.sentry_monitor.serve_sandbox", "--port", "0", *args]
     async with await anyio.open_process(
         command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     ) as process:
         assert process.stdout is not None
-        output = Output(process.stdout)
         try:
-            with anyio.fail_after(START_TIMEOUT_S):
-                key = (await output.wait_for(r"^  API key: (\S+)$"))[1]
-                digest = (await output.wait_for(r"^  SENTRY_MONITOR_API_KEYS=(\S+)$"))[1]
-                claude = (await output.wait_for(r"^  (claude mcp add .*)$"))[1]
-                url = (await output.wait_for(r"serving MCP at (http://\S+/mcp) "))[1]
-            assert digest == digest_of(key)  # what `sentry-error-monitor hash-key` prints for it
-            assert claude == f'claude mcp add --transport http sentry {url} --header "Authorization: Bearer {key}"'
-            base = url.removesuffix("/mcp")
-
-            async with httpx2.AsyncClient() as plain:
-                assert (await plain.get(f"{base}/healthz")).json() == {"status": "alive"}
-                assert (await plain.get(f"{base}/readyz")).json() == {"status": "ready"}
-                assert (await plain.post(url, json={})).status_code == 401  # no key
-            async with (
-                httpx2.AsyncClient(headers={"Authorization": f"Bearer {key}"}) as http,
-                Client(streamable_http_client(url, http_client=http), mode="legacy") as client,
-            ):
-                result = await client.call_tool("get-recent-issues", {"project_slug": "backend", "limit": 2})
-            assert not result.is_error
-            structured = result.structured_content or {}
-            assert structured["status"] == "success"
-            assert len(records(structured["data"]["issues"]) or []) == 2
-
-            process.send_signal(signal.SIGTERM)
-            with anyio.fail_after(STOP_TIMEOUT_S):
-                await output.read_to_end()
-                code = await process.wait()
+            yield process, Output(process.stdout)
         finally:
             if process.returncode is None:
                 process.kill()
+
+
+async def stopped(process: Process, output: Output) -> int:
+    """SIGTERM, as Ctrl-C passes it on; the exit code once the output has ended."""
+    process.send_signal(signal.SIGTERM)
+    with anyio.fail_after(STOP_TIMEOUT_S):
+        await output.read_to_end()
+        return await process.wait()
+
+
+async def test_make_serve_runs_the_team_server_against_the_local_sentry(tmp_path: Path) -> None:
+    async with make_serve() as (process, output):
+        with anyio.fail_after(START_TIMEOUT_S):
+            key = (await output.wait_for(r"^  API key: (\S+)$"))[1]
+            digest = (await output.wait_for(r"^  SENTRY_MONITOR_API_KEYS=(\S+)$"))[1]
+            claude = (await output.wait_for(r"^  (claude mcp add .*)$"))[1]
+            url = (await output.wait_for(r"serving MCP at (http://\S+/mcp) "))[1]
+        assert digest == digest_of(key)  # what `sentry-error-monitor hash-key` prints for it
+        assert claude == f'claude mcp add --transport http sentry {url} --header "Authorization: Bearer {key}"'
+        base = url.removesuffix("/mcp")
+
+        async with httpx2.AsyncClient() as plain:
+            assert (await plain.get(f"{base}/healthz")).json() == {"status": "alive"}
+            assert (await plain.get(f"{base}/readyz")).json() == {"status": "ready"}
+            assert (await plain.post(url, json={})).status_code == 401  # no key
+        async with (
+            httpx2.AsyncClient(headers={"Authorization": f"Bearer {key}"}) as http,
+            Client(streamable_http_client(url, http_client=http), mode="legacy") as client,
+        ):
+            result = await client.call_tool("get-recent-issues", {"project_slug": "backend", "limit": 2})
+        assert not result.is_error
+        structured = result.structured_content or {}
+        assert structured["status"] == "success"
+        assert len(records(structured["data"]["issues"]) or []) == 2
+        code = await stopped(process, output)
     (tmp_path / "serve.log").write_text(output.text)  # the ledger scans it for the local Sentry's token
     assert code == 0, output.text
     server_lines = [line for line in output.lines if " sentry_monitor." in line or " uvicorn." in line]
@@ -116,29 +128,15 @@ async def test_make_serve_runs_the_team_server_against_the_local_sentry(tmp_path
 
 
 async def test_make_serve_with_sign_in_lets_a_user_of_the_local_sentry_sign_in(tmp_path: Path) -> None:
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("SENTRY_", "COVERAGE_"))}
-    env |= {"PYTHONPATH": str(REPO), **coverage_env()}
-    command = [sys.executable, "-m", "mcp_servers.sentry_monitor.serve_sandbox", "--port", "0", "--auth", "oauth"]
-    async with await anyio.open_process(
-        command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    ) as process:
-        assert process.stdout is not None
-        output = Output(process.stdout)
-        try:
-            with anyio.fail_after(START_TIMEOUT_S):
-                claude = (await output.wait_for(r"^  (claude mcp add .*)$"))[1]
-                url = (await output.wait_for(r"serving MCP at (http://\S+/mcp) "))[1]
-            assert claude == f"claude mcp add --transport http sentry {url}"  # no key: the client signs in
-            async with signed_in(url, Browser("ben@example.com")) as client:
-                result = await client.call_tool("get-recent-issues", {"project_slug": "backend", "limit": 2})
-            assert not result.is_error, result
-            process.send_signal(signal.SIGTERM)
-            with anyio.fail_after(STOP_TIMEOUT_S):
-                await output.read_to_end()
-                code = await process.wait()
-        finally:
-            if process.returncode is None:
-                process.kill()
+    async with make_serve("--auth", "oauth") as (process, output):
+        with anyio.fail_after(START_TIMEOUT_S):
+            claude = (await output.wait_for(r"^  (claude mcp add .*)$"))[1]
+            url = (await output.wait_for(r"serving MCP at (http://\S+/mcp) "))[1]
+        assert claude == f"claude mcp add --transport http sentry {url}"  # no key: the client signs in
+        async with signed_in(url, Browser("ben@example.com")) as client:
+            result = await client.call_tool("get-recent-issues", {"project_slug": "backend", "limit": 2})
+        assert not result.is_error, result
+        code = await stopped(process, output)
     (tmp_path / "serve.log").write_text(output.text)
     assert code == 0, output.text
     assert any("signed in: ben@example.com (Sentry user 3)" in line for line in output.lines)

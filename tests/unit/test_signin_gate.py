@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -93,3 +94,23 @@ async def test_a_write_is_audited_with_the_user_and_its_issues(
             )
     assert "audit: ana@example.com (Sentry user 2) ran update-issues on 1, 2: " in caplog.text
     assert "changed: issue:1" in caplog.text
+
+
+async def test_a_request_sentry_refuses_is_sent_again_once_with_the_renewed_token() -> None:
+    seen: list[str] = []
+
+    def sentry(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers["authorization"])
+        if request.headers["authorization"] != "Bearer renewed-token":
+            return httpx.Response(401, json={"detail": "Invalid token"})
+        return httpx.Response(200, json=[{"slug": "backend", "name": "Backend", "id": "1", "platform": "python"}])
+
+    async def renew(client: SentryClient, stale: str) -> None:
+        assert stale == "revoked-token"
+        client.settings = replace(client.settings, auth_token="renewed-token")
+
+    async with SentryErrorMonitorModule(SETTINGS, transport=httpx.MockTransport(sentry)) as module:
+        client = module.client_for("revoked-token", renew=renew)
+        output = await module.execute(ModuleInput(operation="list-projects", parameters={}), client=client)
+    assert output.ok, output.error
+    assert seen == ["Bearer revoked-token", "Bearer renewed-token"]  # once refused, once sent again

@@ -34,7 +34,7 @@ from .operations.budget import fit
 from .operations.operation import Operation, OperationContext, Progress, no_progress
 from .operations.registry import OPERATIONS
 from .sentry import SentryApi, SentryClient, models
-from .sentry.client import ResponseHook
+from .sentry.client import Renewal, ResponseHook
 from .shared.results import Result
 from .shared.text import tool_text
 
@@ -152,12 +152,14 @@ class SentryErrorMonitorModule:
     def _new_client(self, settings: Settings) -> SentryClient:
         return SentryClient(settings, transport=self._transport, on_response=self._on_response)
 
-    def client_for(self, auth_token: str, *, org: str | None = None) -> SentryClient:
+    def client_for(self, auth_token: str, *, org: str | None = None, renew: Renewal | None = None) -> SentryClient:
         """A client acting with `auth_token` (a signed-in user's) in `org` (default SENTRY_ORG) under this module's
-        settings, sharing its connection pool; only inside `async with module`."""
+        settings, sharing its connection pool, renewing its token with `renew` when Sentry refuses it; only inside
+        `async with module`."""
         if self._settings is None or self._client is None:
             raise RuntimeError("client_for needs a configured module entered with `async with`")
-        return self._client.for_user(replace(self._settings, auth_token=auth_token, org=org or self._settings.org))
+        settings = replace(self._settings, auth_token=auth_token, org=org or self._settings.org)
+        return self._client.for_user(settings, renew)
 
     def render(self, module_output: ModuleOutput) -> str:
         """The compact text a model reads for this output, within the result budget."""

@@ -134,7 +134,8 @@ def build_server(
         # Read-only mode hides the tools that change Sentry (a call to one still answers READ_ONLY).
         module = ctx.lifespan_context
         structured = calls.structured(module.structured)
-        names = [name for name, op in module.operations.items() if op.read_only or not calls.read_only()]
+        writes = not calls.read_only()  # a read-only sign-in sees no write tool either
+        names = [name for name, op in module.operations.items() if op.read_only or writes]
         return ListToolsResult(tools=[tools[structured][name] for name in names])
 
     async def call_tool(

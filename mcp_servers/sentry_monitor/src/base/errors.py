@@ -191,7 +191,7 @@ class NotAuthenticated(SentryMonitorError):
     category = ErrorCategory.AUTHENTICATION
     default_recovery = (
         "Your Sentry sign-in on this server has ended and was removed: sign in again (details.sign_in). Your MCP "
-        "client asks you to on its next request, or reconnect it; nothing was sent to Sentry."
+        "client asks you to on its next request, or reconnect it; side_effects lists anything changed before it ended."
     )
 
 

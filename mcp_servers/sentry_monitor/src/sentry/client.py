@@ -21,6 +21,7 @@ import httpx
 
 from ..base.config import Settings
 from ..base.errors import (
+    AuthFailed,
     BadUpstreamResponse,
     NetworkError,
     NotFound,
@@ -58,6 +59,9 @@ class Counted(Protocol):
 # (64 parallel calls opened 59 connections with 16 kept).
 POOL_SIZE = 32
 ResponseHook = Callable[[int], None]
+# Given a client and the token Sentry just refused (401), give `client.settings` a renewed token, or raise (a
+# signed-in user's client: `web/signin/callers.py`).
+Renewal = Callable[["SentryClient", str], Awaitable[None]]
 
 
 def _hearing(hook: ResponseHook) -> Callable[[httpx.Response], Awaitable[None]]:
@@ -99,11 +103,15 @@ class SentryClient:
         self._project_ids: dict[str, str] = {}
         self._gate = RateGate()
         self.capabilities = capabilities.for_server(settings.api_base)
+        self.renew: Renewal | None = None
 
-    def for_user(self, settings: Settings) -> SentryClient:
+    def for_user(self, settings: Settings, renew: Renewal | None = None) -> SentryClient:
         """A client acting with `settings.auth_token` over this client's connection pool (closing it leaves the
-        pool open)."""
-        return SentryClient(settings, pool=self._http)
+        pool open). `renew`: a request Sentry answers 401 renews the token once and is sent again (401 means it
+        was not applied)."""
+        client = SentryClient(settings, pool=self._http)
+        client.renew = renew
+        return client
 
     async def __aenter__(self) -> SentryClient:
         return self
@@ -132,6 +140,25 @@ class SentryClient:
         """One request to `base` + the percent-encoded `path`, counted on `counted` and retried as `retry` says
         (sent once only when `retried` is False). Raises one of the exceptions in `errors`; a failed answer is
         read as `expect` says."""
+        try:
+            return await self._send_retried(counted, method, base, path, params, body, expect, retried)
+        except AuthFailed:
+            if self.renew is None:
+                raise
+            await self.renew(self, self.settings.auth_token)
+            return await self._send_retried(counted, method, base, path, params, body, expect, retried)
+
+    async def _send_retried(
+        self,
+        counted: Counted,
+        method: str,
+        base: str,
+        path: Sequence[str],
+        params: Params | None,
+        body: Mapping[str, Any] | None,
+        expect: Expectations,
+        retried: bool,
+    ) -> ApiResponse:
         url = base + "".join(quote(segment, safe="") + "/" for segment in path)
         gate_key = endpoint(method, path)
         async for attempt in retrying(self.settings.retry_attempts if retried else 0):

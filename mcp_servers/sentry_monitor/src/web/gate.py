@@ -19,7 +19,7 @@ from mcp.server.auth.provider import AccessToken
 
 from mcp_servers.framework.contracts import ModuleOutput
 
-from ..base.errors import AuthFailed, CallerBusy, NotAuthenticated, ReadOnly, SentryUnavailable
+from ..base.errors import CallerBusy, NotAuthenticated, ReadOnly, SentryUnavailable
 from ..operations.registry import OPERATIONS
 from ..processor import SentryErrorMonitorModule
 from ..server import Run
@@ -122,13 +122,9 @@ class HttpGate:
             if token is None:  # not over HTTP, where /mcp needs a token; never the module's (empty) token
                 raise NotAuthenticated("No one is signed in for this call.", sign_in=self.callers.sign_in_url)
             client = await self.callers.client(module, token)
-            output = await run(client)
-            if output.error is not None and output.error.code == AuthFailed.code and not output.side_effects:
-                # Sentry refused the user's token (revoked, or expired early): renew it once and call again.
-                output = await run(await self.callers.renewed(module, token, client.settings.auth_token))
         except (NotAuthenticated, SentryUnavailable) as exc:
             return module.refused(tool, exc)
-        return output
+        return await run(client)
 
     def _audit(self, tool: str, arguments: Mapping[str, Any], output: ModuleOutput) -> None:
         """One line per write: who, what, on which issues, and how it ended (never a token)."""

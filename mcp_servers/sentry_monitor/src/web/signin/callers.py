@@ -40,16 +40,13 @@ class SignedInCallers:
         self._touched: dict[str, float] = {}
         self.count: Callable[[str], None] = lambda outcome: None  # the metrics' renewals (`report_to`)
 
-    def sign_in(self, token: AccessToken) -> SignIn:
-        signin = self.signins.get(token.subject or "")
-        if signin is None:
-            raise self._ended("it was signed out or revoked")
-        return signin
-
     async def client(self, module: SentryErrorMonitorModule, token: AccessToken) -> SentryClient:
-        """The caller's Sentry client, its token renewed first when it is about to expire."""
-        signin = self.sign_in(token)
-        grant = self.signins.grant(signin.id)
+        """The caller's Sentry client, its token renewed first when it is about to expire (and by the client when
+        Sentry refuses it)."""
+        loaded = self.signins.load(token.subject or "")
+        if loaded is None:
+            raise self._ended("it was signed out or revoked")
+        signin, grant = loaded
         if grant is None:
             self.signins.remove(signin.id)
             raise self._ended("its Sentry token can no longer be decrypted (SENTRY_MONITOR_SECRET_KEY changed)")
@@ -58,15 +55,15 @@ class SignedInCallers:
         self._touch(signin.id)
         return self._client_of(module, signin, grant)
 
-    async def renewed(self, module: SentryErrorMonitorModule, token: AccessToken, rejected: str) -> SentryClient:
-        """After Sentry rejected the access token `rejected` (401): a refreshed client, or NotAuthenticated."""
-        signin = self.sign_in(token)
-        return self._client_of(module, signin, await self._refresh(signin, rejected, force=True))
-
     def _client_of(self, module: SentryErrorMonitorModule, signin: SignIn, grant: SentryGrant) -> SentryClient:
         client = self._clients.pop(signin.id, None)
         if client is None:
-            client = module.client_for(grant.access_token, org=signin.org)
+
+            async def renew(refused: SentryClient, stale: str) -> None:
+                fresh = await self._refresh(signin, stale, force=True)
+                refused.settings = replace(refused.settings, auth_token=fresh.access_token)
+
+            client = module.client_for(grant.access_token, org=signin.org, renew=renew)
         elif client.settings.auth_token != grant.access_token:
             client.settings = replace(client.settings, auth_token=grant.access_token)
         self._clients[signin.id] = client
@@ -79,10 +76,8 @@ class SignedInCallers:
             current = self.signins.grant(signin.id)
             if current is None:
                 raise self._ended("it was signed out or revoked")
-            if current.access_token != stale and not current.expiring(time.time()):
-                return current  # another call renewed it while this one waited
-            if not force and not current.expiring(time.time()):
-                return current
+            if not current.expiring(time.time()) and (current.access_token != stale or not force):
+                return current  # still good, or another call renewed it while this one waited
             if signin.kind == API_TOKEN:
                 self._end(signin, "the API token was refused")
                 raise self._ended("Sentry no longer accepts the API token you signed in with")

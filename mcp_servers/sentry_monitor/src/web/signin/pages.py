@@ -29,7 +29,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from . import html
-from .provider import PENDING, READ_SCOPE, SignInProvider
+from .provider import PENDING, PENDING_TTL_S, READ_SCOPE, SignInProvider
 from .sentry_oauth import SentryGrant, SentryOAuth, SentryUser, SignInFailed
 from .signins import API_TOKEN, SENTRY_OAUTH
 from .store import hashed
@@ -87,9 +87,6 @@ class SignInPages:
         client = await self.provider.get_client(record["client_id"])
         if client is None:
             return _expired()
-        nonce = secrets.token_urlsafe(32)
-        record["nonce"] = hashed(nonce)
-        self.store.update(PENDING, request_id, record)
         page = html.consent(
             request_id=request_id,
             client_name=client.client_name or "An unnamed MCP client",
@@ -103,10 +100,8 @@ class SignInPages:
             "org:read project:read event:read (and event:write to change issues). It is kept encrypted.",
         )
         response = _html(page)
-        response.set_cookie(
-            _cookie(request_id), nonce, max_age=600, path="/signin", secure=self.policy.secure_cookies,
-            httponly=True, samesite="lax",
-        )  # fmt: skip
+        record["nonce"] = self._bind_to_browser(response, request_id)
+        self.store.update(PENDING, request_id, record)
         return response
 
     async def consent(self, request: Request) -> Response:
@@ -222,13 +217,9 @@ class SignInPages:
                 return self._failed(exc)
             return self._signed_out(user)
         request_id = secrets.token_urlsafe(32)
-        nonce = secrets.token_urlsafe(32)
-        self.store.put(PENDING, request_id, {"purpose": SIGNOUT, "approved": True, "nonce": hashed(nonce)}, ttl=600)
         response = RedirectResponse(self.sentry.authorize_url(request_id, read_only=True), 303, headers=HEADERS)
-        response.set_cookie(
-            _cookie(request_id), nonce, max_age=600, path="/signin", secure=self.policy.secure_cookies,
-            httponly=True, samesite="lax",
-        )  # fmt: skip
+        nonce = self._bind_to_browser(response, request_id)
+        self.store.put(PENDING, request_id, {"purpose": SIGNOUT, "approved": True, "nonce": nonce}, ttl=PENDING_TTL_S)
         return response
 
     async def _sign_out_with(self, request_id: str, *, code: str | None) -> Response:
@@ -254,7 +245,16 @@ class SignInPages:
 
     def _failed(self, exc: SignInFailed) -> Response:
         self.count("refused" if exc.refused else "unavailable")
-        return _failed(exc)
+        return _failure_page(exc)
+
+    def _bind_to_browser(self, response: Response, request_id: str) -> str:
+        """Set the cookie that ties `request_id` to this browser; returns what the pending record keeps of it."""
+        nonce = secrets.token_urlsafe(32)
+        response.set_cookie(
+            _cookie(request_id), nonce, max_age=PENDING_TTL_S, path="/signin", secure=self.policy.secure_cookies,
+            httponly=True, samesite="lax",
+        )  # fmt: skip
+        return hashed(nonce)
 
     # -- checks ----------------------------------------------------------------------------------
 
@@ -299,7 +299,7 @@ def _expired() -> Response:
     )
 
 
-def _failed(exc: SignInFailed) -> Response:
+def _failure_page(exc: SignInFailed) -> Response:
     next_step = "Start again from your MCP client." if exc.refused else "Try again in a minute."
     return _html(html.message("Sign-in failed", exc.message, next_step), 403 if exc.refused else 502)
 

@@ -139,14 +139,11 @@ class SignInProvider(OAuthAuthorizationServerProvider[AuthorizationCode, Refresh
         if self.store.take(REFRESH, refresh_token.token) is None:
             raise TokenError("invalid_grant", "refresh token has already been used")
         assert refresh_token.subject is not None
-        if self.signins.get(refresh_token.subject) is None:
-            raise TokenError("invalid_grant", "the sign-in has ended; sign in again")
         self.store.delete_owned(refresh_token.subject, (ACCESS,))  # the old access token ends with its refresh
         return self._issue(refresh_token.subject, refresh_token.client_id, scopes or refresh_token.scopes)
 
     def _issue(self, signin_id: str, client_id: str, scopes: list[str]) -> OAuthToken:
-        signin = self.signins.get(signin_id)
-        if signin is None:
+        if not self.signins.extend(signin_id):  # a sign-in lives as long as its newest refresh token
             raise TokenError("invalid_grant", "the sign-in has ended; sign in again")
         access, refresh = "sem_at_" + secrets.token_urlsafe(32), "sem_rt_" + secrets.token_urlsafe(32)
         now = time.time()
@@ -157,7 +154,6 @@ class SignInProvider(OAuthAuthorizationServerProvider[AuthorizationCode, Refresh
         self.store.put(
             REFRESH, hashed(refresh), {**common, "expires_at": now + REFRESH_TTL_S}, ttl=REFRESH_TTL_S, owner=signin_id
         )
-        self.signins.extend(signin_id)  # a sign-in lives as long as its newest refresh token
         client = self.store.get(CLIENT, client_id)
         if client is not None:
             self.store.put(CLIENT, client_id, client, ttl=CLIENT_TTL_S)

@@ -47,9 +47,6 @@ class SentryUser:
         """How logs and the audit name the user: the email and Sentry's user id (never a token)."""
         return f"{self.email or self.name or 'user'} (Sentry user {self.id})"
 
-    def as_dict(self) -> dict[str, str]:
-        return {"id": self.id, "name": self.name, "email": self.email}
-
 
 @dataclass(frozen=True)
 class SentryGrant:
@@ -62,14 +59,6 @@ class SentryGrant:
 
     def expiring(self, now: float, margin_s: float = 60.0) -> bool:
         return self.expires_at is not None and self.expires_at - margin_s <= now
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "access_token": self.access_token,
-            "refresh_token": self.refresh_token,
-            "expires_at": self.expires_at,
-            "scopes": list(self.scopes),
-        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SentryGrant:
@@ -131,7 +120,8 @@ class SentryOAuth:
             raise SignInFailed(
                 f"Sentry's token endpoint could not be reached: {type(exc).__name__}.", refused=False
             ) from None
-        body = _json(response)
+        answer = _json(response)
+        body: dict[str, Any] = answer if isinstance(answer, dict) else {}
         if response.status_code >= 500 or response.status_code == 429:
             raise SignInFailed(f"Sentry's token endpoint answered {response.status_code}.", refused=False)
         if response.status_code != 200 or not isinstance(body.get("access_token"), str):
@@ -166,15 +156,15 @@ class SentryOAuth:
             raise SignInFailed(f"Sentry did not accept the token ({response.status_code}).", refused=True)
         if response.status_code != 200:
             raise SignInFailed(f"Sentry answered {response.status_code} to /api/0/{path}.", refused=False)
-        return _json(response, whole=True)
+        return _json(response)
 
 
-def _json(response: httpx.Response, whole: bool = False) -> Any:
+def _json(response: httpx.Response) -> Any:
+    """The answer's JSON, None when it is not JSON."""
     try:
-        body = response.json()
+        return response.json()
     except ValueError:
-        return {} if not whole else None
-    return body if whole or isinstance(body, dict) else {}
+        return None
 
 
 def _grant(body: dict[str, Any]) -> SentryGrant:

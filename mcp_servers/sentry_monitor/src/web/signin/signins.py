@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from cryptography.fernet import InvalidToken
@@ -70,7 +70,7 @@ class SignIns:
         now = time.time()
         signin_id = "si_" + secrets.token_hex(12)
         record = {
-            "user": user.as_dict(),
+            "user": asdict(user),
             "client_id": client[0],
             "client_name": client[1],
             "read_only": read_only,
@@ -78,7 +78,7 @@ class SignIns:
             "org": org,
             "created_at": now,
             "last_used_at": now,
-            "grant": self.vault.seal(grant.as_dict()),
+            "grant": self.vault.seal(asdict(grant)),
         }
         self.store.put(SIGNIN, signin_id, record, ttl=REFRESH_TTL_S, owner=signin_id)
         return SignIn.from_record(signin_id, record)
@@ -89,26 +89,31 @@ class SignIns:
 
     def grant(self, signin_id: str) -> SentryGrant | None:
         """The sign-in's Sentry grant, None when the sign-in is gone or no key decrypts its grant."""
-        record = self.store.get(SIGNIN, signin_id)
-        opened = self.vault.open(record["grant"]) if record else None
-        return SentryGrant.from_dict(opened) if opened else None
+        loaded = self.load(signin_id)
+        return loaded[1] if loaded else None
 
-    def save_grant(self, signin_id: str, grant: SentryGrant, *, renewed: bool = False) -> bool:
-        """Store a new grant (after a refresh); `renewed` extends the sign-in's life. False when it is gone."""
+    def load(self, signin_id: str) -> tuple[SignIn, SentryGrant | None] | None:
+        """The sign-in and its grant (None when no key decrypts it) in one read; None when the sign-in is gone."""
+        record = self.store.get(SIGNIN, signin_id)
+        if record is None:
+            return None
+        opened = self.vault.open(record["grant"])
+        return SignIn.from_record(signin_id, record), SentryGrant.from_dict(opened) if opened else None
+
+    def save_grant(self, signin_id: str, grant: SentryGrant) -> bool:
+        """Store a new grant (after a refresh), keeping the sign-in's expiry; False when it is gone."""
         record = self.store.get(SIGNIN, signin_id)
         if record is None:
             return False
-        record["grant"] = self.vault.seal(grant.as_dict())
-        if renewed:
-            self.store.put(SIGNIN, signin_id, record, ttl=REFRESH_TTL_S, owner=signin_id)
-            return True
+        record["grant"] = self.vault.seal(asdict(grant))
         return self.store.update(SIGNIN, signin_id, record)
 
-    def extend(self, signin_id: str) -> None:
-        """Another 30 days (a new refresh token was issued for it)."""
+    def extend(self, signin_id: str) -> bool:
+        """Another 30 days (a new refresh token is issued for it); False when it is gone."""
         record = self.store.get(SIGNIN, signin_id)
         if record is not None:
             self.store.put(SIGNIN, signin_id, record, ttl=REFRESH_TTL_S, owner=signin_id)
+        return record is not None
 
     def touch(self, signin_id: str) -> None:
         record = self.store.get(SIGNIN, signin_id)
