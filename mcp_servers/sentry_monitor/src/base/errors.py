@@ -25,6 +25,7 @@
     |   +-- NetworkError                    NETWORK_ERROR          network         error
     |   +-- SentryUnavailable               SENTRY_UNAVAILABLE     upstream        error
     |   +-- CallerBusy                      TOO_MANY_CALLS         rate_limit      error
+    +-- SharedStateUnavailable (retryable)  SHARED_STATE_UNAVAILABLE network       error
     +-- BadUpstreamResponse                 BAD_UPSTREAM_RESPONSE  upstream        error
     +-- ResponseTooLarge                    RESPONSE_TOO_LARGE     upstream        error
 
@@ -259,6 +260,21 @@ class CallerBusy(TransientError):
     default_recovery = (
         "You have as many calls running on this server as it allows one caller (details.limit, "
         "SENTRY_MONITOR_CALLER_CONCURRENCY): wait for one to finish, then call again; nothing was sent to Sentry."
+    )
+
+
+class SharedStateUnavailable(SentryMonitorError):
+    """The team server's Redis (SENTRY_MONITOR_REDIS_URL) did not answer: this server's fault, not Sentry's.
+
+    Retryable, but not a TransientError: the Sentry request loop must not retry it (nothing was sent to Sentry).
+    """
+
+    code = "SHARED_STATE_UNAVAILABLE"
+    category = ErrorCategory.NETWORK
+    retryable = True
+    default_recovery = (
+        "This team server cannot reach the Redis its replicas share (SENTRY_MONITOR_REDIS_URL): call again in a "
+        "few seconds; if it persists, tell the server's operator. Nothing was sent to Sentry after this failed."
     )
 
 

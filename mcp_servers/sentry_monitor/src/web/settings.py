@@ -76,6 +76,15 @@ HTTP_OPTIONS: tuple[Option, ...] = (
         "$XDG_STATE_HOME/sentry-error-monitor/sign-ins.sqlite3).",
     ),
     Option(
+        "redis_url",
+        "SENTRY_MONITOR_REDIS_URL",
+        "--redis-url",
+        None,
+        "HTTP: redis://[:password@]host:port/db (rediss:// for TLS, unix:///path.sock) of the Redis or Valkey that "
+        "replicas share: sign-ins and tokens, the renewal lock, Sentry's rate limits and route forms. Unset: all in "
+        "this process (one replica; sign-ins in SENTRY_MONITOR_STATE_FILE).",
+    ),
+    Option(
         "api_keys",
         "SENTRY_MONITOR_API_KEYS",
         None,
@@ -126,6 +135,7 @@ class HttpSettings:
     secret_key: str | None = field(default=None, repr=False)
     allowed_orgs: tuple[str, ...] = ()
     state_file: str | None = None
+    redis_url: str | None = field(default=None, repr=False)  # may hold a password
     allowed_hosts: tuple[str, ...] = ()
     cors_origins: tuple[str, ...] = ()
     max_body_bytes: int = 1024 * 1024
@@ -198,6 +208,7 @@ def load_http_settings(
         secret_key=raw["secret_key"][0],
         allowed_orgs=tuple(org.lower() for org in _list(raw["allowed_orgs"][0])),
         state_file=raw["state_file"][0],
+        redis_url=_redis_url(*raw["redis_url"]),
         allowed_hosts=_list(raw["allowed_hosts"][0]),
         cors_origins=tuple(_origin(origin, raw["cors_origins"][1]) for origin in _list(raw["cors_origins"][0])),
         max_body_bytes=int(number(*raw["max_body_bytes"], low=1024, high=64 * 1024 * 1024, integer=True)),
@@ -271,6 +282,20 @@ def _public_url(value: str | None, source: str) -> str | None:
             variable=source,
         )
     return value.strip().rstrip("/")
+
+
+def _redis_url(value: str | None, source: str) -> str | None:
+    if not value or not value.strip():
+        return None
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("redis", "rediss", "unix") or not (parts.hostname or parts.path):
+        # The URL may carry a password: never shown.
+        raise InvalidConfiguration(
+            f"{source} must be a redis://host:port/db, rediss:// or unix:///path URL (its value is not shown: it may "
+            "hold a password).",
+            variable=source,
+        )
+    return value.strip()
 
 
 def _origin(value: str, source: str) -> str:
