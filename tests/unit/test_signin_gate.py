@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -34,10 +34,10 @@ ANA = SentryUser("2", "Ana Lima", "ana@example.com")
 
 
 @pytest.fixture
-def signins(tmp_path: Path) -> Iterator[SignIns]:
+async def signins(tmp_path: Path) -> AsyncIterator[SignIns]:
     store = SignInStore(tmp_path / "s.sqlite3")
     yield SignIns(store, Vault(Fernet.generate_key().decode()))
-    store.close()
+    await store.close()
 
 
 def gate_for(signins: SignIns, token_answer: httpx.Response) -> HttpGate:
@@ -65,20 +65,20 @@ async def test_a_call_without_a_sign_in_never_runs_with_the_module_token(signins
 
 async def test_a_renewal_sentry_cannot_answer_now_keeps_the_sign_in(signins: SignIns) -> None:
     expiring = SentryGrant("old-access-token", "refresh-token-1", time.time() + 5, ("event:read",))
-    signin = signins.create(ANA, ("client-1", "Claude"), False, "sentry-oauth", "acme", expiring)
+    signin = await signins.create(ANA, ("client-1", "Claude"), False, "sentry-oauth", "acme", expiring)
     as_caller(signin.id)
     async with SentryErrorMonitorModule(SETTINGS) as module:
         gate = gate_for(signins, httpx.Response(503))
         output = await gate.admit(module, "list-projects", {}, never)
     assert output.error is not None and (output.error.code, output.error.retryable) == ("SENTRY_UNAVAILABLE", True)
-    assert signins.grant(signin.id) == expiring  # not ended: the next call tries again
+    assert await signins.grant(signin.id) == expiring  # not ended: the next call tries again
 
 
 async def test_a_write_is_audited_with_the_user_and_its_issues(
     signins: SignIns, caplog: pytest.LogCaptureFixture
 ) -> None:
     grant = SentryGrant("access-token", "refresh-token", time.time() + 3600, ("event:write",))
-    signin = signins.create(ANA, ("client-1", "Claude"), False, "sentry-oauth", "acme", grant)
+    signin = await signins.create(ANA, ("client-1", "Claude"), False, "sentry-oauth", "acme", grant)
     as_caller(signin.id)
     async with SentryErrorMonitorModule(SETTINGS) as module:
         base = await module.execute(ModuleInput(operation="nope", parameters={}))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import anyio
 import httpx
 import pytest
 from cryptography.fernet import Fernet
@@ -44,33 +45,41 @@ def test_a_missing_or_bad_secret_key_is_refused_without_showing_it(keys: str | N
     assert not keys or keys not in raised.value.message
 
 
-def test_the_store_expires_takes_once_and_deletes_by_owner(tmp_path: Path) -> None:
+async def test_the_store_expires_takes_once_and_deletes_by_owner(tmp_path: Path) -> None:
     now = [1000.0]
     store = SignInStore(tmp_path / "s.sqlite3", clock=lambda: now[0])
-    store.put("code", "c1", {"v": 1}, ttl=10, owner="si_1")
-    store.put("access", "a1", {"v": 2}, ttl=100, owner="si_1")
-    store.put("access", "a2", {"v": 3}, ttl=100, owner="si_2")
-    assert store.take("code", "c1") == {"v": 1} and store.take("code", "c1") is None
-    assert store.delete_owned("si_1", ("access", "refresh")) == 1
-    assert [key for key, _ in store.all("access")] == ["a2"]
-    assert store.update("access", "a2", {"v": 4}) and store.get("access", "a2") == {"v": 4}
+    await store.put("code", "c1", {"v": 1}, ttl=10, owner="si_1")
+    await store.put("access", "a1", {"v": 2}, ttl=100, owner="si_1")
+    await store.put("access", "a2", {"v": 3}, ttl=100, owner="si_2")
+    assert await store.take("code", "c1") == {"v": 1} and await store.take("code", "c1") is None
+    assert await store.delete_owned("si_1", ("access", "refresh")) == 1
+    assert [key for key, _ in await store.all("access")] == ["a2"]
+    assert await store.update("access", "a2", {"v": 4}) and await store.get("access", "a2") == {"v": 4}
     now[0] += 101
-    assert store.get("access", "a2") is None and not store.update("access", "a2", {"v": 5})
-    assert store.purge() == 1
+    assert await store.get("access", "a2") is None and not await store.update("access", "a2", {"v": 5})
+    assert await store.purge() == 1
     assert (tmp_path / "s.sqlite3").stat().st_mode & 0o777 == 0o600
-    store.close()
+    await store.close()
 
 
-def test_sign_ins_keep_the_grant_encrypted_and_end_with_their_tokens(tmp_path: Path) -> None:
+async def test_sign_ins_keep_the_grant_encrypted_and_end_with_their_tokens(tmp_path: Path) -> None:
     store = SignInStore(tmp_path / "s.sqlite3")
     signins = SignIns(store, Vault(Fernet.generate_key().decode()))
-    signin = signins.create(ANA, ("client-1", "Claude"), False, "sentry-oauth", "sandbox", GRANT)
+    signin = await signins.create(ANA, ("client-1", "Claude"), False, "sentry-oauth", "sandbox", GRANT)
     assert "sentry-access-token-1" not in (tmp_path / "s.sqlite3").read_bytes().decode("latin-1")
-    assert signins.grant(signin.id) == GRANT
-    store.put("access", "hash-1", {}, ttl=60, owner=signin.id)
-    assert [s.id for s in signins.of_user("ANA@example.com")] == [signin.id] == [s.id for s in signins.of_user("2")]
-    assert signins.remove(signin.id) and store.get("access", "hash-1") is None and signins.grant(signin.id) is None
-    assert not signins.save_grant(signin.id, GRANT)
+    assert await signins.grant(signin.id) == GRANT
+    await store.put("access", "hash-1", {}, ttl=60, owner=signin.id)
+    assert (
+        [s.id for s in await signins.of_user("ANA@example.com")]
+        == [signin.id]
+        == [s.id for s in await signins.of_user("2")]
+    )
+    assert (
+        await signins.remove(signin.id)
+        and await store.get("access", "hash-1") is None
+        and await signins.grant(signin.id) is None
+    )
+    assert not await signins.save_grant(signin.id, GRANT)
 
 
 def oauth(handler: httpx.MockTransport) -> SentryOAuth:
@@ -157,15 +166,24 @@ def test_the_command_makes_keys_rotates_and_says_when_nobody_signed_in(tmp_path:
     Vault(key)  # a usable Fernet key
     state = tmp_path / "s.sqlite3"
     assert sign_ins_command(["list", "--state-file", str(state)], {}, io.StringIO()) == 1
-    store = SignInStore(state)
-    SignIns(store, Vault(key)).create(ANA, ("c", "Claude"), True, "api-token", "sandbox", GRANT)
-    store.close()
+
+    async def sign_in() -> None:
+        store = SignInStore(state)
+        await SignIns(store, Vault(key)).create(ANA, ("c", "Claude"), True, "api-token", "sandbox", GRANT)
+        await store.close()
+
+    anyio.run(sign_in)
     new = Fernet.generate_key().decode()
     env = {"SENTRY_MONITOR_SECRET_KEY": f"{new},{key}", "SENTRY_MONITOR_STATE_FILE": str(state)}
     out = io.StringIO()
     assert sign_ins_command(["rotate-key"], env, out) == 0
     assert "re-encrypted 1 sign-in(s)" in out.getvalue()
-    assert SignIns(SignInStore(state), Vault(new)).grant(SignIns(SignInStore(state), Vault(new)).all()[0].id) == GRANT
+
+    async def grant() -> SentryGrant | None:
+        rotated = SignIns(SignInStore(state), Vault(new))
+        return await rotated.grant((await rotated.all())[0].id)
+
+    assert anyio.run(grant) == GRANT
     listed = io.StringIO()
     assert sign_ins_command([], env, listed) == 0 and "read-only" in listed.getvalue()
     assert sign_ins_command(["rotate-key"], {"SENTRY_MONITOR_STATE_FILE": str(state)}, io.StringIO()) == 2
@@ -175,9 +193,9 @@ async def test_our_tokens_expire_an_hour_after_they_are_issued(tmp_path: Path) -
     now = [1_000_000.0]
     store = SignInStore(tmp_path / "s.sqlite3", clock=lambda: now[0])
     signins = SignIns(store, Vault(Fernet.generate_key().decode()))
-    signin = signins.create(ANA, ("client-1", "Claude"), False, "sentry-oauth", "sandbox", GRANT)
+    signin = await signins.create(ANA, ("client-1", "Claude"), False, "sentry-oauth", "sandbox", GRANT)
     provider = SignInProvider(signins, "https://m", "https://m/mcp")
-    issued = provider._issue(signin.id, "client-1", list(SCOPES))
+    issued = await provider._issue(signin.id, "client-1", list(SCOPES))
     token = await provider.load_access_token(issued.access_token)
     assert token is not None and (token.subject, token.resource) == (signin.id, "https://m/mcp")
     now[0] += ACCESS_TTL_S + 1
@@ -193,8 +211,8 @@ async def test_a_registration_nobody_signs_in_with_is_gone_after_a_day(tmp_path:
         await provider.register_client(
             OAuthClientInformationFull(client_id=client_id, redirect_uris=[AnyUrl("http://127.0.0.1:9/cb")])
         )
-    signin = signins.create(ANA, ("used", "Claude"), False, "sentry-oauth", "sandbox", GRANT)
-    provider._issue(signin.id, "used", list(SCOPES))
+    signin = await signins.create(ANA, ("used", "Claude"), False, "sentry-oauth", "sandbox", GRANT)
+    await provider._issue(signin.id, "used", list(SCOPES))
     now[0] += CLIENT_UNUSED_TTL_S + 1
     assert await provider.get_client("unused") is None
     assert await provider.get_client("used") is not None  # a year after its last tokens

@@ -5,10 +5,11 @@ stateless streamable-HTTP session manager (any process answers any request; 2025
 clients), TransportSecuritySettings (Host and Origin checks), the request body limit, and `mcp.server.auth`'s
 bearer middleware with our API-key verifier. From the outside in:
 
-    AccessLog -> [CORS] -> AuthenticationMiddleware -> AuthContextMiddleware -> routes
+    AccessLog -> StateOutage (503 when Redis is down) -> [CORS] -> AuthenticationMiddleware
+          -> AuthContextMiddleware -> routes
     /mcp: RequireAuthMiddleware (401) -> format_check (400) -> Drain.guard (503 when stopping)
           -> session manager (Host 421, Origin 403, body 413; then MCP)
-    /healthz, /readyz, /metrics: no key
+    /healthz, /readyz (503 draining or Redis unreachable), /metrics: no key
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ from ..server import build_server
 from .gate import HttpGate
 from .keys import ApiKeyVerifier
 from .metrics import CONTENT_TYPE, Metrics
-from .middleware import AccessLog, Drain, format_check
+from .middleware import AccessLog, Drain, StateOutage, format_check
+from .replicas.connection import SharedRedis
 from .settings import HttpSettings
 from .signin.setup import SignIn
 
@@ -56,8 +58,10 @@ def build_app(
     settings: HttpSettings,
     module_factory: Callable[[], SentryErrorMonitorModule],
     sign_in: SignIn | None = None,
+    shared: SharedRedis | None = None,
 ) -> TeamServer:
-    """`sign_in`: users sign in (SENTRY_MONITOR_AUTH=oauth or user-token); None: API keys (service)."""
+    """`sign_in`: users sign in (SENTRY_MONITOR_AUTH=oauth or user-token); None: API keys (service). `shared`: the
+    Redis replicas share (SENTRY_MONITOR_REDIS_URL), which /readyz then asks."""
     metrics = Metrics()
     drain = Drain()
     if sign_in is not None:
@@ -94,12 +98,15 @@ def build_app(
         # Sentry is not asked: its outage reaches callers as SENTRY_UNAVAILABLE, it must not empty the pool.
         if drain.draining:
             return JSONResponse({"status": "draining"}, status_code=503)
+        # Redis is asked: without it no replica can check a sign-in or pace Sentry's limits with the others.
+        if shared is not None and not await shared.ping():
+            return JSONResponse({"status": "redis unreachable", "redis": shared.where}, status_code=503)
         return JSONResponse({"status": "ready"})
 
     async def metrics_page(request: Request) -> Response:
         return Response(metrics.exposition(), media_type=CONTENT_TYPE)
 
-    middleware = [Middleware(AccessLog, metrics=metrics)]
+    middleware = [Middleware(AccessLog, metrics=metrics), Middleware(StateOutage)]
     if settings.cors_origins:
         middleware.append(
             Middleware(

@@ -19,7 +19,7 @@ from mcp.server.auth.provider import AccessToken
 
 from mcp_servers.framework.contracts import ModuleOutput
 
-from ..base.errors import CallerBusy, NotAuthenticated, ReadOnly, SentryUnavailable
+from ..base.errors import CallerBusy, NotAuthenticated, ReadOnly, SentryUnavailable, SharedStateUnavailable
 from ..operations.registry import OPERATIONS
 from ..processor import SentryErrorMonitorModule
 from ..server import Run
@@ -110,7 +110,7 @@ class HttpGate:
                     del self._in_flight[who]
                 self.metrics.in_flight.dec()
         if writes:
-            self._audit(tool, arguments, output)
+            await self._audit(tool, arguments, output)
         self._count(tool, output, time.perf_counter() - started)
         return output
 
@@ -122,19 +122,28 @@ class HttpGate:
             if token is None:  # not over HTTP, where /mcp needs a token; never the module's (empty) token
                 raise NotAuthenticated("No one is signed in for this call.", sign_in=self.callers.sign_in_url)
             client = await self.callers.client(module, token)
-        except (NotAuthenticated, SentryUnavailable) as exc:
+        except (NotAuthenticated, SentryUnavailable, SharedStateUnavailable) as exc:
             return module.refused(tool, exc)
         return await run(client)
 
-    def _audit(self, tool: str, arguments: Mapping[str, Any], output: ModuleOutput) -> None:
+    async def _named(self, signin_id: str) -> str:
+        """Who a sign-in is, read from the store (a call refused before it ran made no client); its id when the
+        store cannot say."""
+        assert self.callers is not None
+        try:
+            signin = await self.callers.signins.get(signin_id)
+        except SharedStateUnavailable:
+            return signin_id
+        return signin.user.label if signin is not None else signin_id
+
+    async def _audit(self, tool: str, arguments: Mapping[str, Any], output: ModuleOutput) -> None:
         """One line per write: who, what, on which issues, and how it ended (never a token)."""
         token = get_access_token()
         who = ANONYMOUS
         if token is not None:
             who = token.client_id
             if self.callers is not None and token.subject:
-                signin = self.callers.signins.get(token.subject)
-                who = signin.user.label if signin is not None else token.subject
+                who = self.callers.label(token.subject) or await self._named(token.subject)
         asked = [_shown(arguments[key]) for key in AUDITED_ARGUMENTS if arguments.get(key) not in (None, "", [])]
         changed = [effect.target for effect in output.side_effects]
         outcome = output.status.value + (f" {output.error.code}" if output.error is not None else "")

@@ -1,4 +1,5 @@
-"""ASGI middleware of the HTTP server: the access log (outermost) and the drain of a stopping process."""
+"""ASGI middleware of the HTTP server: the access log (outermost), the answer when Redis is down, and the drain of
+a stopping process."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import anyio
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..base.errors import SharedStateUnavailable
 from .gate import CURRENT, RequestInfo, caller_of
 from .metrics import Metrics
 
@@ -88,6 +90,41 @@ def format_check(app: ASGIApp) -> ASGIApp:
     return checked
 
 
+class StateOutage:
+    """503 with what happened, when the Redis replicas share did not answer before a response began (the token
+    check of a signed-in caller, a sign-in page): an MCP request gets a JSON-RPC error, the OAuth endpoints
+    OAuth's `temporarily_unavailable`; both say when to try again. Inside a tool call the same failure is the
+    tool's SHARED_STATE_UNAVAILABLE error instead."""
+
+    RETRY_AFTER_S = 5
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sent(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sent)
+        except SharedStateUnavailable as exc:
+            if started:
+                raise
+            message = f"{exc.message} Try again in a few seconds."
+            if scope["path"] == "/mcp":
+                await _json_rpc_error(send, 503, message, retry_after_s=self.RETRY_AFTER_S)
+            else:
+                body = {"error": "temporarily_unavailable", "error_description": message}
+                await _json(send, 503, body, retry_after_s=self.RETRY_AFTER_S)
+
+
 class Drain:
     """A stopping process: /readyz says 503, new MCP requests are refused, those in flight are waited for."""
 
@@ -132,8 +169,14 @@ async def _plain(send: Send, status: int, text: str) -> None:
     await send({"type": "http.response.body", "body": text.encode()})
 
 
-async def _json_rpc_error(send: Send, status: int, message: str) -> None:
-    body = json.dumps({"jsonrpc": "2.0", "id": None, "error": {"code": -32000, "message": message}}).encode()
-    headers = [(b"content-type", b"application/json"), (b"retry-after", b"1"), (b"connection", b"close")]
+async def _json_rpc_error(send: Send, status: int, message: str, retry_after_s: int = 1) -> None:
+    body = {"jsonrpc": "2.0", "id": None, "error": {"code": -32000, "message": message}}
+    await _json(send, status, body, retry_after_s, close=True)
+
+
+async def _json(send: Send, status: int, body: object, retry_after_s: int, *, close: bool = False) -> None:
+    headers = [(b"content-type", b"application/json"), (b"retry-after", str(retry_after_s).encode())]
+    if close:
+        headers.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await send({"type": "http.response.body", "body": json.dumps(body).encode()})

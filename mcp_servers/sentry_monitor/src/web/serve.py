@@ -22,6 +22,7 @@ from ..base.config import load_settings
 from ..base.errors import ConfigurationError
 from ..processor import SentryErrorMonitorModule
 from .app import MCP_PATH, TeamServer, build_app
+from .replicas.connection import SharedRedis
 from .settings import SIGN_IN_MODES, HttpSettings, load_http_settings
 from .signin.setup import build_sign_in
 
@@ -59,7 +60,8 @@ async def serve_http(flags: Mapping[str, str | None] | None = None, environ: Map
         http = load_http_settings(environ, flags)
         # With API keys a missing token stops the start; with sign-ins the users' own tokens are used, never it.
         settings = load_settings(environ, flags, service_token=http.auth == "service")
-        sign_in = build_sign_in(http, settings) if http.auth in SIGN_IN_MODES else None
+        shared = SharedRedis(http.redis_url) if http.redis_url else None
+        sign_in = build_sign_in(http, settings, shared=shared) if http.auth in SIGN_IN_MODES else None
     except ConfigurationError as exc:
         sys.stderr.write(f"sentry-error-monitor: {exc.message}\n")
         return 2
@@ -67,7 +69,13 @@ async def serve_http(flags: Mapping[str, str | None] | None = None, environ: Map
     if logging.getLogger().level == logging.INFO:
         for name in QUIET_AT_INFO:  # one line per request is the access log's; these would add three more
             logging.getLogger(name).setLevel(logging.WARNING)
-    team = build_app(http, lambda: SentryErrorMonitorModule(settings), sign_in)
+    if shared is not None:
+        answers = await shared.ping()
+        logger.info(
+            "sharing sign-ins, locks, rate limits and route forms with other replicas in Redis at %s%s",
+            shared.where, "" if answers else " (not answering yet: /readyz is 503 until it does)",
+        )  # fmt: skip
+    team = build_app(http, lambda: SentryErrorMonitorModule(settings), sign_in, shared)
     config = uvicorn.Config(
         team.app,
         host=http.host,
@@ -79,10 +87,14 @@ async def serve_http(flags: Mapping[str, str | None] | None = None, environ: Map
         server_header=False,
     )
     server = _Uvicorn(config, http)
-    async with anyio.create_task_group() as group:
-        group.start_soon(_stop_on_signal, server, team, settings.timeout + DRAIN_GRACE_S)
-        await server.serve()
-        group.cancel_scope.cancel()
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(_stop_on_signal, server, team, settings.timeout + DRAIN_GRACE_S)
+            await server.serve()
+            group.cancel_scope.cancel()
+    finally:
+        if shared is not None:
+            await shared.aclose()
     return 0
 
 

@@ -208,7 +208,7 @@ def load_http_settings(
         secret_key=raw["secret_key"][0],
         allowed_orgs=tuple(org.lower() for org in _list(raw["allowed_orgs"][0])),
         state_file=raw["state_file"][0],
-        redis_url=_redis_url(*raw["redis_url"]),
+        redis_url=redis_url_setting(*raw["redis_url"]),
         allowed_hosts=_list(raw["allowed_hosts"][0]),
         cors_origins=tuple(_origin(origin, raw["cors_origins"][1]) for origin in _list(raw["cors_origins"][0])),
         max_body_bytes=int(number(*raw["max_body_bytes"], low=1024, high=64 * 1024 * 1024, integer=True)),
@@ -284,7 +284,7 @@ def _public_url(value: str | None, source: str) -> str | None:
     return value.strip().rstrip("/")
 
 
-def _redis_url(value: str | None, source: str) -> str | None:
+def redis_url_setting(value: str | None, source: str) -> str | None:
     if not value or not value.strip():
         return None
     parts = urlsplit(value.strip())

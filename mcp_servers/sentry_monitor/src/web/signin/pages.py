@@ -80,7 +80,7 @@ class SignInPages:
 
     async def consent_page(self, request: Request) -> Response:
         request_id = request.query_params.get("request", "")
-        found = self.provider.pending(request_id)
+        found = await self.provider.pending(request_id)
         if found is None:
             return _expired()
         record, params = found
@@ -101,18 +101,18 @@ class SignInPages:
         )
         response = _html(page)
         record["nonce"] = self._bind_to_browser(response, request_id)
-        self.store.update(PENDING, request_id, record)
+        await self.store.update(PENDING, request_id, record)
         return response
 
     async def consent(self, request: Request) -> Response:
         form = await request.form()
         request_id = str(form.get("request", ""))
-        record = self._bound(request, request_id)
+        record = await self._bound(request, request_id)
         if isinstance(record, Response) or record.get("purpose") == SIGNOUT:
             return record if isinstance(record, Response) else _expired()
         params = AuthorizationParams.model_validate(record["params"])
         if form.get("action") != "approve":
-            self.store.delete(PENDING, request_id)
+            await self.store.delete(PENDING, request_id)
             self.count("denied")
             return _back(params, error="access_denied", error_description="The user denied access.")
         read_only = form.get("access") != "full" or _asks_read_only(params)
@@ -122,12 +122,12 @@ class SignInPages:
                 return _html(html.message("No token", "Give your API token to sign in."), 400)
             return await self._finish(request_id, record, params, read_only, token=token)
         record.update(approved=True, read_only=read_only)
-        self.store.update(PENDING, request_id, record)
+        await self.store.update(PENDING, request_id, record)
         return RedirectResponse(self.sentry.authorize_url(request_id, read_only), status_code=303, headers=HEADERS)
 
     async def callback(self, request: Request) -> Response:
         request_id = request.query_params.get("state", "")
-        record = self._bound(request, request_id)
+        record = await self._bound(request, request_id)
         if isinstance(record, Response):
             return record
         if not record.get("approved"):
@@ -137,7 +137,7 @@ class SignInPages:
             return await self._sign_out_with(request_id, code=code)
         params = AuthorizationParams.model_validate(record["params"])
         if not code:
-            self.store.delete(PENDING, request_id)
+            await self.store.delete(PENDING, request_id)
             self.count("denied")
             return _back(params, error="access_denied", error_description="Sentry did not approve the sign-in.")
         try:
@@ -190,15 +190,15 @@ class SignInPages:
                 ),
                 403,
             )
-        if self.store.take(PENDING, request_id) is None:
+        if await self.store.take(PENDING, request_id) is None:
             return _expired()
         client = await self.provider.get_client(record["client_id"])
         name = (client.client_name if client else None) or record["client_id"]
         kind = API_TOKEN if token is not None else SENTRY_OAUTH
-        signin = self.signins.create(user, (record["client_id"], name), read_only, kind, allowed[0], grant)
+        signin = await self.signins.create(user, (record["client_id"], name), read_only, kind, allowed[0], grant)
         logger.info("signed in: %s with %s (%s, %s)", user.label, name, "read-only" if read_only else "full", signin.id)
         self.count("signed_in")
-        response = _back(params, code=self.provider.issue_code(signin, params))
+        response = _back(params, code=await self.provider.issue_code(signin, params))
         response.delete_cookie(_cookie(request_id), path="/signin")
         return response
 
@@ -215,15 +215,17 @@ class SignInPages:
                 user = await self.sentry.whoami(token) if token else None
             except SignInFailed as exc:
                 return self._failed(exc)
-            return self._signed_out(user)
+            return await self._signed_out(user)
         request_id = secrets.token_urlsafe(32)
         response = RedirectResponse(self.sentry.authorize_url(request_id, read_only=True), 303, headers=HEADERS)
         nonce = self._bind_to_browser(response, request_id)
-        self.store.put(PENDING, request_id, {"purpose": SIGNOUT, "approved": True, "nonce": nonce}, ttl=PENDING_TTL_S)
+        await self.store.put(
+            PENDING, request_id, {"purpose": SIGNOUT, "approved": True, "nonce": nonce}, ttl=PENDING_TTL_S
+        )
         return response
 
     async def _sign_out_with(self, request_id: str, *, code: str | None) -> Response:
-        self.store.delete(PENDING, request_id)
+        await self.store.delete(PENDING, request_id)
         if not code:
             return _html(html.message("Not signed out", "Sentry did not confirm who you are; nothing changed."), 400)
         try:
@@ -231,14 +233,14 @@ class SignInPages:
             user = user or await self.sentry.whoami(grant.access_token)
         except SignInFailed as exc:
             return self._failed(exc)
-        return self._signed_out(user)
+        return await self._signed_out(user)
 
-    def _signed_out(self, user: SentryUser | None) -> Response:
+    async def _signed_out(self, user: SentryUser | None) -> Response:
         if user is None:
             return _html(html.message("Not signed out", "Sentry did not say who you are; nothing changed."), 400)
-        mine = [signin for signin in self.signins.all() if signin.user.id == user.id]
+        mine = [signin for signin in await self.signins.all() if signin.user.id == user.id]
         for signin in mine:
-            self.signins.remove(signin.id)
+            await self.signins.remove(signin.id)
         logger.info("signed out: %s, %d sign-in(s) removed", user.label, len(mine))
         self.count("signed_out")
         return _html(html.message("Signed out", f"{len(mine)} sign-in(s) of {user.email or user.name} removed."))
@@ -258,9 +260,9 @@ class SignInPages:
 
     # -- checks ----------------------------------------------------------------------------------
 
-    def _bound(self, request: Request, request_id: str) -> dict[str, Any] | Response:
+    async def _bound(self, request: Request, request_id: str) -> dict[str, Any] | Response:
         """The pending request, if this browser is the one that opened it (the cookie of the consent page)."""
-        record = self.store.get(PENDING, request_id) if request_id else None
+        record = await self.store.get(PENDING, request_id) if request_id else None
         if record is None:
             return _expired()
         cookie = request.cookies.get(_cookie(request_id), "")

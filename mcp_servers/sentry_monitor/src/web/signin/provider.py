@@ -57,13 +57,13 @@ class SignInProvider(OAuthAuthorizationServerProvider[AuthorizationCode, Refresh
     # -- clients (dynamic registration) ------------------------------------------------------------
 
     async def get_client(self, client_id: str) -> OAuthClientInformationFull | None:
-        data = self.store.get(CLIENT, client_id)
+        data = await self.store.get(CLIENT, client_id)
         return OAuthClientInformationFull.model_validate(data) if data else None
 
     async def register_client(self, client_info: OAuthClientInformationFull) -> None:
         assert client_info.client_id is not None
         data = client_info.model_dump(mode="json", exclude_none=True)
-        self.store.put(CLIENT, client_info.client_id, data, ttl=CLIENT_UNUSED_TTL_S)
+        await self.store.put(CLIENT, client_info.client_id, data, ttl=CLIENT_UNUSED_TTL_S)
 
     # -- /authorize: on to our consent page ------------------------------------------------------
 
@@ -71,7 +71,7 @@ class SignInProvider(OAuthAuthorizationServerProvider[AuthorizationCode, Refresh
         if params.resource is not None and not _same_resource(params.resource, self.resource):
             raise AuthorizeError("invalid_target", f"This server issues tokens for {self.resource} only.")
         request_id = secrets.token_urlsafe(32)
-        self.store.put(
+        await self.store.put(
             PENDING,
             request_id,
             {"client_id": client.client_id, "params": params.model_dump(mode="json")},
@@ -79,13 +79,13 @@ class SignInProvider(OAuthAuthorizationServerProvider[AuthorizationCode, Refresh
         )
         return f"{self.base_url}{CONSENT_PATH}?request={request_id}"
 
-    def pending(self, request_id: str) -> tuple[dict[str, Any], AuthorizationParams] | None:
-        record = self.store.get(PENDING, request_id)
+    async def pending(self, request_id: str) -> tuple[dict[str, Any], AuthorizationParams] | None:
+        record = await self.store.get(PENDING, request_id)
         if record is None:
             return None
         return record, AuthorizationParams.model_validate(record["params"])
 
-    def issue_code(self, signin: SignIn, params: AuthorizationParams) -> str:
+    async def issue_code(self, signin: SignIn, params: AuthorizationParams) -> str:
         """The authorization code the MCP client exchanges for our tokens (single use, 5 minutes)."""
         code = secrets.token_urlsafe(32)
         scopes = [READ_SCOPE] if signin.read_only else list(SCOPES)
@@ -100,7 +100,7 @@ class SignInProvider(OAuthAuthorizationServerProvider[AuthorizationCode, Refresh
             resource=self.resource,
             subject=signin.id,
         )
-        self.store.put(CODE, hashed(code), grant.model_dump(mode="json"), ttl=CODE_TTL_S, owner=signin.id)
+        await self.store.put(CODE, hashed(code), grant.model_dump(mode="json"), ttl=CODE_TTL_S, owner=signin.id)
         return code
 
     # -- /token ----------------------------------------------------------------------------------
@@ -108,20 +108,20 @@ class SignInProvider(OAuthAuthorizationServerProvider[AuthorizationCode, Refresh
     async def load_authorization_code(
         self, client: OAuthClientInformationFull, authorization_code: str
     ) -> AuthorizationCode | None:
-        data = self.store.get(CODE, hashed(authorization_code))
+        data = await self.store.get(CODE, hashed(authorization_code))
         code = AuthorizationCode.model_validate(data) if data else None
         return code if code is not None and code.client_id == client.client_id else None
 
     async def exchange_authorization_code(
         self, client: OAuthClientInformationFull, authorization_code: AuthorizationCode
     ) -> OAuthToken:
-        if self.store.take(CODE, authorization_code.code) is None:  # another request got it first
+        if await self.store.take(CODE, authorization_code.code) is None:  # another request got it first
             raise TokenError("invalid_grant", "authorization code has already been used")
         assert authorization_code.subject is not None
-        return self._issue(authorization_code.subject, authorization_code.client_id, authorization_code.scopes)
+        return await self._issue(authorization_code.subject, authorization_code.client_id, authorization_code.scopes)
 
     async def load_refresh_token(self, client: OAuthClientInformationFull, refresh_token: str) -> RefreshToken | None:
-        data = self.store.get(REFRESH, hashed(refresh_token))
+        data = await self.store.get(REFRESH, hashed(refresh_token))
         if data is None or data["client_id"] != client.client_id:
             return None
         return RefreshToken(
@@ -136,27 +136,27 @@ class SignInProvider(OAuthAuthorizationServerProvider[AuthorizationCode, Refresh
     async def exchange_refresh_token(
         self, client: OAuthClientInformationFull, refresh_token: RefreshToken, scopes: list[str]
     ) -> OAuthToken:
-        if self.store.take(REFRESH, refresh_token.token) is None:
+        if await self.store.take(REFRESH, refresh_token.token) is None:
             raise TokenError("invalid_grant", "refresh token has already been used")
         assert refresh_token.subject is not None
-        self.store.delete_owned(refresh_token.subject, (ACCESS,))  # the old access token ends with its refresh
-        return self._issue(refresh_token.subject, refresh_token.client_id, scopes or refresh_token.scopes)
+        await self.store.delete_owned(refresh_token.subject, (ACCESS,))  # the old access token ends with its refresh
+        return await self._issue(refresh_token.subject, refresh_token.client_id, scopes or refresh_token.scopes)
 
-    def _issue(self, signin_id: str, client_id: str, scopes: list[str]) -> OAuthToken:
-        if not self.signins.extend(signin_id):  # a sign-in lives as long as its newest refresh token
+    async def _issue(self, signin_id: str, client_id: str, scopes: list[str]) -> OAuthToken:
+        if not await self.signins.extend(signin_id):  # a sign-in lives as long as its newest refresh token
             raise TokenError("invalid_grant", "the sign-in has ended; sign in again")
         access, refresh = "sem_at_" + secrets.token_urlsafe(32), "sem_rt_" + secrets.token_urlsafe(32)
         now = time.time()
         common = {"client_id": client_id, "scopes": scopes, "resource": self.resource, "signin": signin_id}
-        self.store.put(
+        await self.store.put(
             ACCESS, hashed(access), {**common, "expires_at": now + ACCESS_TTL_S}, ttl=ACCESS_TTL_S, owner=signin_id
         )
-        self.store.put(
+        await self.store.put(
             REFRESH, hashed(refresh), {**common, "expires_at": now + REFRESH_TTL_S}, ttl=REFRESH_TTL_S, owner=signin_id
         )
-        client = self.store.get(CLIENT, client_id)
+        client = await self.store.get(CLIENT, client_id)
         if client is not None:
-            self.store.put(CLIENT, client_id, client, ttl=CLIENT_TTL_S)
+            await self.store.put(CLIENT, client_id, client, ttl=CLIENT_TTL_S)
         return OAuthToken(
             access_token=access,
             token_type="Bearer",
@@ -168,7 +168,7 @@ class SignInProvider(OAuthAuthorizationServerProvider[AuthorizationCode, Refresh
     # -- every MCP request -----------------------------------------------------------------------
 
     async def load_access_token(self, token: str) -> AccessToken | None:
-        data = self.store.get(ACCESS, hashed(token))
+        data = await self.store.get(ACCESS, hashed(token))
         if data is None:
             return None
         return AccessToken(
@@ -183,7 +183,7 @@ class SignInProvider(OAuthAuthorizationServerProvider[AuthorizationCode, Refresh
     async def revoke_token(self, token: AccessToken | RefreshToken) -> None:
         """Sign-out: revoking either token ends the whole sign-in (its Sentry grant and all its tokens)."""
         if token.subject is not None:
-            self.signins.remove(token.subject)
+            await self.signins.remove(token.subject)
 
 
 def _same_resource(given: str, ours: str) -> bool:

@@ -15,15 +15,18 @@ from pydantic import AnyHttpUrl
 from starlette.routing import Route
 
 from ...base.config import Settings
-from ...base.errors import InvalidConfiguration
+from ...base.errors import InvalidConfiguration, SharedStateUnavailable
 from ..metrics import Metrics
+from ..replicas.connection import SharedRedis
+from ..replicas.lock import RedisLocks
+from ..replicas.records import RedisRecords
 from ..settings import HttpSettings
 from .callers import SignedInCallers
 from .pages import SignInPages, SignInPolicy
 from .provider import SCOPES, SignInProvider
 from .sentry_oauth import SentryOAuth
 from .signins import SignIns
-from .store import SignInStore, default_path
+from .store import Records, SignInStore, default_path
 from .vault import Vault
 
 CALLBACK_PATH = "/signin/callback"
@@ -39,7 +42,7 @@ class SignIn:
     resource: str
     resource_metadata_url: AnyHttpUrl
     sentry: SentryOAuth
-    store: SignInStore
+    store: Records
     pages: SignInPages
 
     def report_to(self, metrics: Metrics) -> None:
@@ -50,18 +53,28 @@ class SignIn:
     async def sweep(self, every_s: float = SWEEP_EVERY_S) -> None:
         """Delete expired tokens, codes, sign-ins and abandoned sign-in attempts, now and every `every_s`."""
         while True:
-            swept = self.store.purge()
-            if swept:
-                logger.debug("swept %d expired sign-in record(s)", swept)
+            try:
+                swept = await self.store.purge()
+            except SharedStateUnavailable as exc:  # Redis is down: /readyz says so; sweep at the next turn
+                logger.warning("could not sweep expired sign-ins: %s", exc.message)
+            else:
+                if swept:
+                    logger.debug("swept %d expired sign-in record(s)", swept)
             await anyio.sleep(every_s)
 
     async def aclose(self) -> None:
         await self.sentry.aclose()
-        self.store.close()
+        await self.store.close()
 
 
-def build_sign_in(http: HttpSettings, settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> SignIn:
-    """Raises InvalidConfiguration (a bad secret key, no organization to allow)."""
+def build_sign_in(
+    http: HttpSettings,
+    settings: Settings,
+    transport: httpx.AsyncBaseTransport | None = None,
+    shared: SharedRedis | None = None,
+) -> SignIn:
+    """`shared`: the Redis replicas share (sign-ins and the renewal lock there); None: the SQLite state file and a
+    lock of this process. Raises InvalidConfiguration (a bad secret key, no organization to allow)."""
     assert http.public_url is not None
     parts = urlsplit(http.public_url)
     base = f"{parts.scheme}://{parts.netloc}"
@@ -71,7 +84,7 @@ def build_sign_in(http: HttpSettings, settings: Settings, transport: httpx.Async
             "Sign-ins need the organizations whose members may sign in: set SENTRY_MONITOR_ALLOWED_ORGS or SENTRY_ORG.",
             variable="SENTRY_MONITOR_ALLOWED_ORGS",
         )
-    store = SignInStore(http.state_file or default_path())
+    store: Records = RedisRecords(shared) if shared else SignInStore(http.state_file or default_path())
     signins = SignIns(store, Vault(http.secret_key))
     sentry = SentryOAuth(
         settings, http.oauth_client_id or "", http.oauth_client_secret or "", base + CALLBACK_PATH, transport
@@ -106,7 +119,7 @@ def build_sign_in(http: HttpSettings, settings: Settings, transport: httpx.Async
     return SignIn(
         routes=routes,
         verifier=ProviderTokenVerifier(provider),
-        callers=SignedInCallers(signins, sentry, http.public_url),
+        callers=SignedInCallers(signins, sentry, http.public_url, RedisLocks(shared) if shared else None),
         resource=http.public_url,
         resource_metadata_url=build_resource_metadata_url(resource),
         sentry=sentry,

@@ -15,7 +15,7 @@ from typing import Any
 from cryptography.fernet import InvalidToken
 
 from .sentry_oauth import SentryGrant, SentryUser
-from .store import SignInStore
+from .store import Records
 from .vault import Vault
 
 SIGNIN = "signin"
@@ -46,7 +46,7 @@ class SignIn:
 
 
 class SignIns:
-    def __init__(self, store: SignInStore, vault: Vault | None) -> None:
+    def __init__(self, store: Records, vault: Vault | None) -> None:
         """`vault` None: a reader that lists and removes sign-ins and never needs their grants (the command)."""
         self.store = store
         self._vault = vault
@@ -57,7 +57,7 @@ class SignIns:
             raise RuntimeError("this SignIns has no vault: it cannot read or write grants")
         return self._vault
 
-    def create(
+    async def create(
         self,
         user: SentryUser,
         client: tuple[str, str],
@@ -80,68 +80,68 @@ class SignIns:
             "last_used_at": now,
             "grant": self.vault.seal(asdict(grant)),
         }
-        self.store.put(SIGNIN, signin_id, record, ttl=REFRESH_TTL_S, owner=signin_id)
+        await self.store.put(SIGNIN, signin_id, record, ttl=REFRESH_TTL_S, owner=signin_id)
         return SignIn.from_record(signin_id, record)
 
-    def get(self, signin_id: str) -> SignIn | None:
-        record = self.store.get(SIGNIN, signin_id)
+    async def get(self, signin_id: str) -> SignIn | None:
+        record = await self.store.get(SIGNIN, signin_id)
         return SignIn.from_record(signin_id, record) if record else None
 
-    def grant(self, signin_id: str) -> SentryGrant | None:
+    async def grant(self, signin_id: str) -> SentryGrant | None:
         """The sign-in's Sentry grant, None when the sign-in is gone or no key decrypts its grant."""
-        loaded = self.load(signin_id)
+        loaded = await self.load(signin_id)
         return loaded[1] if loaded else None
 
-    def load(self, signin_id: str) -> tuple[SignIn, SentryGrant | None] | None:
+    async def load(self, signin_id: str) -> tuple[SignIn, SentryGrant | None] | None:
         """The sign-in and its grant (None when no key decrypts it) in one read; None when the sign-in is gone."""
-        record = self.store.get(SIGNIN, signin_id)
+        record = await self.store.get(SIGNIN, signin_id)
         if record is None:
             return None
         opened = self.vault.open(record["grant"])
         return SignIn.from_record(signin_id, record), SentryGrant.from_dict(opened) if opened else None
 
-    def save_grant(self, signin_id: str, grant: SentryGrant) -> bool:
+    async def save_grant(self, signin_id: str, grant: SentryGrant) -> bool:
         """Store a new grant (after a refresh), keeping the sign-in's expiry; False when it is gone."""
-        record = self.store.get(SIGNIN, signin_id)
+        record = await self.store.get(SIGNIN, signin_id)
         if record is None:
             return False
         record["grant"] = self.vault.seal(asdict(grant))
-        return self.store.update(SIGNIN, signin_id, record)
+        return await self.store.update(SIGNIN, signin_id, record)
 
-    def extend(self, signin_id: str) -> bool:
+    async def extend(self, signin_id: str) -> bool:
         """Another 30 days (a new refresh token is issued for it); False when it is gone."""
-        record = self.store.get(SIGNIN, signin_id)
+        record = await self.store.get(SIGNIN, signin_id)
         if record is not None:
-            self.store.put(SIGNIN, signin_id, record, ttl=REFRESH_TTL_S, owner=signin_id)
+            await self.store.put(SIGNIN, signin_id, record, ttl=REFRESH_TTL_S, owner=signin_id)
         return record is not None
 
-    def touch(self, signin_id: str) -> None:
-        record = self.store.get(SIGNIN, signin_id)
+    async def touch(self, signin_id: str) -> None:
+        record = await self.store.get(SIGNIN, signin_id)
         if record is not None:
             record["last_used_at"] = time.time()
-            self.store.update(SIGNIN, signin_id, record)
+            await self.store.update(SIGNIN, signin_id, record)
 
-    def remove(self, signin_id: str) -> bool:
+    async def remove(self, signin_id: str) -> bool:
         """End a sign-in: its grant and every token and code of it."""
-        self.store.delete_owned(signin_id, OWNED)
-        return self.store.delete(SIGNIN, signin_id)
+        await self.store.delete_owned(signin_id, OWNED)
+        return await self.store.delete(SIGNIN, signin_id)
 
-    def all(self) -> list[SignIn]:
-        return [SignIn.from_record(key, data) for key, data in self.store.all(SIGNIN)]
+    async def all(self) -> list[SignIn]:
+        return [SignIn.from_record(key, data) for key, data in await self.store.all(SIGNIN)]
 
-    def of_user(self, who: str) -> list[SignIn]:
+    async def of_user(self, who: str) -> list[SignIn]:
         """The sign-ins of a user named by Sentry user id or email (case-insensitive), or the one of a sign-in id."""
         lowered = who.strip().lower()
-        return [s for s in self.all() if lowered in (s.id, s.user.id, s.user.email.lower())]
+        return [s for s in await self.all() if lowered in (s.id, s.user.id, s.user.email.lower())]
 
-    def rotate_keys(self) -> tuple[int, int]:
+    async def rotate_keys(self) -> tuple[int, int]:
         """Re-encrypt every grant with the first key; returns (re-encrypted, unreadable)."""
         done = failed = 0
-        for key, record in self.store.all(SIGNIN):
+        for key, record in await self.store.all(SIGNIN):
             try:
                 record["grant"] = self.vault.rotate(record["grant"])
             except InvalidToken:
                 failed += 1
                 continue
-            done += self.store.update(SIGNIN, key, record)
+            done += await self.store.update(SIGNIN, key, record)
         return done, failed

@@ -1,5 +1,5 @@
 """Where the team server keeps sign-ins: an SQLite file, so sign-ins outlive a restart and the `sign-ins` command sees
-them.
+them; or Redis, shared by replicas (`replicas/records.py`, when SENTRY_MONITOR_REDIS_URL is set). Both are `Records`.
 
 Records are JSON values by (kind, key) with an expiry and an owner (the sign-in they belong to, so that signing out
 deletes everything of it at once). Nothing secret is kept in the clear: our tokens and codes are stored under their
@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -44,6 +44,31 @@ def default_path(environ: dict[str, str] | None = None) -> Path:
     return base / "sentry-error-monitor" / "sign-ins.sqlite3"
 
 
+class Records(Protocol):
+    """Records with expiry by (kind, key), each maybe owned by a sign-in. Methods of the Redis store raise
+    SharedStateUnavailable when Redis does not answer."""
+
+    async def put(
+        self, kind: str, key: str, value: dict[str, Any], *, ttl: float | None = None, owner: str | None = None
+    ) -> None: ...
+
+    async def update(self, kind: str, key: str, value: dict[str, Any]) -> bool: ...
+
+    async def get(self, kind: str, key: str) -> dict[str, Any] | None: ...
+
+    async def take(self, kind: str, key: str) -> dict[str, Any] | None: ...
+
+    async def delete(self, kind: str, key: str) -> bool: ...
+
+    async def delete_owned(self, owner: str, kinds: tuple[str, ...]) -> int: ...
+
+    async def all(self, kind: str) -> list[tuple[str, dict[str, Any]]]: ...
+
+    async def purge(self) -> int: ...
+
+    async def close(self) -> None: ...
+
+
 class SignInStore:
     """Records with expiry in one SQLite file (`":memory:"` for a store of this process only)."""
 
@@ -60,11 +85,11 @@ class SignInStore:
                 self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(SCHEMA)
 
-    def close(self) -> None:
+    async def close(self) -> None:
         with self._lock:
             self._db.close()
 
-    def put(
+    async def put(
         self, kind: str, key: str, value: dict[str, Any], *, ttl: float | None = None, owner: str | None = None
     ) -> None:
         expires = self._clock() + ttl if ttl is not None else None
@@ -74,7 +99,7 @@ class SignInStore:
                 (kind, key, owner, json.dumps(value), expires),
             )
 
-    def update(self, kind: str, key: str, value: dict[str, Any]) -> bool:
+    async def update(self, kind: str, key: str, value: dict[str, Any]) -> bool:
         """Replace a live record's value, keeping its expiry and owner; False when there is none."""
         with self._lock:
             return (
@@ -86,7 +111,7 @@ class SignInStore:
                 > 0
             )
 
-    def get(self, kind: str, key: str) -> dict[str, Any] | None:
+    async def get(self, kind: str, key: str) -> dict[str, Any] | None:
         with self._lock:
             row = self._db.execute(
                 "SELECT value FROM records WHERE kind = ? AND key = ? AND (expires_at IS NULL OR expires_at > ?)",
@@ -94,7 +119,7 @@ class SignInStore:
             ).fetchone()
         return json.loads(row[0]) if row else None
 
-    def take(self, kind: str, key: str) -> dict[str, Any] | None:
+    async def take(self, kind: str, key: str) -> dict[str, Any] | None:
         """Get and delete in one step: of two callers taking the same record, one gets it (single-use codes)."""
         with self._lock:
             row = self._db.execute(
@@ -104,18 +129,18 @@ class SignInStore:
             return None
         return dict(json.loads(row[0]))
 
-    def delete(self, kind: str, key: str) -> bool:
+    async def delete(self, kind: str, key: str) -> bool:
         with self._lock:
             return self._db.execute("DELETE FROM records WHERE kind = ? AND key = ?", (kind, key)).rowcount > 0
 
-    def delete_owned(self, owner: str, kinds: tuple[str, ...]) -> int:
+    async def delete_owned(self, owner: str, kinds: tuple[str, ...]) -> int:
         """Delete the records of `kinds` that belong to `owner`; returns how many."""
         marks = ",".join("?" * len(kinds))
         with self._lock:
             cursor = self._db.execute(f"DELETE FROM records WHERE owner = ? AND kind IN ({marks})", (owner, *kinds))
             return cursor.rowcount
 
-    def all(self, kind: str) -> list[tuple[str, dict[str, Any]]]:
+    async def all(self, kind: str) -> list[tuple[str, dict[str, Any]]]:
         """Every live record of `kind`, as (key, value), oldest first."""
         with self._lock:
             rows = self._db.execute(
@@ -125,7 +150,7 @@ class SignInStore:
             ).fetchall()
         return [(key, json.loads(value)) for key, value in rows]
 
-    def purge(self) -> int:
+    async def purge(self) -> int:
         """Delete expired records; returns how many."""
         with self._lock:
             return self._db.execute(
