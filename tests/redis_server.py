@@ -28,8 +28,10 @@ def free_port() -> int:
 
 
 class RedisServer:
-    def __init__(self, folder: Path, port: int | None = None) -> None:
+    def __init__(self, folder: Path, port: int | None = None, persist: bool = False) -> None:
+        """`persist`: save to disk when stopped and load it when started again (as a production Redis would)."""
         self.folder = folder
+        self.persist = persist
         self.port = port or free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process: subprocess.Popen[bytes] | None = None
@@ -39,8 +41,8 @@ class RedisServer:
         assert binary is not None
         log = open(self.folder / "redis.log", "ab")  # noqa: SIM115 - handed to the process
         self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.folder), "--protected-mode", "yes"],
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "3600 1" if self.persist else "",
+             "--appendonly", "no", "--dir", str(self.folder), "--protected-mode", "yes"],
             stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         log.close()
@@ -71,15 +73,15 @@ class RedisServer:
 def need_redis_server() -> None:
     if shutil.which("redis-server") is None:
         reason = "redis-server is not installed (apt-get install redis-server; .ci/run installs it)"
-        if os.environ.get("CI"):
+        if os.environ.get("CI", "").lower() == "true":
             pytest.fail(reason)
         pytest.skip(reason)
 
 
 @contextmanager
-def running_redis(folder: Path) -> Iterator[RedisServer]:
+def running_redis(folder: Path, persist: bool = False) -> Iterator[RedisServer]:
     need_redis_server()
-    server = RedisServer(folder).start()
+    server = RedisServer(folder, persist=persist).start()
     try:
         yield server
     finally:

@@ -6,6 +6,7 @@ import os
 import re
 import secrets
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -101,9 +102,9 @@ def _wait_for_url(process: subprocess.Popen[bytes], log: Path) -> str:
     raise AssertionError(f"the server did not listen within {START_TIMEOUT_S:g} s: {log.read_text()}")
 
 
-async def fetch(method: str, url: str, **options: Any) -> httpx.Response:
-    """One plain HTTP request (health, metrics, or a hand-made MCP request)."""
-    async with httpx.AsyncClient(timeout=30) as http:
+async def fetch(method: str, url: str, verify: ssl.SSLContext | None = None, **options: Any) -> httpx.Response:
+    """One plain HTTP request (health, metrics, or a hand-made MCP request); `verify`: a test certificate's trust."""
+    async with httpx.AsyncClient(timeout=30, verify=verify or True) as http:
         return await http.request(method, url, **options)
 
 
@@ -123,11 +124,12 @@ async def mcp_client(
     mode: str = "legacy",
     transport: httpx2.AsyncBaseTransport | None = None,
     headers: dict[str, str] | None = None,
+    verify: ssl.SSLContext | None = None,
 ) -> AsyncIterator[Client]:
     """The SDK's client over streamable HTTP; mode "legacy" speaks 2025-11-25, "2026-07-28" the stateless one."""
     sent = {**({"Authorization": f"Bearer {key}"} if key else {}), **(headers or {})}
     async with (
-        httpx2.AsyncClient(headers=sent, transport=transport, timeout=60) as http,
+        httpx2.AsyncClient(headers=sent, transport=transport, timeout=60, verify=verify or True) as http,
         Client(streamable_http_client(url, http_client=http), mode=mode) as client,
     ):
         yield client

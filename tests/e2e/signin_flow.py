@@ -11,12 +11,14 @@ import base64
 import hashlib
 import secrets
 import socket
+import ssl
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import anyio
 import httpx
 import httpx2
 from cryptography.fernet import Fernet
@@ -110,11 +112,18 @@ class MemoryStorage:
 class Browser:
     """The user's browser: `user` is who is signed in to Sentry, `access` what they pick on our consent page."""
 
-    def __init__(self, user: str | None = "ana", access: str = "full", token: str | None = None) -> None:
+    def __init__(
+        self,
+        user: str | None = "ana",
+        access: str = "full",
+        token: str | None = None,
+        verify: ssl.SSLContext | None = None,
+    ) -> None:
+        """`verify`: the TLS trust of a server behind a proxy with a test certificate."""
         self.user = user
         self.access = access
         self.token = token  # user-token mode: the API token pasted on our page
-        self.http = httpx.AsyncClient(timeout=30)  # keeps cookies, as a browser does
+        self.http = httpx.AsyncClient(timeout=30, verify=verify or True)  # keeps cookies, as a browser does
         self.pages: list[httpx.Response] = []
         self.landed: str | None = None
 
@@ -175,14 +184,18 @@ def client_metadata(name: str = "Test Agent") -> OAuthClientMetadata:
 
 @asynccontextmanager
 async def signed_in(
-    server: HttpServer | str, browser: Browser, mode: str = "legacy", storage: MemoryStorage | None = None
+    server: HttpServer | str,
+    browser: Browser,
+    mode: str = "legacy",
+    storage: MemoryStorage | None = None,
+    verify: ssl.SSLContext | None = None,
 ) -> AsyncIterator[Client]:
     """The SDK's streamable-HTTP client with its OAuth client provider, signing in through `browser` to `server`
     (a server of the tests, or an MCP URL)."""
     url = server if isinstance(server, str) else server.url
     auth = OAuthClientProvider(url, client_metadata(), storage or MemoryStorage(), browser.open, browser.code)
     async with (
-        httpx2.AsyncClient(auth=auth, timeout=60) as http,
+        httpx2.AsyncClient(auth=auth, timeout=60, verify=verify or True) as http,
         Client(streamable_http_client(url, http_client=http), mode=mode) as client,
     ):
         yield client
@@ -219,3 +232,27 @@ def authorize_url(server: HttpServer, client_id: str, challenge: str, redirect: 
 async def token_request(server: HttpServer, client: dict[str, Any], **form: str) -> httpx.Response:
     credentials = {"client_id": client["client_id"], "client_secret": client["client_secret"]}
     return await fetch("POST", f"{server.base}/token", data={**credentials, **form})
+
+
+async def calls_near_a_renewal(
+    url: str, sandbox: SandboxServer, calls: int = 8, verify: ssl.SSLContext | None = None
+) -> tuple[list[Any], int]:
+    """`calls` parallel calls of a user whose Sentry token is about to expire: their results, and how many times
+    the local Sentry renewed it meanwhile."""
+    lifetime = sandbox.oauth_token_lifetime
+    sandbox.oauth_token_lifetime = 61.0  # within the server's 60 s margin a second later: renewed before use
+    try:
+        async with signed_in(url, Browser("chloe@example.com", verify=verify), verify=verify) as client:
+            await anyio.sleep(1.2)
+            before = sandbox.oauth_stats.refreshes
+            results: list[Any] = []
+
+            async def one() -> None:
+                results.append(await client.call_tool("get-recent-issues", {"project_slug": "worker", "limit": 1}))
+
+            async with anyio.create_task_group() as group:
+                for _ in range(calls):
+                    group.start_soon(one)
+            return results, sandbox.oauth_stats.refreshes - before
+    finally:
+        sandbox.oauth_token_lifetime = lifetime

@@ -1,4 +1,5 @@
-"""A real redis-server per test module (tests/redis_server.py), emptied before each test."""
+"""A real redis-server per test module (tests/redis_server.py, saving to disk when stopped, as in production),
+emptied before each test."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from tests.redis_server import RedisServer, running_redis
 @pytest.fixture(scope="module")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     folder: Path = tmp_path_factory.mktemp("redis")
-    with running_redis(folder) as server:
+    with running_redis(folder, persist=True) as server:
         yield server
 
 

@@ -1,0 +1,141 @@
+"""Two team-server replicas sharing one real Redis behind a real nginx (docs/deploy.md's configuration, with TLS):
+a client signed in once is served by both in turn, on both protocol versions; a renewal of the user's Sentry token
+happens once for calls spread over both; Redis stopped and started again mid-run; a replica killed mid-run."""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+
+from mcp_servers.sentry_sandbox import SandboxServer
+from tests.e2e.http_process import fetch, mcp_client
+from tests.e2e.signin_flow import Browser, MemoryStorage, calls_near_a_renewal, sandbox_app, signed_in
+from tests.redis_server import RedisServer
+from tests.replicas.cluster import Cluster, cluster
+
+pytestmark = pytest.mark.anyio
+SIGN_IN_PATHS = ("/register", "/authorize", "/signin/consent", "/signin/callback", "/token")
+RECENT = {"project_slug": "backend", "limit": 1}
+
+
+@pytest.fixture(scope="module")
+def signed_in_cluster(
+    sandbox: SandboxServer, redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Cluster]:
+    with cluster(
+        (sandbox.url, sandbox.org_slug),
+        redis_server,
+        tmp_path_factory.mktemp("cluster"),
+        oauth_app=sandbox_app(sandbox),
+    ) as running:
+        yield running
+
+
+@pytest.fixture
+def both(signed_in_cluster: Cluster, redis: RedisServer) -> Cluster:
+    """The cluster, its Redis up and emptied (no sign-in of an earlier test left)."""
+    return signed_in_cluster
+
+
+@pytest.mark.parametrize("mode", ["legacy", "2026-07-28"])
+async def test_a_client_signed_in_once_is_served_by_both_replicas_in_turn(both: Cluster, mode: str) -> None:
+    browser = Browser("ana", verify=both.tls)
+    before = both.served()
+    async with signed_in(both.url, browser, mode=mode, verify=both.tls) as client:
+        results = [await client.call_tool("get-recent-issues", RECENT) for _ in range(10)]
+    assert [result.is_error for result in results] == [False] * 10
+    served = [after - earlier for after, earlier in zip(both.served(), before, strict=True)]
+    # nginx's round robin: every other request goes to the other replica, the grant made on one used by the other
+    assert min(served) >= 5 and abs(served[0] - served[1]) <= 2, served
+    signing_in = [[path for path in SIGN_IN_PATHS if f" {path} " in replica.log_text()] for replica in both.replicas]
+    assert all(signing_in) and set(signing_in[0]) | set(signing_in[1]) == set(SIGN_IN_PATHS), signing_in
+
+
+async def test_the_sentry_token_is_renewed_once_for_calls_spread_over_both_replicas(
+    both: Cluster, sandbox: SandboxServer
+) -> None:
+    served = both.served()
+    results, refreshes = await calls_near_a_renewal(both.url, sandbox, verify=both.tls)
+    assert [result.is_error for result in results] == [False] * 8
+    assert min(after - earlier for after, earlier in zip(both.served(), served, strict=True)) >= 3
+    # Sentry rotates the refresh token: a second renewal, on either replica, would have lost the grant.
+    assert refreshes == 1
+    renewed = sum(r.log_text().count("renewed the Sentry token of chloe@example.com") for r in both.replicas)
+    assert renewed == 1
+
+
+async def test_redis_stopped_and_started_again_mid_run(both: Cluster) -> None:
+    storage = MemoryStorage()
+    browser = Browser("ana", verify=both.tls)
+    async with signed_in(both.url, browser, storage=storage, verify=both.tls) as client:
+        assert not (await client.call_tool("get-recent-issues", RECENT)).is_error
+        assert storage.tokens is not None
+        both.redis.stop()
+        try:
+            for replica in both.replicas:
+                ready = await fetch("GET", f"{replica.base}/readyz")
+                assert (ready.status_code, ready.json()["status"]) == (503, "redis unreachable")
+            started = time.monotonic()
+            answer = await fetch(
+                "POST",
+                both.url,
+                json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+                headers={
+                    "Authorization": f"Bearer {storage.tokens.access_token}",
+                    "Accept": "application/json, text/event-stream",
+                    "MCP-Protocol-Version": "2025-11-25",
+                },
+                verify=both.tls,
+            )
+            assert time.monotonic() - started < 6  # an answer, not a hang
+            assert (answer.status_code, answer.headers["retry-after"]) == (503, "5")
+            assert "shared state (Redis) did not answer" in answer.json()["error"]["message"]
+            assert both.redis.url not in answer.text
+        finally:
+            both.redis.start()
+        for replica in both.replicas:
+            assert (await fetch("GET", f"{replica.base}/readyz")).status_code == 200
+        # the same sign-in, kept by Redis across its restart, on both replicas again
+        again = [await client.call_tool("get-recent-issues", RECENT) for _ in range(4)]
+    assert [result.is_error for result in again] == [False] * 4
+    assert not any("Traceback" in replica.log_text() for replica in both.replicas)
+
+
+async def test_a_replica_killed_mid_run_costs_only_its_calls_in_flight(
+    clean_sandbox: SandboxServer, redis: RedisServer, tmp_path: Path
+) -> None:
+    clean_sandbox.add_fault("slow", r"/organizations/[^/]+/issues/$", delay=0.2)  # calls are in flight when killed
+    sentry = (clean_sandbox.url, clean_sandbox.org_slug)
+    with cluster(sentry, redis, tmp_path / "cluster", SENTRY_AUTH_TOKEN=clean_sandbox.token) as pair:
+        outcomes: list[str] = []
+        killed_at: list[int] = []
+
+        async def worker(client: Any) -> None:
+            while len(outcomes) < 48:
+                try:
+                    result = await client.call_tool("get-recent-issues", RECENT)
+                    outcomes.append("error" if result.is_error else "ok")
+                except Exception as exc:  # the transport's failure: the call was on the killed replica
+                    outcomes.append(f"lost: {type(exc).__name__}")
+                if len(outcomes) >= 12 and not killed_at:
+                    killed_at.append(len(outcomes))
+                    pair.replicas[0].signal(signal.SIGKILL)
+
+        async with (
+            mcp_client(pair.url, pair.key, mode="2026-07-28", verify=pair.tls) as client,
+            anyio.create_task_group() as group,
+        ):
+            for _ in range(4):
+                group.start_soon(worker, client)
+        served_after = pair.served()[1]
+    lost = [outcome for outcome in outcomes if outcome != "ok"]
+    # at most the 4 calls in flight on the killed replica (nginx sends no request to it once its connection fails)
+    assert len(lost) <= 4 and "error" not in lost, outcomes
+    assert outcomes[killed_at[0] + 4 :] == ["ok"] * (len(outcomes) - killed_at[0] - 4), outcomes
+    assert served_after >= 48 - killed_at[0] - 4
