@@ -34,7 +34,8 @@ CLIENT_INFO = {"name": "bench", "version": "1"}
 class HttpSession:
     """One client of the HTTP server, with its own connection pool; `await open()`, then `aclose()`."""
 
-    def __init__(self, url: str, key: str, protocol: str) -> None:
+    def __init__(self, url: str, key: str, protocol: str, verify: str | bool = True) -> None:
+        """`verify`: a CA file for a server behind a proxy with a test certificate."""
         self.url = url
         self.protocol = protocol
         self.http = httpx.AsyncClient(
@@ -44,6 +45,7 @@ class HttpSession:
                 "Content-Type": "application/json",
             },
             timeout=120,
+            verify=verify,
         )
         self._next_id = 0
 

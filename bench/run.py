@@ -26,7 +26,7 @@ from importlib import metadata
 from pathlib import Path
 from types import ModuleType
 
-from .figures import Figure, cold_start, context, http_load, issue_e2e, memory, overhead, parallel, scale
+from .figures import Figure, cold_start, context, http_load, issue_e2e, memory, overhead, parallel, replicas, scale
 from .harness import Bench
 from .report import merge, render
 from .sandbox import REPO, LocalSentry
@@ -41,8 +41,9 @@ FIGURES: dict[str, ModuleType] = {
     "context": context,
     "memory": memory,
     "http": http_load,
+    "replicas": replicas,
 }
-OURS_ALONE = {"http"}
+OURS_ALONE = {"http", "replicas"}
 """Figures that measure our server alone: run by themselves, they need no npm install of the official one."""
 RESULTS_MD = REPO / "bench" / "results.md"
 RESULTS_JSON = REPO / "bench" / "results.json"
