@@ -213,6 +213,13 @@ class DictForms(FormsMemory):
 
 async def test_a_form_and_kind_learned_by_one_process_are_used_by_another_through_the_memory() -> None:
     forms = DictForms()
+    await check_forms_are_shared(forms, forms)
+    assert not await Capabilities("https://other.example.com/api/0/", forms).recall_kind()
+
+
+async def check_forms_are_shared(first_memory: FormsMemory, second_memory: FormsMemory) -> None:
+    """A form and kind learned with `first_memory` are used, without asking, by a `Capabilities` with the second
+    (two processes' views of one shared memory)."""
     asked: list[str] = []
 
     async def missing() -> ApiResponse:
@@ -223,15 +230,14 @@ async def test_a_form_and_kind_learned_by_one_process_are_used_by_another_throug
         asked.append("older")
         return ApiResponse(200, ISSUE, httpx.Headers())
 
-    first = Capabilities("https://sentry.example.com/api/0/", forms)
+    first = Capabilities("https://sentry.example.com/api/0/", first_memory)
     assert (await first.call(ISSUE_LOOKUP, missing, older))[1] is Form.OLDER
     first.identified(ServerKind("GlitchTip", "4.2"))
     await first.remember_kind()
-    second = Capabilities("https://sentry.example.com/api/0/", forms)
+    second = Capabilities("https://sentry.example.com/api/0/", second_memory)
     asked.clear()
     assert (await second.call(ISSUE_LOOKUP, missing, older))[1] is Form.OLDER and asked == ["older"]
     assert await second.recall_kind() and second.kind == ServerKind("GlitchTip", "4.2")
-    assert not await Capabilities("https://other.example.com/api/0/", forms).recall_kind()
 
 
 async def test_a_memory_out_of_reach_leaves_the_form_learned_here() -> None:
