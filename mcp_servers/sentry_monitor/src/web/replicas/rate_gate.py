@@ -10,7 +10,9 @@ requests with that token to that endpoint. Per token fingerprint and endpoint, R
 
 Taking a turn is one Lua script, atomic in Redis and timed by Redis's own clock (`TIME`), so replicas' clocks
 do not matter: it answers -1 (no limit known: go), 0 (go; the send is recorded) or the milliseconds to wait.
-A replica's waiters for one endpoint ask Redis one at a time, in the order they came.
+A replica's waiters for one endpoint ask Redis one at a time, in the order they came. Keeping what an answer
+says is another script: the limit, a hold, and, in the first window after a replica learns a limit, the sends
+the answer says this window has used (sent before any limit was known, so not recorded) as sends of now.
 
 Unlimited endpoints must cost no Redis call, yet a limit learned by replica A must pace replica B before B
 has heard it itself. So each replica keeps, per token and endpoint, whether Redis knew a limit and when it
@@ -59,6 +61,22 @@ end
 local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
 return math.max(1, tonumber(oldest[2]) + window - now)
 """
+# KEYS: limit, sent, hold. ARGV: requests, window ms, TTL s, sends used, hold ms, a prefix naming the sends.
+KEEP = """
+redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. ARGV[2], 'EX', ARGV[3])
+local window, used, hold = tonumber(ARGV[2]), tonumber(ARGV[4]), tonumber(ARGV[5])
+if used > 0 then
+  local clock = redis.call('TIME')
+  local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
+  for send = redis.call('ZCARD', KEYS[2]) + 1, used do
+    redis.call('ZADD', KEYS[2], now, ARGV[6] .. send)
+  end
+  redis.call('PEXPIRE', KEYS[2], window)
+end
+if hold > 0 then redis.call('SET', KEYS[3], '1', 'PX', hold) end
+return 0
+"""
 
 
 class RedisRateGate(RateGate):
@@ -67,6 +85,7 @@ class RedisRateGate(RateGate):
     def __init__(self, shared: SharedRedis, *, recheck_s: float = RECHECK_S) -> None:
         self._redis = shared
         self._turn = shared.client.register_script(TURN)
+        self._keep_script = shared.client.register_script(KEEP)
         self._recheck_s = recheck_s
         self._known: dict[tuple[str, str], tuple[bool, float]] = {}  # limited?, as of (anyio time)
         self._written: dict[tuple[str, str], tuple[int, float, float]] = {}  # requests, window s, when written
@@ -94,25 +113,28 @@ class RedisRateGate(RateGate):
 
     async def heard(self, scope: str, endpoint: str, headers: RateHeaders) -> None:
         written = self._written.get((scope, endpoint))
-        await self._keep(scope, endpoint, headers.limit, written[1] if written else HEADER_WINDOW_S)
-        hold_ms = math.ceil(headers.hold_s() * 1000)
-        if hold_ms > 0:
-            with reaching():
-                await self._redis.client.set(self._keys(scope, endpoint)[2], b"1", px=hold_ms)
+        window_s = written[1] if written else HEADER_WINDOW_S
+        await self._keep(scope, endpoint, headers.limit, window_s, headers.used(), math.ceil(headers.hold_s() * 1000))
 
-    async def _keep(self, scope: str, endpoint: str, requests: int, window_s: float) -> None:
-        """Write the limit to Redis, unless this replica wrote the same one less than REWRITE_AFTER_S ago."""
+    async def _keep(
+        self, scope: str, endpoint: str, requests: int, window_s: float, used: int = 0, hold_ms: int = 0
+    ) -> None:
+        """Keep a limit in Redis, a hold, and the sends already `used` in the first window after this replica
+        learned the limit. Otherwise a limit this replica wrote less than REWRITE_AFTER_S ago is not written again."""
         key = scope, endpoint
         self._known[key] = True, anyio.current_time()
         written = self._written.get(key)
         now = time.monotonic()
-        if written is not None and written[:2] == (requests, window_s) and now - written[2] < REWRITE_AFTER_S:
+        fresh = written is not None and written[:2] == (requests, window_s) and now - written[2] < REWRITE_AFTER_S
+        learning = written is None or now - written[2] < window_s
+        if fresh and hold_ms == 0 and not (learning and used > 0):
             return
-        self._written[key] = requests, window_s, now  # before the write: answers arriving together write once
+        if not fresh:
+            self._written[key] = requests, window_s, now  # before the write: answers arriving together write once
+        arguments = [requests, math.ceil(window_s * 1000), LIMIT_TTL_S, used if learning else 0, hold_ms]
         try:
             with reaching():
-                value = f"{requests} {math.ceil(window_s * 1000)}"
-                await self._redis.client.set(self._keys(scope, endpoint)[0], value, ex=LIMIT_TTL_S)
+                await self._keep_script(keys=self._keys(scope, endpoint), args=[*arguments, secrets.token_hex(8)])
         except BaseException:
             self._written.pop(key, None)
             raise
