@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from starlette.datastructures import MutableHeaders, QueryParams
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .api_base import NOT_FOUND, SandboxState
@@ -86,9 +87,16 @@ def _timing_headers(spec: FaultSpec) -> dict[str, str]:
     return headers
 
 
+def _too_frequent(limit: int, window: float) -> dict[str, str]:
+    """Sentry's 429 body."""
+    return {
+        "detail": f"You are attempting to use this endpoint too frequently. Limit is {limit} requests in {window:g} "
+        "seconds"
+    }
+
+
 async def _rate_limit(x: Exchange) -> None:
     limit, window = throttle_window(x.spec.rate) if x.spec.rate else (DEFAULT_RATE_LIMIT, 1.0)
-    detail = f"You are attempting to use this endpoint too frequently. Limit is {limit} requests in {window:g} seconds"
     headers = {
         "X-Sentry-Rate-Limit-Limit": str(limit),
         "X-Sentry-Rate-Limit-Remaining": "0",
@@ -96,8 +104,32 @@ async def _rate_limit(x: Exchange) -> None:
         "X-Sentry-Rate-Limit-ConcurrentRemaining": str(CONCURRENT_LIMIT - 1),
         **_timing_headers(x.spec),
     }
-    body = x.spec.body if x.spec.body is not None else {"detail": detail}
+    body = x.spec.body if x.spec.body is not None else _too_frequent(limit, window)
     await x.respond(JSONResponse(body, status_code=x.spec.status or 429, headers=headers))
+
+
+def _route_pattern(scope: Scope) -> str:
+    """The pattern of the route a request goes to (`/api/0/organizations/{org}/issues/{issue_id}/`), else its path."""
+    for route in getattr(scope.get("app"), "routes", ()):
+        if route.matches(scope)[0] is Match.FULL:
+            return str(route.path)
+    return str(scope["path"])
+
+
+async def _sentry_rate_limit(x: Exchange) -> None:
+    token = dict(x.scope.get("headers", [])).get(b"authorization", b"").decode("latin-1")
+    window = x.state.faults.rate_window(x.spec, (token, x.scope["method"], _route_pattern(x.scope)))
+    headers = {
+        "X-Sentry-Rate-Limit-Limit": str(window.limit),
+        "X-Sentry-Rate-Limit-Remaining": str(window.remaining),
+        "X-Sentry-Rate-Limit-Reset": str(window.reset),
+    }
+    if window.over:
+        await x.respond(JSONResponse(_too_frequent(window.limit, 1), status_code=429, headers=headers))
+        return
+    status, raw_headers, body = await x.call_route()
+    MutableHeaders(raw=raw_headers).update(headers)
+    await x.send_raw(status, raw_headers, body)
 
 
 def _error_body(status: int) -> Any:
@@ -226,4 +258,5 @@ ANSWERS: dict[str, Callable[[Exchange], Awaitable[None]]] = {
     "huge": _huge,
     "link_loop": _link_loop,
     "throttle": _rate_limit,
+    "sentry_rate_limit": _sentry_rate_limit,
 }

@@ -31,8 +31,10 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
     "huge": ("size", "body"),
     "link_loop": (),
     "throttle": ("rate",),
+    "sentry_rate_limit": ("rate",),
 }
-REQUIRED_FIELDS = {"slow": ("delay",), "throttle": ("rate",)}
+REQUIRED_FIELDS = {"slow": ("delay",), "throttle": ("rate",), "sentry_rate_limit": ("rate",)}
+NEVER_SPENT = ("throttle", "sentry_rate_limit")  # kinds that refuse `times`
 COMMON_FIELDS = ("kind", "path", "query", "method", "times")
 HUGE_WITH_LENGTH = "content-length"
 THROTTLE_WINDOW_SECONDS = 1.0
@@ -76,7 +78,7 @@ def parse_fault(fields: Mapping[str, Any]) -> FaultSpec:
     for name in given:
         if name not in FaultSpec.__dataclass_fields__:
             raise FaultError(f"unknown fault field {name!r}; fields: {', '.join(FaultSpec.__dataclass_fields__)}")
-        if name not in allowed or (kind == "throttle" and name == "times"):
+        if name not in allowed or (kind in NEVER_SPENT and name == "times"):
             takes = ", ".join(KIND_FIELDS[kind]) or "no other field"
             raise FaultError(f"field {name!r} does not apply to kind {kind!r} (it takes {takes})")
     for name in REQUIRED_FIELDS.get(kind, ()):
@@ -118,6 +120,8 @@ def _check_types(kind: str, given: dict[str, Any]) -> None:
     number("retry_after", 0)
     number("reset_in", 0)
     number("delay", 0)
+    if kind == "sentry_rate_limit":
+        whole("rate", 1)  # Sentry's limits are whole requests a window
     number("rate", 0, strict=True)
     body = given.get("body")
     if body is None:
@@ -138,6 +142,17 @@ def throttle_window(rate: float) -> tuple[int, float]:
     return capacity, capacity * THROTTLE_WINDOW_SECONDS / rate
 
 
+@dataclass(frozen=True)
+class RateWindow:
+    """Where a request stands in a `sentry_rate_limit` window: the limit, what remains after it, the unix second
+    the window resets, and whether it is over the limit."""
+
+    limit: int
+    remaining: int
+    reset: int
+    over: bool
+
+
 @dataclass
 class _LiveFault:
     spec: FaultSpec
@@ -145,6 +160,8 @@ class _LiveFault:
     query_pattern: re.Pattern[str]
     hits: int = 0
     admitted: deque[float] = field(default_factory=deque)
+    second: int = 0  # the unix second of the current `sentry_rate_limit` window, and its count per caller
+    used: dict[tuple[str, ...], int] = field(default_factory=dict)
 
     def matches(self, method: str, path: str, query: str) -> bool:
         spent = self.spec.times is not None and self.hits >= self.spec.times
@@ -167,10 +184,14 @@ class _LiveFault:
 
 
 class FaultPlan:
-    """The faults to inject, checked in the order added; thread-safe. `clock` times throttle windows."""
+    """The faults to inject, checked in the order added; thread-safe. `clock` times throttle windows,
+    `wall_clock` (unix seconds) the fixed windows of `sentry_rate_limit`."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, wall_clock: Callable[[], float] = time.time
+    ) -> None:
         self._clock = clock
+        self._wall_clock = wall_clock
         self._lock = threading.Lock()
         self._faults: list[_LiveFault] = []
 
@@ -195,7 +216,8 @@ class FaultPlan:
 
         A `throttle` with a free slot takes the slot and lets the search go on (a later fault may
         still apply); a full one answers, as a copy of its spec whose `retry_after` (rounded up to
-        0.1 s) and `reset_in` say when a slot frees.
+        0.1 s) and `reset_in` say when a slot frees. A `sentry_rate_limit` answers every request it
+        matches; its answer asks `rate_window` whether the request is over the limit (and counts it then).
         """
         now = self._clock()
         with self._lock:
@@ -208,6 +230,25 @@ class FaultPlan:
                         continue
                     fault.hits += 1
                     return replace(fault.spec, retry_after=max(0.1, math.ceil(wait * 10) / 10), reset_in=wait)
-                fault.hits += 1
+                if fault.spec.kind != "sentry_rate_limit":
+                    fault.hits += 1
                 return fault.spec
         return None
+
+    def rate_window(self, spec: FaultSpec, caller: tuple[str, ...]) -> RateWindow:
+        """Count a request of `caller` (its token, method and route pattern) in the current fixed window of the
+        `sentry_rate_limit` fault `spec` (one second, ending on a whole unix second, as Sentry's); a request over
+        the limit counts as a hit."""
+        now = self._wall_clock()
+        second, limit = math.floor(now), int(spec.rate or 1)
+        with self._lock:
+            fault = next((fault for fault in self._faults if fault.spec is spec), None)
+            if fault is None:  # cleared since it was picked: the request goes through
+                return RateWindow(limit, limit, second + 1, over=False)
+            if fault.second != second:
+                fault.second = second
+                fault.used.clear()
+            used = fault.used[caller] = fault.used.get(caller, 0) + 1
+            over = used > limit
+            fault.hits += over
+            return RateWindow(limit, max(0, limit - used), second + 1, over)

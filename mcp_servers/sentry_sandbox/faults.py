@@ -24,6 +24,11 @@ requests never get a fault; API requests get theirs before the token is checked.
   route; the others get the `rate_limit` answer with `Retry-After` (seconds until a slot frees, rounded
   up to 0.1) and `X-Sentry-Rate-Limit-Reset`. It is never spent (`times` is refused) and its `hits`
   count the limited requests only.
+- `sentry_rate_limit`: Sentry's RatelimitMiddleware: a fixed window of one second (ending on a whole unix
+  second) per token, method and route pattern lets `rate` (whole) requests through to the real route, whose
+  answer gets `X-Sentry-Rate-Limit-Limit`, `-Remaining` and `-Reset`; the others get 429 with Sentry's body
+  ("Limit is <rate> requests in 1 seconds") and the same headers, without `Retry-After`. Later faults do not
+  apply to the requests it matches. It is never spent (`times` is refused) and its `hits` count the 429s only.
 """
 
 from __future__ import annotations

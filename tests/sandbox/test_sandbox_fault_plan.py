@@ -17,7 +17,7 @@ import pytest
 
 from mcp_servers.sentry_sandbox import SandboxServer
 from mcp_servers.sentry_sandbox.fault_answers import json_list_chunks
-from mcp_servers.sentry_sandbox.fault_plan import FaultPlan, parse_fault, throttle_window
+from mcp_servers.sentry_sandbox.fault_plan import FaultPlan, RateWindow, parse_fault, throttle_window
 from mcp_servers.sentry_sandbox.faults import _HIDE_DELIBERATE_ABORTS
 
 ISSUES = "organizations/sandbox/issues/"
@@ -116,6 +116,9 @@ def test_http_controls_add_list_and_clear_faults(api: httpx.Client, sandbox: San
         ({"kind": "slow"}, "kind 'slow' needs 'delay'"),
         ({"kind": "throttle", "rate": 5, "times": 1}, "field 'times' does not apply to kind 'throttle'"),
         ({"kind": "throttle", "rate": 0}, "'rate' must be a number > 0"),
+        ({"kind": "sentry_rate_limit"}, "kind 'sentry_rate_limit' needs 'rate'"),
+        ({"kind": "sentry_rate_limit", "rate": 2.5}, "'rate' must be a whole number >= 1"),
+        ({"kind": "sentry_rate_limit", "rate": 5, "times": 1}, "field 'times' does not apply"),
         ({"kind": "slow", "delay": "1"}, "'delay' must be a number >= 0"),
         ({"kind": "error", "times": 0}, "'times' must be a whole number >= 1"),
         ({"kind": "error", "times": True}, "'times' must be a whole number >= 1"),
@@ -181,6 +184,23 @@ def test_throttle_frees_a_slot_when_retry_after_has_passed() -> None:
     now[0] += 0.75
     assert plan.pick("GET", "/api/0/") is None
     assert plan.hits()[0]["hits"] == 1
+
+
+def test_sentry_rate_limit_windows_are_fixed_seconds_per_caller() -> None:
+    now = [100.6]
+    plan = FaultPlan(wall_clock=lambda: now[0])
+    plan.add(parse_fault({"kind": "sentry_rate_limit", "rate": 2}))
+    spec = plan.pick("GET", "/api/0/organizations/sandbox/issues/1/")
+    assert spec is not None and spec.kind == "sentry_rate_limit"
+    me, other = ("me", "GET", "/issues/{id}/"), ("me", "PUT", "/issues/{id}/")
+    windows = [plan.rate_window(spec, me) for _ in range(3)] + [plan.rate_window(spec, other)]
+    expected = [(1, 101, False), (0, 101, False), (0, 101, True), (1, 101, False)]
+    assert [(window.remaining, window.reset, window.over) for window in windows] == expected
+    now[0] = 101.0  # a new window, not 1 s after the first request
+    assert plan.rate_window(spec, me) == RateWindow(2, 1, 102, over=False)
+    assert plan.hits()[0]["hits"] == 1  # the 429s only
+    plan.clear()
+    assert not plan.rate_window(spec, me).over
 
 
 def test_throttle_window_of_fractional_rates() -> None:

@@ -191,6 +191,27 @@ def test_throttle_lets_rate_per_second_through(api: httpx.Client, sandbox: Sandb
     assert sandbox.fault_hits()[0]["hits"] == 1
 
 
+def test_sentry_rate_limit_behaves_like_sentrys_middleware(api: httpx.Client, sandbox: SandboxServer) -> None:
+    """A fixed one-second window per token, method and route pattern; headers on every answer, success too."""
+    sandbox.add_fault("sentry_rate_limit", "/issues/", rate=3)
+    wait_for(lambda: time.time() % 1 < 0.3)  # the early part of a window: the requests below share it
+    answers = [api.get(ISSUE) for _ in range(3)] + [api.get(f"{ISSUES}BACKEND-2/")]  # another id, the same route
+    other_route, other_method = api.get(ISSUES), api.put(ISSUE, json={"status": "unresolved"})
+    other_token = api.get(ISSUE, headers={"Authorization": f"Bearer {sandbox.token_for(None)}"})
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 429]
+    assert answers[0].json()["shortId"] == "BACKEND-1"  # the real answer, passed through
+    assert [answer.headers["X-Sentry-Rate-Limit-Remaining"] for answer in answers] == ["2", "1", "0", "0"]
+    limited = answers[3]
+    assert limited.json() == {"detail": TOO_FREQUENT.format(3)} and "Retry-After" not in limited.headers
+    assert limited.headers["X-Sentry-Rate-Limit-Limit"] == "3"
+    assert int(limited.headers["X-Sentry-Rate-Limit-Reset"]) == int(time.time()) + 1
+    for fresh in (other_route, other_method, other_token):
+        assert (fresh.status_code, fresh.headers["X-Sentry-Rate-Limit-Remaining"]) == (200, "2")
+    assert sandbox.fault_hits()[0]["hits"] == 1
+    wait_for(lambda: time.time() >= int(limited.headers["X-Sentry-Rate-Limit-Reset"]))
+    assert api.get(ISSUE).headers["X-Sentry-Rate-Limit-Remaining"] == "2"  # a new window
+
+
 def test_slow_with_a_throttle_before_it_still_applies(api: httpx.Client, sandbox: SandboxServer) -> None:
     sandbox.add_fault("throttle", rate=100)
     sandbox.add_fault("slow", delay=0.2)

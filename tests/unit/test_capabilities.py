@@ -8,9 +8,22 @@ import pytest
 from tenacity.wait import wait_none
 
 from mcp_servers.framework.contracts import ModuleInput, ModuleOutput
-from mcp_servers.sentry_monitor.src.base.errors import InvalidParameter, SentryUnavailable, UnsupportedByServer
-from mcp_servers.sentry_monitor.src.sentry import retry
-from mcp_servers.sentry_monitor.src.sentry.capabilities import ISSUE_LOOKUP, ISSUE_SORT, Capabilities, means_missing
+from mcp_servers.sentry_monitor.src.base.errors import (
+    InvalidParameter,
+    SentryUnavailable,
+    SharedStateUnavailable,
+    UnsupportedByServer,
+)
+from mcp_servers.sentry_monitor.src.sentry import ApiResponse, retry
+from mcp_servers.sentry_monitor.src.sentry.capabilities import (
+    ISSUE_LOOKUP,
+    ISSUE_SORT,
+    Capabilities,
+    Form,
+    FormsMemory,
+    means_missing,
+)
+from mcp_servers.sentry_monitor.src.sentry.kinds import ServerKind
 from mcp_servers.sentry_monitor.src.shared.results import records
 from tests.fakes import ScriptedSentry
 
@@ -178,3 +191,62 @@ async def test_a_web_page_in_front_of_sentry_is_a_bad_answer_naming_sentry_url()
     output = await run(sentry, "get-issue-details", issue_id="42")
     assert output.error is not None and output.error.code == "BAD_UPSTREAM_RESPONSE"
     assert "SENTRY_URL" in output.error.recovery_suggestion and LEGACY_ISSUE not in " ".join(sentry.paths())
+
+
+class DictForms(FormsMemory):
+    """A memory shared by two `Capabilities` standing for two processes; `down` makes it unreachable."""
+
+    def __init__(self) -> None:
+        self.kept: dict[tuple[str, str], str] = {}
+        self.down = False
+
+    async def recall(self, server: str, field: str) -> str | None:
+        if self.down:
+            raise SharedStateUnavailable("down")
+        return self.kept.get((server, field))
+
+    async def remember(self, server: str, field: str, value: str) -> None:
+        if self.down:
+            raise SharedStateUnavailable("down")
+        self.kept[server, field] = value
+
+
+async def test_a_form_and_kind_learned_by_one_process_are_used_by_another_through_the_memory() -> None:
+    forms = DictForms()
+    await check_forms_are_shared(forms, forms)
+    assert not await Capabilities("https://other.example.com/api/0/", forms).recall_kind()
+
+
+async def check_forms_are_shared(first_memory: FormsMemory, second_memory: FormsMemory) -> None:
+    """A form and kind learned with `first_memory` are used, without asking, by a `Capabilities` with the second
+    (two processes' views of one shared memory)."""
+    asked: list[str] = []
+
+    async def missing() -> ApiResponse:
+        asked.append("current")
+        raise UnsupportedByServer("no", status_code=405)
+
+    async def older() -> ApiResponse:
+        asked.append("older")
+        return ApiResponse(200, ISSUE, httpx.Headers())
+
+    first = Capabilities("https://sentry.example.com/api/0/", first_memory)
+    assert (await first.call(ISSUE_LOOKUP, missing, older))[1] is Form.OLDER
+    first.identified(ServerKind("GlitchTip", "4.2"))
+    await first.remember_kind()
+    second = Capabilities("https://sentry.example.com/api/0/", second_memory)
+    asked.clear()
+    assert (await second.call(ISSUE_LOOKUP, missing, older))[1] is Form.OLDER and asked == ["older"]
+    assert await second.recall_kind() and second.kind == ServerKind("GlitchTip", "4.2")
+
+
+async def test_a_memory_out_of_reach_leaves_the_form_learned_here() -> None:
+    forms = DictForms()
+    forms.down = True
+    capabilities = Capabilities("https://sentry.example.com/api/0/", forms)
+
+    async def current() -> ApiResponse:
+        return ApiResponse(200, ISSUE, httpx.Headers())
+
+    assert (await capabilities.call(ISSUE_LOOKUP, current, current))[1] is Form.CURRENT
+    assert capabilities.offers_current(ISSUE_LOOKUP) and not await capabilities.recall_kind()

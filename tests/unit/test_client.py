@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
 
 import httpx
 import pytest
 from tenacity.wait import wait_none
 
 from mcp_servers.framework.contracts import ModuleInput, ModuleOutput
-from mcp_servers.sentry_monitor.src.sentry import retry
+from mcp_servers.sentry_monitor.src.sentry import SentryClient, retry
 from mcp_servers.sentry_monitor.src.shared.results import records
 from tests.fakes import TOKEN, ScriptedSentry
 
@@ -250,3 +251,27 @@ async def test_a_missing_project_checks_whether_the_organization_exists() -> Non
     org_probe_fails.on("GET", "/organizations/acme/", httpx.Response(401, json={"detail": "x"}))
     output = await recent(org_probe_fails)
     assert output.error is not None and output.error.code == "PROJECT_NOT_FOUND"
+
+
+async def test_a_limit_heard_on_a_success_paces_the_token_over_every_client_of_the_pool() -> None:
+    """A `for_user` client shares its parent's gate: the same token waits its turn, another token does not."""
+    limited = httpx.Response(200, json=ISSUE, headers={"X-Sentry-Rate-Limit-Limit": "1"})
+    sentry = ScriptedSentry().on("GET", "/issues/42/", limited)
+    module = sentry.module()
+    assert module.settings is not None
+    settings = module.settings
+    calls = _Calls()
+    path = ["organizations", "acme", "issues", "42"]
+    async with SentryClient(settings, transport=sentry.transport) as client:
+        await client.send(calls, "GET", settings.api_base, path)  # the answer tells the limit: 1 a second
+        started = time.monotonic()
+        await client.for_user(replace(settings, auth_token="sntryu_other")).send(calls, "GET", settings.api_base, path)
+        assert time.monotonic() - started < 0.5
+        await client.for_user(settings).send(calls, "GET", settings.api_base, path)
+        assert time.monotonic() - started >= 0.9
+    assert calls.api_calls == 3
+
+
+@dataclass
+class _Calls:
+    api_calls: int = 0

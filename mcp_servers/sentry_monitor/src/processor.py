@@ -34,7 +34,9 @@ from .operations.budget import fit
 from .operations.operation import Operation, OperationContext, Progress, no_progress
 from .operations.registry import OPERATIONS
 from .sentry import SentryApi, SentryClient, models
+from .sentry.capabilities import FormsMemory
 from .sentry.client import Renewal, ResponseHook
+from .sentry.rate_gate import RateGate
 from .shared.results import Result
 from .shared.text import tool_text
 
@@ -66,11 +68,19 @@ class SentryErrorMonitorModule:
                 self._settings_error = exc
         self._transport = transport
         self._on_response: ResponseHook | None = None
+        self._gate: RateGate | None = None
+        self._forms: FormsMemory | None = None
         self._client: SentryClient | None = None
 
     def on_response(self, hook: ResponseHook) -> None:
         """Hear the status of every answer Sentry gives from now on (the HTTP server's metrics)."""
         self._on_response = hook
+
+    def share(self, *, gate: RateGate | None = None, forms: FormsMemory | None = None) -> None:
+        """Pace requests with `gate` and keep the route forms learned in `forms` in the clients made from now on
+        (call it before `async with`): the team server's replicas pass ones they share through Redis. None keeps
+        the default (a gate of each client's own; forms kept in this process only)."""
+        self._gate, self._forms = gate, forms
 
     @property
     def settings(self) -> Settings | None:
@@ -150,7 +160,9 @@ class SentryErrorMonitorModule:
         return output
 
     def _new_client(self, settings: Settings) -> SentryClient:
-        return SentryClient(settings, transport=self._transport, on_response=self._on_response)
+        return SentryClient(
+            settings, transport=self._transport, on_response=self._on_response, gate=self._gate, forms=self._forms
+        )
 
     def client_for(self, auth_token: str, *, org: str | None = None, renew: Renewal | None = None) -> SentryClient:
         """A client acting with `auth_token` (a signed-in user's) in `org` (default SENTRY_ORG) under this module's

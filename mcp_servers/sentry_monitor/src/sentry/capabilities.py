@@ -18,10 +18,18 @@ retried by the client and answered as they are. A form is remembered for the pro
 base URL), once it has succeeded (the older one only after it answered), so a known server costs no extra
 request. When neither form is offered the answer is UNSUPPORTED_BY_SERVER naming the capability. A server
 identified as GlitchTip (`kinds`) starts with its known forms, so it never sees the failed requests.
+
+With a `FormsMemory` (the team server's replicas share one through Redis), a form or kind learned is also
+written there, and one this process does not know is read from there once, before its first use: a server
+one replica has learned costs the others no extra request either. A memory out of reach is logged and
+passed over: the form is then learned here as without one.
 """
 
 from __future__ import annotations
 
+import json
+import logging
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -29,13 +37,15 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from ..base.errors import SentryMonitorError, UnsupportedByServer
+from ..base.errors import SentryMonitorError, SharedStateUnavailable, UnsupportedByServer
 from .kinds import ServerKind
 
 if TYPE_CHECKING:
     from .responses import ApiResponse
 
+logger = logging.getLogger("sentry_monitor")
 MISSING_ROUTE_STATUSES = (405, 410)
+KIND_FIELD = "server kind"  # the memory's field for the kind, beside one per capability name
 HTML_MISSING_STATUSES = (404, 500)
 
 
@@ -98,10 +108,27 @@ class NoOlderForm:
     recovery: str
 
 
-class Capabilities:
-    """What one server offers: the form chosen per capability, and which current routes ever answered JSON."""
+class FormsMemory(ABC):
+    """Where what is learned of a server outlives this process: per server (its API base URL), a value per field
+    (a capability's name: its form; KIND_FIELD: the kind). Raises SharedStateUnavailable when out of reach."""
 
-    def __init__(self) -> None:
+    @abstractmethod
+    async def recall(self, server: str, field: str) -> str | None:
+        """The value kept for `field` of `server`; None when none is."""
+
+    @abstractmethod
+    async def remember(self, server: str, field: str, value: str) -> None:
+        """Keep `value` for `field` of `server`."""
+
+
+class Capabilities:
+    """What one server offers: the form chosen per capability, and which current routes ever answered JSON.
+    `memory`, when given, shares them with other processes (see the module docstring)."""
+
+    def __init__(self, server: str = "", memory: FormsMemory | None = None) -> None:
+        self.server = server
+        self.memory = memory
+        self._recalled: set[str] = set()  # the fields already read from `memory`
         self._chosen: dict[str, Form] = {}
         self._answered_json: set[str] = set()
         self.answered_json_anywhere = False  # any route of this server has answered JSON
@@ -114,6 +141,43 @@ class Capabilities:
         if kind.glitchtip:
             for capability in GLITCHTIP_OLDER:
                 self._chosen[capability.name] = Form.OLDER
+
+    async def recall_kind(self) -> bool:
+        """Take the kind `memory` keeps for this server, if any (once per process); whether it did."""
+        value = await self._recall(KIND_FIELD)
+        if value is None:
+            return False
+        name, version = json.loads(value)
+        self.identified(ServerKind(str(name), None if version is None else str(version)))
+        return True
+
+    async def remember_kind(self) -> None:
+        """Write the kind identified here to `memory`."""
+        if self.kind is not None:
+            await self._remember(KIND_FIELD, json.dumps([self.kind.name, self.kind.version]))
+
+    async def _recall(self, field: str) -> str | None:
+        if self.memory is None or field in self._recalled:
+            return None
+        self._recalled.add(field)
+        try:
+            return await self.memory.recall(self.server, field)
+        except SharedStateUnavailable as exc:
+            logger.warning("route forms not shared: %s", exc)
+            return None
+
+    async def _remember(self, field: str, value: str) -> None:
+        if self.memory is None:
+            return
+        try:
+            await self.memory.remember(self.server, field, value)
+        except SharedStateUnavailable as exc:
+            logger.warning("route forms not shared: %s", exc)
+
+    async def _choose(self, capability: Capability, form: Form) -> None:
+        if self._chosen.get(capability.name) is not form:
+            self._chosen[capability.name] = form
+            await self._remember(capability.name, form.value)
 
     def form(self, capability: Capability) -> Form | None:
         """The form this server is known to answer; None until a request has told."""
@@ -131,6 +195,10 @@ class Capabilities:
 
         Raises what the chosen route raised, or UnsupportedByServer when neither form is offered.
         """
+        if capability.name not in self._chosen:
+            recalled = await self._recall(capability.name)
+            if recalled in (Form.CURRENT.value, Form.OLDER.value):
+                self._chosen.setdefault(capability.name, Form(recalled))
         if self._chosen.get(capability.name) is Form.OLDER:
             if isinstance(older, NoOlderForm):
                 raise _unsupported(capability, older)
@@ -156,19 +224,23 @@ class Capabilities:
                         capability=capability.name,
                     ) from None
                 raise
-            self._chosen[capability.name] = Form.OLDER
+            await self._choose(capability, Form.OLDER)
             return response, Form.OLDER
-        self._chosen[capability.name] = Form.CURRENT
         self._answered_json.add(capability.name)
+        await self._choose(capability, Form.CURRENT)
         return response, Form.CURRENT
 
 
 _SERVERS: dict[str, Capabilities] = {}
 
 
-def for_server(api_base: str) -> Capabilities:
-    """What this process has learned about the server at `api_base` (shared by every client of it)."""
-    return _SERVERS.setdefault(api_base, Capabilities())
+def for_server(api_base: str, memory: FormsMemory | None = None) -> Capabilities:
+    """What this process has learned about the server at `api_base` (shared by every client of it); `memory`, when
+    given, is where it is shared from now on."""
+    server = _SERVERS.setdefault(api_base, Capabilities(api_base))
+    if memory is not None:
+        server.memory = memory
+    return server
 
 
 def forget_server(api_base: str) -> None:

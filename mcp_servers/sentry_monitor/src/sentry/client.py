@@ -12,6 +12,7 @@ failure leaves as one of the exceptions in `errors`.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
@@ -32,12 +33,14 @@ from ..base.errors import (
     RateLimited,
     ResponseTooLarge,
     SentryMonitorError,
+    SharedStateUnavailable,
     TransientError,
 )
 from ..base.version import __version__
 from . import capabilities, kinds
+from .capabilities import FormsMemory
 from .kinds import ServerKind
-from .rate_gate import RateGate, endpoint
+from .rate_gate import LocalRateGate, RateGate, RateHeaders, endpoint, token_scope
 from .responses import ApiResponse, Expectations, interpret
 from .retry import retrying
 
@@ -45,6 +48,7 @@ USER_AGENT = f"sentry-error-monitor/{__version__}"
 DEFAULT_CALL = Expectations()
 ORGANIZATION_CALL = Expectations(not_found=OrganizationNotFound, scope="org:read")
 PROBE = Expectations(not_found=NotFound, scope="org:read")
+logger = logging.getLogger("sentry_monitor")
 # A request's query parameters, as httpx takes them.
 Params = Mapping[str, str | int | Sequence[str]]
 
@@ -75,7 +79,8 @@ class SentryClient:
     """One Sentry, one connection pool. Use as an async context manager, or call `aclose()`.
 
     `for_user(settings)` makes a client for another token (a signed-in user of the team server) that shares
-    this one's connection pool but learns its own organization, projects and rate limits.
+    this one's connection pool and rate gate but learns its own organization, projects and rate limits (the
+    gate keeps them per token).
     """
 
     def __init__(
@@ -85,8 +90,12 @@ class SentryClient:
         transport: httpx.AsyncBaseTransport | None = None,
         on_response: ResponseHook | None = None,
         pool: httpx.AsyncClient | None = None,
+        gate: RateGate | None = None,
+        forms: FormsMemory | None = None,
     ) -> None:
-        """`on_response(status)` hears the status of every answer Sentry gives, retries included (for metrics)."""
+        """`on_response(status)` hears the status of every answer Sentry gives, retries included (for metrics).
+        `gate` paces requests to rate-limited endpoints (default: a `LocalRateGate` of this client's); `forms`
+        keeps the route forms learned per server beyond this process (default: nowhere else)."""
         self.settings = settings
         self._owns_pool = pool is None
         self._http = pool or httpx.AsyncClient(
@@ -101,15 +110,15 @@ class SentryClient:
         self._region_base: str | None = None if settings.is_saas else settings.api_base
         self._org_lock = anyio.Lock()
         self._project_ids: dict[str, str] = {}
-        self._gate = RateGate()
-        self.capabilities = capabilities.for_server(settings.api_base)
+        self._gate = gate or LocalRateGate()
+        self.capabilities = capabilities.for_server(settings.api_base, forms)
         self.renew: Renewal | None = None
 
     def for_user(self, settings: Settings, renew: Renewal | None = None) -> SentryClient:
         """A client acting with `settings.auth_token` over this client's connection pool (closing it leaves the
         pool open). `renew`: a request Sentry answers 401 renews the token once and is sent again (401 means it
         was not applied)."""
-        client = SentryClient(settings, pool=self._http)
+        client = SentryClient(settings, pool=self._http, gate=self._gate, forms=self.capabilities.memory)
         client.renew = renew
         return client
 
@@ -160,16 +169,17 @@ class SentryClient:
         retried: bool,
     ) -> ApiResponse:
         url = base + "".join(quote(segment, safe="") + "/" for segment in path)
-        gate_key = endpoint(method, path)
+        scope, gate_key = token_scope(self.settings.auth_token), endpoint(method, path)
         async for attempt in retrying(self.settings.retry_attempts if retried else 0):
             with attempt:
-                await self._gate.wait_turn(gate_key)
+                await self._gate.wait_turn(scope, gate_key)
                 counted.api_calls += 1
                 try:
-                    return await self._send_once(method, url, params, body, expect)
+                    return await self._send_once(method, url, params, body, expect, scope, gate_key)
                 except RateLimited as exc:
-                    limit = exc.details.get("limit_requests"), exc.details.get("limit_window_s")
-                    self._gate.learn(gate_key, limit if None not in limit else None)  # type: ignore[arg-type]
+                    requests, window_s = exc.details.get("limit_requests"), exc.details.get("limit_window_s")
+                    if requests is not None and window_s is not None:
+                        await _told(self._gate.learn(scope, gate_key, (requests, window_s)))
                     raise
         raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
 
@@ -180,6 +190,8 @@ class SentryClient:
         params: Params | None,
         body: Mapping[str, Any] | None,
         expect: Expectations,
+        scope: str,
+        gate_key: str,
     ) -> ApiResponse:
         try:
             # The token goes with each request, not the pool: users' clients share one pool (`for_user`).
@@ -194,6 +206,9 @@ class SentryClient:
             raise NetworkError(
                 f"Could not reach Sentry at {self.settings.host}: {type(exc).__name__}.", reason=type(exc).__name__
             ) from None
+        rate_headers = RateHeaders.read(response.headers)
+        if rate_headers is not None:
+            await _told(self._gate.heard(scope, gate_key, rate_headers))
         try:
             answer = interpret(response, raw, expect)
         except SentryMonitorError as exc:
@@ -270,8 +285,8 @@ class SentryClient:
 
     async def server_kind(self, counted: Counted) -> ServerKind:
         """What kind of server this is (see `kinds`): asked once per process and server, by `GET /api/settings/`,
-        unless SENTRY_MONITOR_SERVER says or the server is sentry.io. An answer that is not GlitchTip's means
-        Sentry; a transient failure leaves the question open for the next call."""
+        unless SENTRY_MONITOR_SERVER says, the server is sentry.io or the capabilities' memory knows it. An answer
+        that is not GlitchTip's means Sentry; a transient failure leaves the question open for the next call."""
         if self.capabilities.kind is not None:
             return self.capabilities.kind
         preset = kinds.named(self.settings.server) or (kinds.SENTRY if self.settings.is_saas else None)
@@ -279,7 +294,7 @@ class SentryClient:
             self.capabilities.identified(preset)
             return preset
         async with self.capabilities.identifying:
-            if self.capabilities.kind is None:
+            if self.capabilities.kind is None and not await self.capabilities.recall_kind():
                 try:
                     answer = await self.send(counted, "GET", self.settings.url + "/api/", ["settings"], expect=PROBE)
                     kind = kinds.from_settings_answer(answer.data)
@@ -288,6 +303,7 @@ class SentryClient:
                 except SentryMonitorError:
                     kind = kinds.SENTRY
                 self.capabilities.identified(kind)
+                await self.capabilities.remember_kind()
             assert self.capabilities.kind is not None
             return self.capabilities.kind
 
@@ -315,6 +331,15 @@ class SentryClient:
                 )
             self._project_ids[slug] = project_id
         return self._project_ids[slug]
+
+
+async def _told(telling: Awaitable[None]) -> None:
+    """Tell the gate what an answer taught. A shared gate out of reach is logged, not raised: Sentry's answer
+    stands (a change it made is made), and the next request's turn reports the outage."""
+    try:
+        await telling
+    except SharedStateUnavailable as exc:
+        logger.warning("rate limit not shared: %s", exc)
 
 
 def _region_base(org: Any, settings: Settings) -> str:
