@@ -12,17 +12,19 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from contextlib import contextmanager
 
 import anyio
 import uvicorn
 
-from ..base.config import load_settings
+from ..base.config import Settings, load_settings
 from ..base.errors import ConfigurationError
 from ..processor import SentryErrorMonitorModule
 from .app import MCP_PATH, TeamServer, build_app
 from .replicas.connection import SharedRedis
+from .replicas.forms import RedisForms
+from .replicas.rate_gate import RedisRateGate
 from .settings import SIGN_IN_MODES, HttpSettings, load_http_settings
 from .signin.setup import build_sign_in
 
@@ -75,7 +77,7 @@ async def serve_http(flags: Mapping[str, str | None] | None = None, environ: Map
             "sharing sign-ins, locks, rate limits and route forms with other replicas in Redis at %s%s",
             shared.where, "" if answers else " (not answering yet: /readyz is 503 until it does)",
         )  # fmt: skip
-    team = build_app(http, lambda: SentryErrorMonitorModule(settings), sign_in, shared)
+    team = build_app(http, _modules(settings, shared), sign_in, shared)
     config = uvicorn.Config(
         team.app,
         host=http.host,
@@ -96,6 +98,19 @@ async def serve_http(flags: Mapping[str, str | None] | None = None, environ: Map
         if shared is not None:
             await shared.aclose()
     return 0
+
+
+def _modules(settings: Settings, shared: SharedRedis | None) -> Callable[[], SentryErrorMonitorModule]:
+    """The module factory: with Redis, its clients pace Sentry's limits and keep route forms with the other replicas
+    (one gate and one forms memory per process, whatever the number of modules)."""
+    gate, forms = (RedisRateGate(shared), RedisForms(shared)) if shared is not None else (None, None)
+
+    def module() -> SentryErrorMonitorModule:
+        built = SentryErrorMonitorModule(settings)
+        built.share(gate=gate, forms=forms)
+        return built
+
+    return module
 
 
 async def _stop_on_signal(server: uvicorn.Server, team: TeamServer, drain_s: float) -> None:
