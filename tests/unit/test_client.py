@@ -272,6 +272,22 @@ async def test_a_limit_heard_on_a_success_paces_the_token_over_every_client_of_t
     assert calls.api_calls == 3
 
 
+async def test_a_users_limits_pace_all_their_tokens() -> None:
+    """Sentry limits a user token by its user: two sign-ins of one user (or a token and its renewal) share a limit."""
+    limited = httpx.Response(200, json=ISSUE, headers={"X-Sentry-Rate-Limit-Limit": "1"})
+    sentry = ScriptedSentry().on("GET", "/issues/42/", limited)
+    settings = sentry.module().settings
+    assert settings is not None
+    calls, path = _Calls(), ["organizations", "acme", "issues", "42"]
+    async with SentryClient(settings, transport=sentry.transport) as client:
+        first = client.for_user(replace(settings, auth_token="sntryu_first"), rate_scope="user:2")
+        await first.send(calls, "GET", settings.api_base, path)  # 1 a second, for user 2
+        started = time.monotonic()
+        renewed = client.for_user(replace(settings, auth_token="sntryu_renewed"), rate_scope="user:2")
+        await renewed.send(calls, "GET", settings.api_base, path)
+        assert time.monotonic() - started >= 0.9
+
+
 @dataclass
 class _Calls:
     api_calls: int = 0

@@ -164,14 +164,16 @@ class SentryErrorMonitorModule:
             settings, transport=self._transport, on_response=self._on_response, gate=self._gate, forms=self._forms
         )
 
-    def client_for(self, auth_token: str, *, org: str | None = None, renew: Renewal | None = None) -> SentryClient:
+    def client_for(
+        self, auth_token: str, *, org: str | None = None, renew: Renewal | None = None, rate_scope: str | None = None
+    ) -> SentryClient:
         """A client acting with `auth_token` (a signed-in user's) in `org` (default SENTRY_ORG) under this module's
-        settings, sharing its connection pool, renewing its token with `renew` when Sentry refuses it; only inside
-        `async with module`."""
+        settings, sharing its connection pool, renewing its token with `renew` when Sentry refuses it, paced under
+        the limits of `rate_scope` (`user:<id>`; default the token); only inside `async with module`."""
         if self._settings is None or self._client is None:
             raise RuntimeError("client_for needs a configured module entered with `async with`")
         settings = replace(self._settings, auth_token=auth_token, org=org or self._settings.org)
-        return self._client.for_user(settings, renew)
+        return self._client.for_user(settings, renew, rate_scope)
 
     def render(self, module_output: ModuleOutput) -> str:
         """The compact text a model reads for this output, within the result budget."""

@@ -113,13 +113,16 @@ class SentryClient:
         self._gate = gate or LocalRateGate()
         self.capabilities = capabilities.for_server(settings.api_base, forms)
         self.renew: Renewal | None = None
+        self.rate_scope: str | None = None  # whose limits pace this client (None: its token's fingerprint)
 
-    def for_user(self, settings: Settings, renew: Renewal | None = None) -> SentryClient:
+    def for_user(self, settings: Settings, renew: Renewal | None = None, rate_scope: str | None = None) -> SentryClient:
         """A client acting with `settings.auth_token` over this client's connection pool (closing it leaves the
         pool open). `renew`: a request Sentry answers 401 renews the token once and is sent again (401 means it
-        was not applied)."""
+        was not applied). `rate_scope`: who Sentry limits, e.g. `user:<id>` (Sentry keys a user token's limits by
+        its user: all their sign-ins and renewed tokens share them); default the token."""
         client = SentryClient(settings, pool=self._http, gate=self._gate, forms=self.capabilities.memory)
         client.renew = renew
+        client.rate_scope = rate_scope
         return client
 
     async def __aenter__(self) -> SentryClient:
@@ -169,7 +172,7 @@ class SentryClient:
         retried: bool,
     ) -> ApiResponse:
         url = base + "".join(quote(segment, safe="") + "/" for segment in path)
-        scope, gate_key = token_scope(self.settings.auth_token), endpoint(method, path)
+        scope, gate_key = self.rate_scope or token_scope(self.settings.auth_token), endpoint(method, path)
         async for attempt in retrying(self.settings.retry_attempts if retried else 0):
             with attempt:
                 await self._gate.wait_turn(scope, gate_key)

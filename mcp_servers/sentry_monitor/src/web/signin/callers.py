@@ -64,7 +64,9 @@ class SignedInCallers:
                 fresh = await self._refresh(signin, stale, force=True)
                 refused.settings = replace(refused.settings, auth_token=fresh.access_token)
 
-            client = module.client_for(grant.access_token, org=signin.org, renew=renew)
+            client = module.client_for(
+                grant.access_token, org=signin.org, renew=renew, rate_scope=f"user:{signin.user.id}"
+            )
         elif client.settings.auth_token != grant.access_token:
             client.settings = replace(client.settings, auth_token=grant.access_token)
         self._clients[signin.id] = client
