@@ -3,20 +3,26 @@ use, owners, listing; and the Redis lock that serializes renewals across replica
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio
 import pytest
+from cryptography.fernet import Fernet
 
 from mcp_servers.sentry_monitor.src.base.errors import SharedStateUnavailable
 from mcp_servers.sentry_monitor.src.web.replicas.connection import SharedRedis, shown_url
 from mcp_servers.sentry_monitor.src.web.replicas.lock import RedisLocks
 from mcp_servers.sentry_monitor.src.web.replicas.records import RedisRecords
+from mcp_servers.sentry_monitor.src.web.signin.command import sign_ins_command
 from mcp_servers.sentry_monitor.src.web.signin.locks import LocalLocks
+from mcp_servers.sentry_monitor.src.web.signin.signins import SignIns
 from mcp_servers.sentry_monitor.src.web.signin.store import Records, SignInStore
+from mcp_servers.sentry_monitor.src.web.signin.vault import Vault
 from tests.redis_server import RedisServer
+from tests.unit.test_signin_parts import ANA, GRANT
 
 pytestmark = pytest.mark.anyio
 TTL = 0.4  # seconds: short enough for Redis's own clock to pass it in the test
@@ -106,6 +112,25 @@ async def test_redis_down_is_a_clear_error_within_seconds_and_up_again_works(red
     await shared.aclose()
 
 
+async def test_a_redis_restarted_between_calls_costs_no_call(redis: RedisServer) -> None:
+    shared = SharedRedis(redis.url)
+    records = RedisRecords(shared)
+    await records.put("signin", "s1", {"v": 1}, ttl=60)
+    assert [await records.get("signin", "s1") for _ in range(3)] == [{"v": 1}] * 3
+    redis.stop()  # saved to disk: the pool's connections are now dead, which it learns only by using them
+    redis.start()
+    got: list[object] = []
+
+    async def get() -> None:
+        got.append(await records.get("signin", "s1"))
+
+    async with anyio.create_task_group() as group:
+        for _ in range(5):
+            group.start_soon(get)
+    assert got == [{"v": 1}] * 5  # each dead connection replaced and the command sent again
+    await shared.aclose()
+
+
 def test_a_redis_url_is_shown_without_its_password() -> None:
     assert shown_url("redis://:s3cret@cache.internal:6380/2") == "redis://cache.internal:6380/2"
     assert shown_url("unix:///run/redis.sock") == "unix:///run/redis.sock"
@@ -150,3 +175,24 @@ async def test_a_redis_lock_whose_holder_died_frees_after_its_lease(redis: Redis
     assert 0.2 <= waited < 1.5
     assert redis.command("EXISTS", name).strip() == b":0"  # released by its holder
     await shared.aclose()
+
+
+def test_the_sign_ins_command_reads_and_revokes_in_redis(redis: RedisServer) -> None:
+    async def sign_in() -> str:
+        shared = SharedRedis(redis.url)
+        signins = SignIns(RedisRecords(shared), Vault(Fernet.generate_key().decode()))
+        signin = await signins.create(ANA, ("c", "Claude"), True, "api-token", "sandbox", GRANT)
+        await shared.aclose()
+        return signin.id
+
+    signin_id = anyio.run(sign_in)
+    env = {"SENTRY_MONITOR_REDIS_URL": redis.url}
+    listed = io.StringIO()
+    assert sign_ins_command(["list"], env, listed) == 0
+    assert signin_id in listed.getvalue() and "ana@example.com" in listed.getvalue()
+    revoked = io.StringIO()
+    assert sign_ins_command(["revoke", "ana@example.com"], env, revoked) == 0 and signin_id in revoked.getvalue()
+    assert sign_ins_command(["list"], env, listed := io.StringIO()) == 0 and "nobody is signed in" in listed.getvalue()
+    assert sign_ins_command(["list"], {"SENTRY_MONITOR_REDIS_URL": "http://nope"}, io.StringIO()) == 2
+    redis.stop()
+    assert sign_ins_command(["list"], env, io.StringIO()) == 1  # says Redis did not answer

@@ -16,6 +16,7 @@ import pytest
 from mcp_servers.sentry_sandbox import SandboxServer
 from tests.e2e.http_process import fetch, mcp_client
 from tests.e2e.signin_flow import Browser, MemoryStorage, calls_near_a_renewal, sandbox_app, signed_in
+from tests.e2e.test_signin import data_of
 from tests.redis_server import RedisServer
 from tests.replicas.cluster import Cluster, cluster
 
@@ -178,3 +179,26 @@ async def test_64_parallel_calls_over_both_replicas_stay_under_sentrys_limit_tog
     # before the first answer is back: 0 to 14 429s in runs here. The same calls on replicas that do not share Redis
     # (each pacing on its own) got 42 and 44 429s, and some calls failed RATE_LIMITED.
     assert limited <= 32
+
+
+async def test_a_call_that_needs_redis_while_it_is_down_answers_shared_state_unavailable(
+    clean_sandbox: SandboxServer, redis: RedisServer, tmp_path: Path
+) -> None:
+    clean_sandbox.add_fault("sentry_rate_limit", r"/issues/[^/]+/$", rate=5)  # a limited route: paced in Redis
+    sentry = (clean_sandbox.url, clean_sandbox.org_slug)
+    with cluster(sentry, redis, tmp_path / "cluster", SENTRY_AUTH_TOKEN=clean_sandbox.token) as pair:
+        async with mcp_client(pair.url, pair.key, mode="2026-07-28", verify=pair.tls) as client:
+            for _ in range(2):  # both replicas hear the limit
+                assert not (await client.call_tool("get-issue-details", {"issue_id": "BACKEND-1"})).is_error
+            redis.stop()
+            try:
+                started = time.monotonic()
+                down = await client.call_tool("get-issue-details", {"issue_id": "BACKEND-1"})
+                waited = time.monotonic() - started
+            finally:
+                redis.start()
+            again = await client.call_tool("get-issue-details", {"issue_id": "BACKEND-1"})
+    error = data_of(down)["error"]
+    assert (error["code"], error["retryable"]) == ("SHARED_STATE_UNAVAILABLE", True) and waited < 6
+    assert "shared state (Redis) did not answer" in error["message"] and redis.url not in str(error)
+    assert not again.is_error
