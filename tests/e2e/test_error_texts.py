@@ -149,9 +149,10 @@ def test_the_cases_cover_every_error_code() -> None:
         for cls in vars(errors).values()
         if isinstance(cls, type) and issubclass(cls, errors.SentryMonitorError)
     }
-    # INTERNAL_ERROR is a bug's; TOO_MANY_CALLS and NOT_AUTHENTICATED are the team server's (stdio has one caller, no
-    # sign-in): tests/e2e/test_http.py and test_signin.py
-    team_server = {errors.CallerBusy.code, errors.NotAuthenticated.code}
+    # INTERNAL_ERROR is a bug's; TOO_MANY_CALLS, NOT_AUTHENTICATED and SHARED_STATE_UNAVAILABLE are the team server's
+    # (stdio has one caller, no sign-in, no Redis): tests/e2e/test_http.py, test_signin.py and
+    # tests/integration/test_shared_rate_gate.py
+    team_server = {errors.CallerBusy.code, errors.NotAuthenticated.code, errors.SharedStateUnavailable.code}
     assert codes - {case.code for case in CASES} == {errors.SentryMonitorError.code, *team_server}
 
 
