@@ -11,7 +11,9 @@ import pytest
 from tenacity.wait import wait_none
 
 from mcp_servers.framework.contracts import ModuleInput, ModuleOutput
+from mcp_servers.sentry_monitor.src.base.errors import SharedStateUnavailable
 from mcp_servers.sentry_monitor.src.sentry import SentryClient, retry
+from mcp_servers.sentry_monitor.src.sentry.rate_gate import LocalRateGate, RateHeaders
 from mcp_servers.sentry_monitor.src.shared.results import records
 from tests.fakes import TOKEN, ScriptedSentry
 
@@ -291,3 +293,20 @@ async def test_a_users_limits_pace_all_their_tokens() -> None:
 @dataclass
 class _Calls:
     api_calls: int = 0
+
+
+async def test_an_answer_stands_when_the_shared_gate_cannot_keep_what_it_taught(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class UnreachableGate(LocalRateGate):
+        async def heard(self, scope: str, endpoint: str, headers: RateHeaders) -> None:
+            raise SharedStateUnavailable("This server's shared state (Redis) did not answer: ConnectionError.")
+
+    limited = httpx.Response(200, json=ISSUE, headers={"X-Sentry-Rate-Limit-Limit": "5"})
+    sentry = ScriptedSentry().on("GET", "/issues/42/", limited)
+    settings = sentry.module().settings
+    assert settings is not None
+    async with SentryClient(settings, transport=sentry.transport, gate=UnreachableGate()) as client:
+        answer = await client.send(_Calls(), "GET", settings.api_base, ["organizations", "acme", "issues", "42"])
+    assert answer.data["id"] == "42"
+    assert "rate limit not shared" in caplog.text
