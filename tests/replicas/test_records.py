@@ -13,7 +13,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from mcp_servers.sentry_monitor.src.base.errors import SharedStateUnavailable
-from mcp_servers.sentry_monitor.src.web.replicas.connection import SharedRedis, shown_url
+from mcp_servers.sentry_monitor.src.web.replicas.connection import NEEDED, SharedRedis, shown_url
 from mcp_servers.sentry_monitor.src.web.replicas.lock import RedisLocks
 from mcp_servers.sentry_monitor.src.web.replicas.records import RedisRecords
 from mcp_servers.sentry_monitor.src.web.signin.command import sign_ins_command
@@ -105,10 +105,12 @@ async def test_redis_down_is_a_clear_error_within_seconds_and_up_again_works(red
         await records.get("signin", "s1")
     assert time.monotonic() - started < 3
     assert raised.value.code == "SHARED_STATE_UNAVAILABLE" and raised.value.retryable
-    assert redis.url not in raised.value.message and not await shared.ping()
+    assert redis.url not in raised.value.message and not await shared.ping() and await shared.version() is None
     redis.start()
     await records.put("signin", "s2", {"v": 2}, ttl=60)  # the pool's dead connection is replaced
     assert await records.get("signin", "s2") == {"v": 2} and await shared.ping()
+    version = await shared.version()
+    assert version is not None and version >= NEEDED  # what the replicas need, and CI's Redis has
     await shared.aclose()
 
 

@@ -22,7 +22,7 @@ from ..base.config import Settings, load_settings
 from ..base.errors import ConfigurationError
 from ..processor import SentryErrorMonitorModule
 from .app import MCP_PATH, TeamServer, build_app
-from .replicas.connection import SharedRedis
+from .replicas.connection import NEEDED, SharedRedis
 from .replicas.forms import RedisForms
 from .replicas.rate_gate import RedisRateGate
 from .settings import SIGN_IN_MODES, HttpSettings, load_http_settings
@@ -77,6 +77,12 @@ async def serve_http(flags: Mapping[str, str | None] | None = None, environ: Map
             "sharing sign-ins, locks, rate limits and route forms with other replicas in Redis at %s%s",
             shared.where, "" if answers else " (not answering yet: /readyz is 503 until it does)",
         )  # fmt: skip
+        version = await shared.version() if answers else None
+        if version is not None and version < NEEDED:
+            logger.error(
+                "Redis at %s is version %s; replicas need %s or newer (sign-ins will fail)",
+                shared.where, ".".join(map(str, version)), ".".join(map(str, NEEDED)),
+            )  # fmt: skip
     team = build_app(http, _modules(settings, shared), sign_in, shared)
     config = uvicorn.Config(
         team.app,

@@ -22,6 +22,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from ...base.errors import SharedStateUnavailable
 
 PREFIX = "sentry-monitor:"
+NEEDED = (7, 0)  # PEXPIRE ... NX / GT (a sign-in's set of records); GETDEL needs 6.2
 TIMEOUT_S = 2.0
 
 
@@ -46,6 +47,15 @@ class SharedRedis:
             return bool(await self.client.ping())
         except RedisError:
             return False
+
+    async def version(self) -> tuple[int, ...] | None:
+        """Redis's version (`INFO server`), None when it does not answer or does not say."""
+        try:
+            info = await self.client.info("server")
+        except RedisError:
+            return None
+        found = str(info.get("redis_version", ""))
+        return tuple(int(part) for part in found.split(".") if part.isdigit()) or None
 
     async def aclose(self) -> None:
         await self.client.aclose()
