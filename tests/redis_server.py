@@ -39,6 +39,7 @@ class RedisServer:
     def start(self) -> RedisServer:
         binary = shutil.which("redis-server")
         assert binary is not None
+        self.folder.mkdir(parents=True, exist_ok=True)
         log = open(self.folder / "redis.log", "ab")  # noqa: SIM115 - handed to the process
         self.process = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "3600 1" if self.persist else "",

@@ -1,13 +1,17 @@
-"""A real GlitchTip has no OAuth: its users sign in to the team server with their own API token, checked there."""
+"""A real GlitchTip has no OAuth: its users sign in to the team server with their own API token, checked there; two
+replicas sharing a real Redis behind nginx serve such a user too."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 from tests.e2e.signin_flow import Browser, signed_in, signin_server
 from tests.ledger import LEDGER
+from tests.redis_server import running_redis
+from tests.replicas.cluster import cluster
 
 from .glitchtip import GlitchTip
 
@@ -31,3 +35,29 @@ async def test_a_glitchtip_user_signs_in_with_their_token_and_reads_their_issues
     page = wrong.last_page()
     assert page.status_code == 400 and "did not recognise this as a user&#x27;s own API token" in page.text, page.text
     LEDGER.scan_file(log)
+
+
+async def test_two_replicas_sharing_redis_serve_a_glitchtip_user_signed_in_once(
+    glitchtip: GlitchTip, tmp_path: Path
+) -> None:
+    secret = Fernet.generate_key().decode()
+    LEDGER.secrets.add(secret)
+    with (
+        running_redis(tmp_path / "redis") as redis,
+        cluster(
+            (glitchtip.url, glitchtip.org), redis, tmp_path / "cluster",
+            SENTRY_MONITOR_AUTH="user-token", SENTRY_MONITOR_SECRET_KEY=secret,
+        ) as pair,
+    ):  # fmt: skip
+        before = pair.served()
+        browser = Browser(None, token=glitchtip.token, verify=pair.tls)
+        async with signed_in(pair.url, browser, verify=pair.tls) as client:
+            results = [
+                await client.call_tool("get-recent-issues", {"project_slug": glitchtip.project, "limit": 3})
+                for _ in range(6)
+            ]
+        served = [after - earlier for after, earlier in zip(pair.served(), before, strict=True)]
+        for replica in pair.replicas:
+            LEDGER.scan_file(replica.log)
+    assert [result.is_error for result in results] == [False] * 6, results
+    assert min(served) >= 3, served  # nginx's round robin: the sign-in made on one replica used by the other
