@@ -6,6 +6,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 
+import anyio
 import httpx
 import pytest
 from tenacity.wait import wait_none
@@ -288,6 +289,31 @@ async def test_a_users_limits_pace_all_their_tokens() -> None:
         renewed = client.for_user(replace(settings, auth_token="sntryu_renewed"), rate_scope="user:2")
         await renewed.send(calls, "GET", settings.api_base, path)
         assert time.monotonic() - started >= 0.9
+
+
+async def test_the_first_request_to_an_endpoint_goes_alone_and_its_answer_paces_the_rest() -> None:
+    """Parallel requests to an endpoint nothing has answered from wait for the first one's answer, which tells
+    the limit (3 a second, 1 of it used): none is answered 429, where all six would have left at once."""
+    sent: list[float] = []
+    answered: list[float] = []
+
+    async def sentry(request: httpx.Request) -> httpx.Response:
+        sent.append(time.monotonic())
+        await anyio.sleep(0.1)
+        answered.append(time.monotonic())
+        headers = {"X-Sentry-Rate-Limit-Limit": "3", "X-Sentry-Rate-Limit-Remaining": "2"}
+        return httpx.Response(200, json=ISSUE, headers=headers)
+
+    settings = ScriptedSentry().module().settings
+    assert settings is not None
+    path = ["organizations", "acme", "issues", "42"]
+    async with SentryClient(settings, transport=httpx.MockTransport(sentry)) as client:
+        async with anyio.create_task_group() as group:
+            for _ in range(6):
+                group.start_soon(client.send, _Calls(), "GET", settings.api_base, path)
+        await client.send(_Calls(), "GET", settings.api_base, ["organizations", "acme", "issues", "43", "events"])
+    assert len(sent) == 7 and sent[1] >= answered[0]  # the others left after the first answer
+    assert len([at for at in sent[:6] if at < sent[0] + 1.0]) <= 3  # then 3 a second, the first one counted
 
 
 @dataclass

@@ -175,15 +175,20 @@ class SentryClient:
         scope, gate_key = self.rate_scope or token_scope(self.settings.auth_token), endpoint(method, path)
         async for attempt in retrying(self.settings.retry_attempts if retried else 0):
             with attempt:
-                await self._gate.wait_turn(scope, gate_key)
-                counted.api_calls += 1
+                scout = await self._gate.scout(scope, gate_key)
                 try:
+                    await self._gate.wait_turn(scope, gate_key)
+                    counted.api_calls += 1
                     return await self._send_once(method, url, params, body, expect, scope, gate_key)
                 except RateLimited as exc:
                     requests, window_s = exc.details.get("limit_requests"), exc.details.get("limit_window_s")
                     if requests is not None and window_s is not None:
                         await _told(self._gate.learn(scope, gate_key, (requests, window_s)))
+                    self._gate.answered(scope, gate_key)
                     raise
+                finally:
+                    if scout:
+                        self._gate.scouted(scope, gate_key)
         raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
 
     async def _send_once(
@@ -212,6 +217,8 @@ class SentryClient:
         rate_headers = RateHeaders.read(response.headers)
         if rate_headers is not None:
             await _told(self._gate.heard(scope, gate_key, rate_headers))
+        if response.status_code != 429:  # a 429's limit may be in its body: answered once that is learned
+            self._gate.answered(scope, gate_key)
         try:
             answer = interpret(response, raw, expect)
         except SentryMonitorError as exc:

@@ -1,17 +1,21 @@
 """Pacing requests to a Sentry endpoint once it has said how fast a caller may call it.
 
-Sentry limits its endpoints per caller, endpoint and method, in fixed windows (issue details and updates: 5
-a second). Retrying each 429 on its own makes parallel calls collide again and again until their retries run
-out. So a gate learns each endpoint's limit, per token, and from then on lets at most that many requests a
-window go out; the others wait their turn, which costs no retry. It learns from:
+Sentry limits its endpoints per caller, endpoint and method, in fixed windows (issue details and updates: 5 a
+second). Retrying each 429 on its own makes parallel calls collide again and again until their retries run out. So a
+gate learns each endpoint's limit, per token, and from then on lets at most that many requests a window go out; the
+others wait their turn, which costs no retry. It learns from:
 
 - every answer of a limited endpoint, success included (`heard`): `X-Sentry-Rate-Limit-Limit` is the limit,
   and `-Remaining: 0` holds the endpoint until `-Reset` (the unix second its window ends);
 - a 429 (`learn`): "Limit is N requests in W seconds" in the body, else the Limit header (then 1 second).
 
-Until an endpoint has told its limit, nothing waits. A token is never a key: it is known by its `scope`, a
-fingerprint (`token_scope`). `LocalRateGate` paces the calls of one process (stdio, one replica); the team
-server's replicas share one gate through Redis (`web/replicas/rate_gate.py`).
+Until an endpoint has told its limit, requests are not paced, but the first request to an endpoint that has not
+answered yet (per scope, in this process) goes alone: requests sent with it wait for its answer (`scout`), which
+tells the limit. Otherwise a burst of parallel calls would all leave before any answer and most would be answered
+429. The wait is one round trip, once per endpoint, and only for requests sent together with the first. A token is
+never a key: it is known by its `scope`, a fingerprint (`token_scope`), or its user's (`user:<id>`). `LocalRateGate`
+paces the calls of one process (stdio, one replica); the team server's replicas share one gate through Redis
+(`web/replicas/rate_gate.py`).
 """
 
 from __future__ import annotations
@@ -106,6 +110,34 @@ class RateGate(ABC):
     request's token, `endpoint` what `endpoint()` names. Implementations raise nothing of Sentry's; one that
     keeps its knowledge elsewhere raises SharedStateUnavailable when it cannot reach it."""
 
+    def __init__(self) -> None:
+        self._answered: set[tuple[str, str]] = set()  # (scope, endpoint) that has answered in this process
+        self._scouts: dict[tuple[str, str], anyio.Event] = {}  # the first request out, and when it is back
+
+    async def scout(self, scope: str, endpoint: str) -> bool:
+        """Return when a request may go: at once to an endpoint that has answered; else the first request goes
+        alone (True: this one is the scout; call `scouted` when it ends) and the others wait until it is answered
+        or ends without an answer (then one of them goes next)."""
+        key = scope, endpoint
+        while key not in self._answered:
+            out = self._scouts.get(key)
+            if out is None:
+                self._scouts[key] = anyio.Event()
+                return True
+            await out.wait()
+        return False
+
+    def answered(self, scope: str, endpoint: str) -> None:
+        """An answer came from `endpoint` (after its rate-limit headers were heard): its waiters may go."""
+        self._answered.add((scope, endpoint))
+        self.scouted(scope, endpoint)
+
+    def scouted(self, scope: str, endpoint: str) -> None:
+        """The scout's request ended, answered or not."""
+        out = self._scouts.pop((scope, endpoint), None)
+        if out is not None:
+            out.set()
+
     @abstractmethod
     async def wait_turn(self, scope: str, endpoint: str) -> None:
         """Wait until `endpoint` may be called again with this token, but never past the caller's deadline (then
@@ -134,6 +166,7 @@ class LocalRateGate(RateGate):
     """Sliding-window pacing per token and endpoint, kept in this process (stdio and one-replica servers)."""
 
     def __init__(self) -> None:
+        super().__init__()
         self._windows: dict[tuple[str, str], _Window] = {}
 
     async def learn(self, scope: str, endpoint: str, limit: tuple[int, float]) -> None:

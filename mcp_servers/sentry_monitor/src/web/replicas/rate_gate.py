@@ -83,6 +83,7 @@ class RedisRateGate(RateGate):
     """A `RateGate` kept in Redis and shared by every replica (see the module docstring)."""
 
     def __init__(self, shared: SharedRedis, *, recheck_s: float = RECHECK_S) -> None:
+        super().__init__()
         self._redis = shared
         self._turn = shared.client.register_script(TURN)
         self._keep_script = shared.client.register_script(KEEP)
