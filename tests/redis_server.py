@@ -28,12 +28,16 @@ def free_port() -> int:
 
 
 class RedisServer:
-    def __init__(self, folder: Path, port: int | None = None, persist: bool = False) -> None:
-        """`persist`: save to disk when stopped and load it when started again (as a production Redis would)."""
+    def __init__(
+        self, folder: Path, port: int | None = None, persist: bool = False, password: str | None = None
+    ) -> None:
+        """`persist`: save to disk when stopped and load it when started again (as a production Redis would);
+        `password`: clients must give it (`url` holds it)."""
         self.folder = folder
         self.persist = persist
+        self.password = password
         self.port = port or free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.url = f"redis://{f':{password}@' if password else ''}127.0.0.1:{self.port}/0"
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> RedisServer:
@@ -43,7 +47,8 @@ class RedisServer:
         log = open(self.folder / "redis.log", "ab")  # noqa: SIM115 - handed to the process
         self.process = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "3600 1" if self.persist else "",
-             "--appendonly", "no", "--dir", str(self.folder), "--protected-mode", "yes"],
+             "--appendonly", "no", "--dir", str(self.folder), "--protected-mode", "yes",
+             *(["--requirepass", self.password] if self.password else [])],
             stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         log.close()
@@ -52,7 +57,7 @@ class RedisServer:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
                     sock.sendall(b"PING\r\n")
-                    if sock.recv(16).startswith(b"+PONG"):
+                    if sock.recv(64).startswith((b"+PONG", b"-NOAUTH")):  # answering (with a password: asking for it)
                         return self
             except OSError:
                 time.sleep(0.05)

@@ -4,6 +4,7 @@ happens once for calls spread over both; Redis stopped and started again mid-run
 
 from __future__ import annotations
 
+import secrets
 import signal
 import time
 from collections.abc import Iterator
@@ -14,10 +15,11 @@ import anyio
 import pytest
 
 from mcp_servers.sentry_sandbox import SandboxServer
-from tests.e2e.http_process import fetch, mcp_client
+from tests.e2e.http_process import fetch, http_server, mcp_client, new_key
 from tests.e2e.signin_flow import Browser, MemoryStorage, calls_near_a_renewal, sandbox_app, signed_in
 from tests.e2e.test_signin import data_of
-from tests.redis_server import RedisServer
+from tests.ledger import LEDGER
+from tests.redis_server import RedisServer, need_redis_server
 from tests.replicas.cluster import Cluster, cluster
 
 pytestmark = pytest.mark.anyio
@@ -201,3 +203,23 @@ async def test_a_call_that_needs_redis_while_it_is_down_answers_shared_state_una
     assert (error["code"], error["retryable"]) == ("SHARED_STATE_UNAVAILABLE", True) and waited < 6
     assert "shared state (Redis) did not answer" in error["message"] and redis.url not in str(error)
     assert not again.is_error
+
+
+async def test_a_redis_password_is_used_and_never_shown(sandbox: SandboxServer, tmp_path: Path) -> None:
+    need_redis_server()
+    password, wrong = "pw-" + secrets.token_urlsafe(12), "pw-" + secrets.token_urlsafe(12)
+    LEDGER.secrets.update({password, wrong})
+    redis = RedisServer(tmp_path / "redis", password=password).start()
+    logs = [tmp_path / "right.log", tmp_path / "wrong.log"]
+    try:
+        for log, url in zip(logs, [redis.url, redis.url.replace(password, wrong)], strict=True):
+            with http_server(sandbox, log, [new_key()], SENTRY_MONITOR_REDIS_URL=url) as server:
+                ready = await fetch("GET", f"{server.base}/readyz")
+                assert ready.status_code == (200 if log == logs[0] else 503), ready.text
+                assert password not in ready.text and wrong not in ready.text
+    finally:
+        redis.stop()
+    for log in logs:
+        text = log.read_text()
+        assert f"in Redis at redis://127.0.0.1:{redis.port}/0" in text
+        assert password not in text and wrong not in text
