@@ -4,6 +4,7 @@ use, owners, listing; and the Redis lock that serializes renewals across replica
 from __future__ import annotations
 
 import io
+import signal
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -130,6 +131,26 @@ async def test_a_redis_restarted_between_calls_costs_no_call(redis: RedisServer)
         for _ in range(5):
             group.start_soon(get)
     assert got == [{"v": 1}] * 5  # each dead connection replaced and the command sent again
+    await shared.aclose()
+
+
+async def test_a_redis_that_stops_answering_is_an_error_within_seconds_not_a_hang(redis: RedisServer) -> None:
+    """A Redis that accepts nothing more and answers nothing (paused, or a network that drops packets)."""
+    shared = SharedRedis(redis.url)
+    records = RedisRecords(shared)
+    await records.put("signin", "s1", {"v": 1}, ttl=60)
+    assert redis.process is not None
+    redis.process.send_signal(signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        with pytest.raises(SharedStateUnavailable) as raised:
+            await records.get("signin", "s1")
+        waited = time.monotonic() - started
+    finally:
+        redis.process.send_signal(signal.SIGCONT)
+    # each try times out after 2 s, and a timed-out command is tried once more on a new connection
+    assert 3.5 <= waited < 7 and raised.value.details["reason"] == "TimeoutError", (waited, raised.value.details)
+    assert await records.get("signin", "s1") == {"v": 1}
     await shared.aclose()
 
 
