@@ -71,19 +71,28 @@ def signin_server(
     settings = {
         "SENTRY_URL": sentry[0],
         "SENTRY_ORG": sentry[1],
+        "SENTRY_MONITOR_STATE_FILE": str(state),
+        **sign_in_settings(base, oauth_app),
+        **env,
+    }
+    with http_server(None, log, [], "--port", str(port), *args, **settings) as running:
+        yield running
+
+
+def sign_in_settings(base: str, oauth_app: OAuthApp | None) -> dict[str, str]:
+    """What a server at `base` needs for users to sign in: through `oauth_app` (registered here with the server's
+    callback), else with their own API tokens; its secrets join the ledger."""
+    settings = {
         "SENTRY_MONITOR_AUTH": "oauth" if oauth_app else "user-token",
         "SENTRY_MONITOR_PUBLIC_URL": f"{base}/mcp",
         "SENTRY_MONITOR_SECRET_KEY": Fernet.generate_key().decode(),
-        "SENTRY_MONITOR_STATE_FILE": str(state),
-        **env,
     }
     if oauth_app is not None:
         client_id, secret = oauth_app(f"{base}/signin/callback")
         settings.update(SENTRY_OAUTH_CLIENT_ID=client_id, SENTRY_OAUTH_CLIENT_SECRET=secret)
         LEDGER.secrets.add(secret)
     LEDGER.secrets.add(settings["SENTRY_MONITOR_SECRET_KEY"])
-    with http_server(None, log, [], "--port", str(port), *args, **settings) as running:
-        yield running
+    return settings
 
 
 class MemoryStorage:

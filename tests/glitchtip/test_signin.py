@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 
 from tests.e2e.signin_flow import Browser, signed_in, signin_server
 from tests.ledger import LEDGER
@@ -40,15 +39,10 @@ async def test_a_glitchtip_user_signs_in_with_their_token_and_reads_their_issues
 async def test_two_replicas_sharing_redis_serve_a_glitchtip_user_signed_in_once(
     glitchtip: GlitchTip, tmp_path: Path
 ) -> None:
-    secret = Fernet.generate_key().decode()
-    LEDGER.secrets.add(secret)
     with (
         running_redis(tmp_path / "redis") as redis,
-        cluster(
-            (glitchtip.url, glitchtip.org), redis, tmp_path / "cluster",
-            SENTRY_MONITOR_AUTH="user-token", SENTRY_MONITOR_SECRET_KEY=secret,
-        ) as pair,
-    ):  # fmt: skip
+        cluster((glitchtip.url, glitchtip.org), redis, tmp_path / "cluster", sign_in=True) as pair,
+    ):
         before = pair.served()
         browser = Browser(None, token=glitchtip.token, verify=pair.tls)
         async with signed_in(pair.url, browser, verify=pair.tls) as client:

@@ -22,15 +22,13 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from tests.conftest import REPO
 from tests.e2e.http_process import HttpServer, http_server, new_key
-from tests.e2e.signin_flow import OAuthApp, free_port
-from tests.ledger import LEDGER
+from tests.e2e.signin_flow import OAuthApp, free_port, sign_in_settings
 from tests.redis_server import RedisServer
 
 DEPLOY = REPO / "docs" / "deploy.md"
@@ -148,11 +146,13 @@ def cluster(
     redis: RedisServer,
     folder: Path,
     *,
+    sign_in: bool = False,
     oauth_app: OAuthApp | None = None,
     replicas: int = 2,
     **env: str,
 ) -> Iterator[Cluster]:
-    """`replicas` servers sharing `redis` behind nginx; users sign in through `oauth_app`, else API keys."""
+    """`replicas` servers sharing `redis` behind nginx. Users sign in (`sign_in`, or an `oauth_app`): through
+    `oauth_app`, else with their own API tokens; otherwise callers use an API key."""
     folder.mkdir(parents=True, exist_ok=True)
     port, ports = free_port(), [free_port() for _ in range(replicas)]
     base = f"https://127.0.0.1:{port}"
@@ -161,20 +161,10 @@ def cluster(
         "SENTRY_ORG": sentry[1],
         "SENTRY_MONITOR_PUBLIC_URL": f"{base}/mcp",
         "SENTRY_MONITOR_REDIS_URL": redis.url,
+        **(sign_in_settings(base, oauth_app) if sign_in or oauth_app else {}),
         **env,
     }
-    key = None
-    if oauth_app is not None:
-        client_id, secret = oauth_app(f"{base}/signin/callback")
-        settings.update(
-            SENTRY_MONITOR_AUTH="oauth",
-            SENTRY_OAUTH_CLIENT_ID=client_id,
-            SENTRY_OAUTH_CLIENT_SECRET=secret,
-            SENTRY_MONITOR_SECRET_KEY=Fernet.generate_key().decode(),
-        )
-        LEDGER.secrets.update({secret, settings["SENTRY_MONITOR_SECRET_KEY"]})
-    else:
-        key = new_key()
+    key = None if sign_in or oauth_app else new_key()
     cert, private = certificate(folder)
     tls = ssl.create_default_context(cafile=str(cert))
     with ExitStack() as stack:

@@ -51,13 +51,50 @@ async def test_records_expire_are_taken_once_and_deleted_by_owner(records: Recor
     assert await records.delete_owned("si_1", ("access", "refresh")) == 1
     assert await records.delete_owned("nobody", ("access",)) == 0
     assert [key for key, _ in await records.all("access")] == ["a2"]
-    assert await records.update("access", "a2", {"v": 5}) and await records.get("access", "a2") == {"v": 5}
-    assert not await records.update("access", "nope", {"v": 6})
+    assert await records.merge("access", "a2", {"v": 5}) and await records.get("access", "a2") == {"v": 5}
+    assert not await records.merge("access", "nope", {"v": 6})
     await anyio.sleep(TTL + 0.2)
-    assert await records.get("access", "a2") is None and not await records.update("access", "a2", {"v": 7})
+    assert await records.get("access", "a2") is None and not await records.merge("access", "a2", {"v": 7})
     assert await records.all("access") == []
     assert await records.get("client", "k1") == {"v": 4}  # no ttl: kept
     assert await records.delete("client", "k1") and not await records.delete("client", "k1")
+
+
+async def test_a_merge_sets_only_its_fields_and_keeps_the_expiry(records: Records) -> None:
+    """What replicas writing one sign-in at once rely on: a renewal's grant and a call's last-used time both stay."""
+    record = {"grant": "g1", "last_used_at": 1.0, "user": {"id": "2", "name": "Ana Lima"}, "scopes": [], "ro": False}
+    await records.put("signin", "s1", record, ttl=TTL)
+    assert await records.merge("signin", "s1", {"grant": "g2"})
+    assert await records.merge("signin", "s1", {"last_used_at": 2.5})
+    assert await records.get("signin", "s1") == {**record, "grant": "g2", "last_used_at": 2.5}  # the rest as it was
+    # a key rotation that read g1 does not write over the renewal's g2
+    assert not await records.merge("signin", "s1", {"grant": "g1 again"}, unless={"grant": "g1"})
+    assert await records.merge("signin", "s1", {"grant": "g3"}, unless={"grant": "g2"})
+    assert (await records.get("signin", "s1") or {})["grant"] == "g3"
+    await anyio.sleep(TTL + 0.2)  # merging kept the expiry
+    assert await records.get("signin", "s1") is None
+
+
+async def test_merges_at_once_lose_no_field(records: Records) -> None:
+    """Two replicas changing other fields of one record at the same moment: both changes stay."""
+    await records.put("signin", "s1", {"n0": 0}, ttl=60)
+
+    async def set_field(index: int) -> None:
+        assert await records.merge("signin", "s1", {f"n{index}": index})
+
+    async with anyio.create_task_group() as group:
+        for index in range(1, 9):
+            group.start_soon(set_field, index)
+    assert await records.get("signin", "s1") == {f"n{index}": index for index in range(9)}
+
+
+async def test_expire_gives_a_live_record_a_new_expiry(records: Records) -> None:
+    await records.put("client", "k1", {"v": 1}, ttl=TTL)
+    await records.put("client", "k2", {"v": 2}, ttl=TTL)
+    assert await records.expire("client", "k1", 60) and not await records.expire("client", "nope", 60)
+    await anyio.sleep(TTL + 0.2)
+    assert await records.get("client", "k1") == {"v": 1} and await records.get("client", "k2") is None
+    assert not await records.expire("client", "k2", 60)  # expired: not brought back
 
 
 async def test_of_two_takers_one_gets_a_single_use_code(records: Records) -> None:

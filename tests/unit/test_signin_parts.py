@@ -54,9 +54,9 @@ async def test_the_store_expires_takes_once_and_deletes_by_owner(tmp_path: Path)
     assert await store.take("code", "c1") == {"v": 1} and await store.take("code", "c1") is None
     assert await store.delete_owned("si_1", ("access", "refresh")) == 1
     assert [key for key, _ in await store.all("access")] == ["a2"]
-    assert await store.update("access", "a2", {"v": 4}) and await store.get("access", "a2") == {"v": 4}
+    assert await store.merge("access", "a2", {"v": 4}) and await store.get("access", "a2") == {"v": 4}
     now[0] += 101
-    assert await store.get("access", "a2") is None and not await store.update("access", "a2", {"v": 5})
+    assert await store.get("access", "a2") is None and not await store.merge("access", "a2", {"v": 5})
     assert await store.purge() == 1
     assert (tmp_path / "s.sqlite3").stat().st_mode & 0o777 == 0o600
     await store.close()

@@ -7,6 +7,9 @@ lookup cannot: `own:<sign-in>`, the set of a sign-in's records (signing out dele
 the longest of them), and `idx:<kind>`, the kinds listed whole (`sign-ins list`, sign-out by user), ordered by
 when each record was first put; an index entry whose record has expired is dropped when next listed or swept.
 A single-use code or refresh token is taken with GETDEL, so of two replicas exchanging it at once one gets it.
+Changing some fields of a record (a renewed grant, when it was last used) writes the merged record only if it is
+still the one read (a Lua compare-and-set, tried again otherwise), so a replica never writes back a field another
+one changed meanwhile; a new expiry is a PEXPIRE alone.
 """
 
 from __future__ import annotations
@@ -17,11 +20,19 @@ from typing import Any
 
 from .connection import SharedRedis, reaching
 
+# KEYS: the record. ARGV: the value read, the value to write instead. 1 when written (nobody wrote in between).
+SWAP = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+return 1
+"""
+
 
 class RedisRecords:
     def __init__(self, redis: SharedRedis) -> None:
         self.redis = redis
         self._r = redis.client
+        self._swap = redis.client.register_script(SWAP)
 
     def _record(self, kind: str, key: str) -> str:
         return self.redis.key("rec", kind, key)
@@ -50,9 +61,25 @@ class RedisRecords:
                         pipe.pexpire(owned, ttl_ms, gt=True)
                 await pipe.execute()
 
-    async def update(self, kind: str, key: str, value: dict[str, Any]) -> bool:
+    async def merge(
+        self, kind: str, key: str, changes: dict[str, Any], *, unless: dict[str, Any] | None = None
+    ) -> bool:
+        record = self._record(kind, key)
         with reaching():
-            return bool(await self._r.set(self._record(kind, key), json.dumps(value), xx=True, keepttl=True))
+            while True:  # read, merge here, and write only if nobody wrote in between; else again
+                raw = await self._r.get(record)
+                if raw is None:
+                    return False
+                value = json.loads(raw)
+                if any(value.get(field) != held for field, held in (unless or {}).items()):
+                    return False
+                value.update(changes)
+                if await self._swap(keys=[record], args=[raw, json.dumps(value)]):
+                    return True
+
+    async def expire(self, kind: str, key: str, ttl: float) -> bool:
+        with reaching():
+            return bool(await self._r.pexpire(self._record(kind, key), max(1, int(ttl * 1000))))
 
     async def get(self, kind: str, key: str) -> dict[str, Any] | None:
         with reaching():

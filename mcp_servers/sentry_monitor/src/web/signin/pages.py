@@ -100,8 +100,7 @@ class SignInPages:
             "org:read project:read event:read (and event:write to change issues). It is kept encrypted.",
         )
         response = _html(page)
-        record["nonce"] = self._bind_to_browser(response, request_id)
-        await self.store.update(PENDING, request_id, record)
+        await self.store.merge(PENDING, request_id, {"nonce": self._bind_to_browser(response, request_id)})
         return response
 
     async def consent(self, request: Request) -> Response:
@@ -121,8 +120,7 @@ class SignInPages:
             if not token:
                 return _html(html.message("No token", "Give your API token to sign in."), 400)
             return await self._finish(request_id, record, params, read_only, token=token)
-        record.update(approved=True, read_only=read_only)
-        await self.store.update(PENDING, request_id, record)
+        await self.store.merge(PENDING, request_id, {"approved": True, "read_only": read_only})
         return RedirectResponse(self.sentry.authorize_url(request_id, read_only), status_code=303, headers=HEADERS)
 
     async def callback(self, request: Request) -> Response:

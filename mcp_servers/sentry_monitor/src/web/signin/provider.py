@@ -154,9 +154,7 @@ class SignInProvider(OAuthAuthorizationServerProvider[AuthorizationCode, Refresh
         await self.store.put(
             REFRESH, hashed(refresh), {**common, "expires_at": now + REFRESH_TTL_S}, ttl=REFRESH_TTL_S, owner=signin_id
         )
-        client = await self.store.get(CLIENT, client_id)
-        if client is not None:
-            await self.store.put(CLIENT, client_id, client, ttl=CLIENT_TTL_S)
+        await self.store.expire(CLIENT, client_id, CLIENT_TTL_S)
         return OAuthToken(
             access_token=access,
             token_type="Bearer",

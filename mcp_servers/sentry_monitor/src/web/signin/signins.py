@@ -102,24 +102,14 @@ class SignIns:
 
     async def save_grant(self, signin_id: str, grant: SentryGrant) -> bool:
         """Store a new grant (after a refresh), keeping the sign-in's expiry; False when it is gone."""
-        record = await self.store.get(SIGNIN, signin_id)
-        if record is None:
-            return False
-        record["grant"] = self.vault.seal(asdict(grant))
-        return await self.store.update(SIGNIN, signin_id, record)
+        return await self.store.merge(SIGNIN, signin_id, {"grant": self.vault.seal(asdict(grant))})
 
     async def extend(self, signin_id: str) -> bool:
         """Another 30 days (a new refresh token is issued for it); False when it is gone."""
-        record = await self.store.get(SIGNIN, signin_id)
-        if record is not None:
-            await self.store.put(SIGNIN, signin_id, record, ttl=REFRESH_TTL_S, owner=signin_id)
-        return record is not None
+        return await self.store.expire(SIGNIN, signin_id, REFRESH_TTL_S)
 
     async def touch(self, signin_id: str) -> None:
-        record = await self.store.get(SIGNIN, signin_id)
-        if record is not None:
-            record["last_used_at"] = time.time()
-            await self.store.update(SIGNIN, signin_id, record)
+        await self.store.merge(SIGNIN, signin_id, {"last_used_at": time.time()})
 
     async def remove(self, signin_id: str) -> bool:
         """End a sign-in: its grant and every token and code of it."""
@@ -139,9 +129,10 @@ class SignIns:
         done = failed = 0
         for key, record in await self.store.all(SIGNIN):
             try:
-                record["grant"] = self.vault.rotate(record["grant"])
+                rotated = self.vault.rotate(record["grant"])
             except InvalidToken:
                 failed += 1
                 continue
-            done += await self.store.update(SIGNIN, key, record)
+            # unless a renewal stored a new grant meanwhile (already sealed with the first key)
+            done += await self.store.merge(SIGNIN, key, {"grant": rotated}, unless={"grant": record["grant"]})
         return done, failed

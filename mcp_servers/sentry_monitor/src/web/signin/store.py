@@ -52,7 +52,11 @@ class Records(Protocol):
         self, kind: str, key: str, value: dict[str, Any], *, ttl: float | None = None, owner: str | None = None
     ) -> None: ...
 
-    async def update(self, kind: str, key: str, value: dict[str, Any]) -> bool: ...
+    async def merge(
+        self, kind: str, key: str, changes: dict[str, Any], *, unless: dict[str, Any] | None = None
+    ) -> bool: ...
+
+    async def expire(self, kind: str, key: str, ttl: float) -> bool: ...
 
     async def get(self, kind: str, key: str) -> dict[str, Any] | None: ...
 
@@ -99,14 +103,39 @@ class SignInStore:
                 (kind, key, owner, json.dumps(value), expires),
             )
 
-    async def update(self, kind: str, key: str, value: dict[str, Any]) -> bool:
-        """Replace a live record's value, keeping its expiry and owner; False when there is none."""
+    async def merge(
+        self, kind: str, key: str, changes: dict[str, Any], *, unless: dict[str, Any] | None = None
+    ) -> bool:
+        """Set some fields of a live record in one step, keeping its other fields (which another writer may have
+        set meanwhile), its expiry and owner; False when there is none, or when a field of `unless` no longer
+        holds its value (nothing changed then)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")  # the `sign-ins` command may write the file from another process
+            try:
+                row = self._db.execute(
+                    "SELECT value FROM records WHERE kind = ? AND key = ? AND (expires_at IS NULL OR expires_at > ?)",
+                    (kind, key, self._clock()),
+                ).fetchone()
+                value = json.loads(row[0]) if row else None
+                if value is None or any(value.get(field) != held for field, held in (unless or {}).items()):
+                    return False
+                value.update(changes)
+                self._db.execute(
+                    "UPDATE records SET value = ? WHERE kind = ? AND key = ?", (json.dumps(value), kind, key)
+                )
+                return True
+            finally:
+                self._db.execute("COMMIT")
+
+    async def expire(self, kind: str, key: str, ttl: float) -> bool:
+        """A live record expires `ttl` seconds from now instead; False when there is none."""
+        now = self._clock()
         with self._lock:
             return (
                 self._db.execute(
-                    "UPDATE records SET value = ? WHERE kind = ? AND key = ? "
+                    "UPDATE records SET expires_at = ? WHERE kind = ? AND key = ? "
                     "AND (expires_at IS NULL OR expires_at > ?)",
-                    (json.dumps(value), kind, key, self._clock()),
+                    (now + ttl, kind, key, now),
                 ).rowcount
                 > 0
             )
